@@ -1,0 +1,288 @@
+"""Ordered, recorded schema migrations: each runs once, in order, inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+from audit.data.db import utcnow, write
+
+Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
+
+
+_CORE_SQL = """
+CREATE TABLE user (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'lead', 'reviewer')),
+    password_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE programme (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('peer_review', 'self_audit', 'thematic')),
+    description TEXT NOT NULL DEFAULT '',
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE review (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    host_organisation TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('peer_review', 'self_audit', 'thematic')),
+    start_date TEXT,
+    end_date TEXT,
+    status TEXT NOT NULL DEFAULT 'setting_up'
+        CHECK (status IN ('setting_up', 'in_progress', 'moderation', 'complete', 'closed')),
+    rubric_id TEXT NOT NULL,
+    rubric_version TEXT NOT NULL,
+    rubric_hash TEXT NOT NULL,
+    rubric_text TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    executive_summary TEXT NOT NULL DEFAULT '',
+    programme_id TEXT REFERENCES programme(id),
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE review_member (
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES user(id),
+    role TEXT NOT NULL CHECK (role IN ('lead', 'reviewer')),
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (review_id, user_id)
+);
+CREATE TABLE case_file (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    reference TEXT NOT NULL,
+    pseudonym TEXT NOT NULL,
+    case_type TEXT NOT NULL,
+    team TEXT NOT NULL DEFAULT '',
+    worker_role TEXT NOT NULL DEFAULT '',
+    age_band TEXT NOT NULL DEFAULT '',
+    dates TEXT NOT NULL DEFAULT '{}',
+    assigned_to INTEGER REFERENCES user(id),
+    second_audit INTEGER NOT NULL DEFAULT 0 CHECK (second_audit IN (0, 1)),
+    second_assigned_to INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    UNIQUE (review_id, reference),
+    UNIQUE (review_id, pseudonym)
+);
+CREATE TABLE case_audit (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    reviewer_id INTEGER NOT NULL REFERENCES user(id),
+    purpose TEXT NOT NULL DEFAULT 'first' CHECK (purpose IN ('first', 'second', 're_audit')),
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted')),
+    version INTEGER NOT NULL DEFAULT 1,
+    earlier_audit_id TEXT REFERENCES case_audit(id),
+    sections_not_applicable TEXT NOT NULL DEFAULT '[]',
+    feedback TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    submitted_at TEXT
+);
+CREATE TABLE answer (
+    audit_id TEXT NOT NULL REFERENCES case_audit(id) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    value TEXT,
+    not_applicable INTEGER NOT NULL DEFAULT 0 CHECK (not_applicable IN (0, 1)),
+    evidence TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (audit_id, question_id)
+)
+"""
+
+
+_OVERSIGHT_SQL = """
+CREATE TABLE escalation (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    audit_id TEXT NOT NULL REFERENCES case_audit(id) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    raised_by INTEGER NOT NULL REFERENCES user(id),
+    raised_at TEXT NOT NULL,
+    told_who TEXT,
+    told_at TEXT,
+    agreed_action TEXT,
+    recorded_by INTEGER REFERENCES user(id),
+    recorded_at TEXT,
+    withdrawn_by INTEGER REFERENCES user(id),
+    withdrawn_at TEXT
+);
+CREATE TABLE moderation (
+    id TEXT PRIMARY KEY,
+    audit_id TEXT NOT NULL REFERENCES case_audit(id) ON DELETE CASCADE,
+    question_id TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('agreed', 'changed')),
+    original_value TEXT,
+    moderated_value TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    moderator_id INTEGER NOT NULL REFERENCES user(id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE finding (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('strength', 'development')),
+    status TEXT NOT NULL DEFAULT 'suggested'
+        CHECK (status IN ('suggested', 'accepted', 'rejected', 'merged')),
+    origin TEXT NOT NULL DEFAULT 'audits' CHECK (origin IN ('audits', 'other')),
+    text TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    question_ids TEXT NOT NULL DEFAULT '[]',
+    evidence TEXT NOT NULL DEFAULT '{}',
+    flagged INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1)),
+    merged_into TEXT REFERENCES finding(id),
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE action (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    finding_id TEXT REFERENCES finding(id) ON DELETE CASCADE,
+    audit_id TEXT REFERENCES case_audit(id) ON DELETE CASCADE,
+    what TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    due_date TEXT,
+    status TEXT NOT NULL DEFAULT 'not_started'
+        CHECK (status IN ('not_started', 'in_progress', 'done', 'dropped')),
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE action_note (
+    id TEXT PRIMARY KEY,
+    action_id TEXT NOT NULL REFERENCES action(id) ON DELETE CASCADE,
+    note TEXT NOT NULL,
+    noted_on TEXT NOT NULL,
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE change_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id INTEGER REFERENCES user(id),
+    review_id TEXT,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete')),
+    before TEXT,
+    after TEXT
+)
+"""
+
+
+_OPERATIONS_SQL = """
+CREATE TABLE sign_in_attempt (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    username TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL,
+    succeeded INTEGER NOT NULL CHECK (succeeded IN (0, 1))
+);
+CREATE TABLE issued_report (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    audience TEXT NOT NULL CHECK (audience IN ('internal', 'public')),
+    issued_by INTEGER REFERENCES user(id),
+    issued_at TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    filename TEXT NOT NULL,
+    pdf BLOB NOT NULL
+);
+CREATE TABLE report_job (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    audience TEXT NOT NULL CHECK (audience IN ('internal', 'public')),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    requested_by INTEGER REFERENCES user(id),
+    requested_at TEXT NOT NULL,
+    finished_at TEXT,
+    error TEXT,
+    pdf BLOB
+);
+CREATE TABLE bank_holiday (
+    day TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    added_by INTEGER REFERENCES user(id)
+);
+CREATE INDEX idx_review_member_user ON review_member(user_id);
+CREATE INDEX idx_case_file_review ON case_file(review_id, pseudonym);
+CREATE INDEX idx_case_audit_case ON case_audit(case_id, purpose);
+CREATE INDEX idx_case_audit_review ON case_audit(review_id, status);
+CREATE INDEX idx_case_audit_reviewer ON case_audit(reviewer_id);
+CREATE INDEX idx_answer_question ON answer(question_id, value);
+CREATE INDEX idx_escalation_review ON escalation(review_id);
+CREATE INDEX idx_moderation_audit ON moderation(audit_id);
+CREATE INDEX idx_finding_review ON finding(review_id, kind, position);
+CREATE INDEX idx_change_log_review ON change_log(review_id, at);
+CREATE INDEX idx_sign_in_attempt ON sign_in_attempt(username, at);
+CREATE INDEX idx_sign_in_attempt_address ON sign_in_attempt(address, at)
+"""
+
+
+def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
+    """Return a migration that runs each statement of ``sql``."""
+
+    def migrate(db: sqlite_utils.Database) -> None:
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                db.execute(statement)
+
+    return migrate
+
+
+MIGRATIONS: list[Migration] = [
+    ("0001_core", _run(_CORE_SQL)),
+    ("0002_oversight_findings_actions_log", _run(_OVERSIGHT_SQL)),
+    ("0003_operations_and_indexes", _run(_OPERATIONS_SQL)),
+]
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    """Return the names of migrations already recorded in the database."""
+    if "schema_migration" not in db.table_names():
+        return []
+    return [row["name"] for row in db.query("SELECT name FROM schema_migration ORDER BY id")]
+
+
+def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
+    """Apply every migration not yet recorded, in order; return the names applied.
+
+    ``upto`` stops after the named migration, which tests use to build an old database.
+    """
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migration ("
+        "id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)"
+    )
+    done: list[str] = []
+    for name, step in MIGRATIONS:
+        with write(db):
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            if name not in applied(db):
+                step(db)
+                db.execute(
+                    "INSERT INTO schema_migration (name, applied_at) VALUES (?, ?)",
+                    [name, utcnow()],
+                )
+                done.append(name)
+        if name == upto:
+            break
+    return done
+
+
+def latest() -> str:
+    """Return the name of the newest migration."""
+    return MIGRATIONS[-1][0]

@@ -1,0 +1,285 @@
+"""Reviews, their members and their case files."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import sqlite_utils
+
+from audit.data import changes
+from audit.data.db import utcnow, write
+from audit.rubric import Rubric, parse_rubric
+
+KINDS = {"peer_review": "Peer review", "self_audit": "Self-audit", "thematic": "Thematic audit"}
+STATUSES = {
+    "setting_up": "Setting up",
+    "in_progress": "In progress",
+    "moderation": "Moderation",
+    "complete": "Complete",
+    "closed": "Closed",
+}
+MEMBER_ROLES = ("lead", "reviewer")
+
+
+class ReviewNotFound(LookupError):
+    """No review with that id (or the user may not see it)."""
+
+
+@lru_cache(maxsize=64)
+def stored_rubric(text: str) -> Rubric:
+    """Parse a review's own rubric copy once; scoring never reads the current YAML file."""
+    return parse_rubric(text, source="review rubric")
+
+
+@dataclass(frozen=True)
+class Review:
+    """A peer review, self-audit or thematic audit with its frozen rubric copy."""
+
+    id: str
+    title: str
+    host_organisation: str
+    kind: str
+    start_date: str | None
+    end_date: str | None
+    status: str
+    rubric_id: str
+    rubric_version: str
+    rubric_hash: str
+    rubric_text: str
+    settings: Mapping[str, Any]
+    executive_summary: str
+    programme_id: str | None
+    created_at: str
+    updated_at: str
+    version: int
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rubric(self) -> Rubric:
+        """The rubric exactly as it was when the review was created."""
+        return stored_rubric(self.rubric_text)
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words."""
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self) -> str:
+        """The lifecycle status in words."""
+        return STATUSES.get(self.status, self.status)
+
+
+def _review(row: Mapping[str, Any]) -> Review:
+    data = dict(row)
+    known = {f for f in Review.__dataclass_fields__ if f != "extra"}
+    values = {k: data.pop(k) for k in list(data) if k in known}
+    values["settings"] = json.loads(values.get("settings") or "{}")
+    return Review(**values, extra=data)
+
+
+def create(
+    db: sqlite_utils.Database,
+    *,
+    title: str,
+    host_organisation: str,
+    kind: str,
+    rubric: Rubric,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    programme_id: str | None = None,
+    by: int | None = None,
+    review_id: str | None = None,
+) -> Review:
+    """Create a review holding its own copy of the rubric text, version and hash."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    now = utcnow()
+    row = {
+        "id": review_id or str(uuid.uuid4()),
+        "title": title,
+        "host_organisation": host_organisation,
+        "kind": kind,
+        "start_date": start_date,
+        "end_date": end_date,
+        "status": "setting_up",
+        "rubric_id": rubric.id,
+        "rubric_version": rubric.version,
+        "rubric_hash": rubric.content_hash,
+        "rubric_text": rubric.text,
+        "settings": json.dumps(dict(settings or {}), sort_keys=True),
+        "programme_id": programme_id,
+        "created_by": by,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with write(db):
+        db["review"].insert(row)
+        logged = {k: v for k, v in row.items() if k not in {"rubric_text", "settings"}}
+        changes.record(
+            db, user_id=by, entity="review", entity_id=row["id"], action="create",
+            after=logged, review_id=row["id"],
+        )
+    return get(db, row["id"])
+
+
+def get(db: sqlite_utils.Database, review_id: str) -> Review:
+    """Return the review or raise :class:`ReviewNotFound`."""
+    row = db.execute("SELECT * FROM review WHERE id = ?", [review_id]).fetchone()
+    if row is None:
+        raise ReviewNotFound(review_id)
+    return _review(row)
+
+
+def find(db: sqlite_utils.Database, key: str) -> Review:
+    """Find a review by full id, unique id prefix or exact title (for the command line)."""
+    rows = db.execute(
+        "SELECT * FROM review WHERE id = ? OR id LIKE ? OR title = ? ORDER BY created_at",
+        [key, key + "%", key],
+    ).fetchall()
+    exact = [r for r in rows if r["id"] == key]
+    if exact:
+        return _review(exact[0])
+    if len(rows) == 1:
+        return _review(rows[0])
+    if not rows:
+        raise ReviewNotFound(key)
+    raise ReviewNotFound(f"{key!r} matches {len(rows)} reviews; give more of the id")
+
+
+_LIST_SQL = """
+SELECT review.*,
+  (SELECT count(*) FROM case_file WHERE case_file.review_id = review.id) AS case_count,
+  (SELECT count(*) FROM case_audit WHERE case_audit.review_id = review.id
+     AND case_audit.purpose = 'first' AND case_audit.status = 'submitted') AS submitted_count,
+  (SELECT role FROM review_member WHERE review_member.review_id = review.id
+     AND review_member.user_id = :user_id) AS my_role
+FROM review
+"""
+
+
+def visible_to(db: sqlite_utils.Database, user_id: int, is_admin: bool) -> list[Review]:
+    """Return the reviews a user may see: admins all, everyone else those they belong to."""
+    where = "" if is_admin else (
+        " WHERE review.id IN (SELECT review_id FROM review_member WHERE user_id = :user_id)"
+    )
+    rows = db.execute(
+        _LIST_SQL + where + " ORDER BY review.created_at DESC", {"user_id": user_id}
+    ).fetchall()
+    return [_review(r) for r in rows]
+
+
+def all_reviews(db: sqlite_utils.Database) -> list[Review]:
+    """Return every review, newest first (for the command line)."""
+    rows = db.execute(_LIST_SQL + " ORDER BY review.created_at DESC", {"user_id": None})
+    return [_review(r) for r in rows.fetchall()]
+
+
+def membership(db: sqlite_utils.Database, review_id: str, user_id: int) -> str | None:
+    """Return the user's role in the review (lead or reviewer), or None."""
+    row = db.execute(
+        "SELECT role FROM review_member WHERE review_id = ? AND user_id = ?", [review_id, user_id]
+    ).fetchone()
+    return None if row is None else row["role"]
+
+
+def members(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return the review's members with their names, leads first."""
+    return [
+        dict(r)
+        for r in db.execute(
+            "SELECT user.id, user.username, user.display_name, user.active, review_member.role"
+            " FROM review_member JOIN user ON user.id = review_member.user_id"
+            " WHERE review_member.review_id = ?"
+            " ORDER BY review_member.role = 'reviewer', user.display_name COLLATE NOCASE",
+            [review_id],
+        ).fetchall()
+    ]
+
+
+def add_member(
+    db: sqlite_utils.Database, review_id: str, user_id: int, role: str, by: int | None = None
+) -> None:
+    """Add a user to a review, or change their role in it."""
+    if role not in MEMBER_ROLES:
+        raise ValueError(f"role must be one of {', '.join(MEMBER_ROLES)}")
+    with write(db):
+        before = membership(db, review_id, user_id)
+        db.execute(
+            "INSERT INTO review_member (review_id, user_id, role, added_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (review_id, user_id) DO UPDATE SET role = excluded.role",
+            [review_id, user_id, role, utcnow()],
+        )
+        changes.record(
+            db, user_id=by, entity="review_member", entity_id=f"{review_id}:{user_id}",
+            action="create" if before is None else "update",
+            before=None if before is None else {"role": before}, after={"role": role},
+            review_id=review_id,
+        )
+
+
+def pseudonym(number: int, width: int = 2) -> str:
+    """Return the per-review pseudonym for the n-th case, e.g. C07."""
+    return f"C{number:0{width}d}"
+
+
+def add_case_files(
+    db: sqlite_utils.Database,
+    review_id: str,
+    cases: Iterable[Mapping[str, Any]],
+    by: int | None = None,
+) -> list[str]:
+    """Insert case files in one transaction, numbering pseudonyms after the existing ones."""
+    now = utcnow()
+    ids: list[str] = []
+    with write(db):
+        existing = db.execute(
+            "SELECT count(*) FROM case_file WHERE review_id = ?", [review_id]
+        ).fetchone()[0]
+        rows = list(cases)
+        width = max(2, len(str(existing + len(rows))))
+        for offset, case in enumerate(rows, start=1):
+            case_id = str(case.get("id") or uuid.uuid4())
+            db["case_file"].insert(
+                {
+                    "id": case_id,
+                    "review_id": review_id,
+                    "reference": case["reference"],
+                    "pseudonym": case.get("pseudonym") or pseudonym(existing + offset, width),
+                    "case_type": case["case_type"],
+                    "team": case.get("team") or "",
+                    "worker_role": case.get("worker_role") or "",
+                    "age_band": case.get("age_band") or "",
+                    "dates": json.dumps(dict(case.get("dates") or {}), sort_keys=True),
+                    "assigned_to": case.get("assigned_to"),
+                    "created_at": now,
+                }
+            )
+            ids.append(case_id)
+        changes.record(
+            db, user_id=by, entity="case_file", entity_id=review_id, action="create",
+            after={"added": len(rows)}, review_id=review_id,
+        )
+    return ids
+
+
+def case_files(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return the review's case files in pseudonym order, with assignee names."""
+    rows = db.execute(
+        "SELECT case_file.*, user.display_name AS assignee FROM case_file"
+        " LEFT JOIN user ON user.id = case_file.assigned_to"
+        " WHERE review_id = ? ORDER BY pseudonym",
+        [review_id],
+    ).fetchall()
+    out = []
+    for row in rows:
+        item = dict(row)
+        item["dates"] = json.loads(item["dates"])
+        out.append(item)
+    return out

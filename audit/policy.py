@@ -1,0 +1,61 @@
+"""Who may do what: the one place that maps role and review membership to allowed actions.
+
+Views never check roles themselves; they ask :func:`allowed` (or use the decorators in
+``audit.web_auth``) with the action they are about to perform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Person(Protocol):
+    """What the policy needs to know about a user."""
+
+    id: int
+    role: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may perform an action: by account role, and by role within the review."""
+
+    account_roles: frozenset[str] = frozenset()
+    review_roles: frozenset[str] = frozenset()
+    description: str = ""
+
+
+def _rule(description: str, account: tuple[str, ...] = (), review: tuple[str, ...] = ()) -> Rule:
+    return Rule(frozenset(account), frozenset(review), description)
+
+
+# Admins are listed explicitly rather than bypassing the table, so the table is the truth.
+RULES: dict[str, Rule] = {
+    "reviews.list": _rule("See the list of reviews", ("admin", "lead", "reviewer")),
+    "review.create": _rule("Create a review", ("admin", "lead")),
+    "review.view": _rule("Open a review", ("admin",), ("lead", "reviewer")),
+    "review.manage": _rule(
+        "Set up a review: cases, members, status, moderation, findings", ("admin",), ("lead",)
+    ),
+    "review.score": _rule("Score case files in a review", (), ("lead", "reviewer")),
+    "rubrics.view": _rule("See the rubrics and their errors", ("admin", "lead")),
+    "rubrics.upload": _rule("Upload a rubric", ("admin", "lead")),
+    "users.manage": _rule("Add, deactivate and reset users", ("admin",)),
+}
+
+
+def allowed(user: Person | None, action: str, review_role: str | None = None) -> bool:
+    """Return whether ``user`` may perform ``action``, given their role in the review if any."""
+    if user is None or not user.active:
+        return False
+    rule = RULES[action]
+    if user.role in rule.account_roles:
+        return True
+    return review_role is not None and review_role in rule.review_roles
+
+
+def may_see_review(user: Person | None, review_role: str | None) -> bool:
+    """Return whether the review exists for this user at all (others get a 404)."""
+    return allowed(user, "review.view", review_role)

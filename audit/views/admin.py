@@ -1,0 +1,85 @@
+"""Admin pages: add users, deactivate and reactivate them, reset passwords."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from audit.data import users
+from audit.forms import ActionForm, PasswordResetForm, UserForm
+from audit.views import get_db, requires
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@requires("users.manage")
+def user_list() -> str:
+    """List every user with their role and whether they can sign in."""
+    return render_template(
+        "admin/users.html", users=users.all_users(get_db()), action_form=ActionForm()
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("users.manage")
+def user_new() -> str | Response:
+    """Add a user."""
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create(
+                get_db(), form.username.data.strip(), form.password.data, form.role.data,
+                display_name=form.display_name.data.strip(), by=g.user.id,
+            )
+        except users.UserExists:
+            form.username.errors = ["A user with that username already exists"]
+        else:
+            flash(f"Added {user.display_name} ({user.username}) as {user.role}.")
+            return redirect(url_for("admin.user_list"))
+    return render_template("admin/user_new.html", form=form)
+
+
+def _user_or_404(user_id: int) -> users.User:
+    user = users.get(get_db(), user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@requires("users.manage")
+def user_deactivate(user_id: int) -> Response:
+    """Stop a user signing in (their past work stays)."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        if user.id == g.user.id:
+            flash("You cannot deactivate your own account.")
+        else:
+            users.set_active(get_db(), user.id, False, by=g.user.id)
+            flash(f"{user.display_name} can no longer sign in.")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.route("/users/<int:user_id>/activate", methods=["POST"])
+@requires("users.manage")
+def user_activate(user_id: int) -> Response:
+    """Let a deactivated user sign in again."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        users.set_active(get_db(), user.id, True, by=g.user.id)
+        flash(f"{user.display_name} can sign in again.")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@requires("users.manage")
+def user_password(user_id: int) -> str | Response:
+    """Set a new password for a user who has forgotten theirs."""
+    user = _user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        users.set_password(get_db(), user.id, form.password.data, by=g.user.id)
+        flash(f"New password set for {user.display_name}. Tell them it in person or by phone.")
+        return redirect(url_for("admin.user_list"))
+    return render_template("admin/user_password.html", form=form, user=user)
