@@ -60,9 +60,7 @@ def _coerce(raw: str, like: Any) -> Any:
     return raw
 
 
-def load_settings(
-    instance: Path, environ: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def load_settings(instance: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Merge defaults, ``instance/config.toml`` and ``CASE_AUDIT_*`` variables, in that order."""
     environ = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
@@ -77,7 +75,7 @@ def load_settings(
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "INSTANCE":
             continue
-        key = name[len(ENV_PREFIX):]
+        key = name[len(ENV_PREFIX) :]
         try:
             settings[key] = _coerce(raw, settings.get(key))
         except ConfigError as exc:

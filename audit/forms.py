@@ -5,15 +5,25 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
-from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Regexp
 
 from audit.data.users import ROLES
 
@@ -35,7 +45,6 @@ class SignInForm(FlaskForm):
         "Password", widget=GovPasswordInput(), validators=[DataRequired("Enter your password")]
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
-
 
 
 def _password_fields(min_length: int = 10) -> tuple[PasswordField, PasswordField]:
@@ -79,7 +88,10 @@ class UserForm(FlaskForm):
         validators=[DataRequired("Enter the person's name"), Length(max=120)],
     )
     role = RadioField(
-        "Role", choices=ROLE_CHOICES, default="reviewer", widget=GovRadioInput(),
+        "Role",
+        choices=ROLE_CHOICES,
+        default="reviewer",
+        widget=GovRadioInput(),
         validators=[DataRequired("Choose a role")],
     )
     password, confirm = _password_fields()
@@ -111,3 +123,161 @@ class RubricUploadForm(FlaskForm):
         ],
     )
     submit = SubmitField("Check and upload", widget=GovSubmitInput())
+
+
+class EscalationForm(FlaskForm):
+    """Who was told about a child found not adequately safeguarded, when, and what was agreed."""
+
+    told_who = StringField(
+        "Who did you tell?",
+        description="Their role and team, for example the team manager of Assessment Team 1. "
+        "Do not write the child's or family's names.",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter who you told"), Length(max=200)],
+    )
+    told_at = StringField(
+        "When did you tell them?",
+        description="Date and time, for example 27/10/2026 14:30",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter when you told them"), Length(max=40)],
+    )
+    agreed_action = TextAreaField(
+        "What was agreed?",
+        description="The action the manager agreed to take today.",
+        widget=GovTextArea(),
+        validators=[DataRequired("Enter what was agreed"), Length(max=5000)],
+    )
+    submit = SubmitField("Record the escalation", widget=GovSubmitInput())
+
+
+KIND_CHOICES = [
+    SelectChoice("peer_review", "Peer review"),
+    SelectChoice("self_audit", "Self-audit"),
+    SelectChoice("thematic", "Thematic audit"),
+]
+DATE_PATTERN = r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})?\s*$"
+
+
+class ReviewForm(FlaskForm):
+    """Create a review: what, where, when, and which rubric it scores against."""
+
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter a title for the review"), Length(max=200)],
+    )
+    host_organisation = StringField(
+        "Host organisation",
+        description="The council whose case files are audited.",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the host organisation"), Length(max=200)],
+    )
+    kind = RadioField(
+        "Kind of review",
+        choices=KIND_CHOICES,
+        default="peer_review",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose the kind of review")],
+    )
+    start_date = StringField(
+        "Start date",
+        description="For example, 27/10/2026",
+        widget=GovTextInput(),
+        validators=[Regexp(DATE_PATTERN, message="Enter the start date as 27/10/2026")],
+    )
+    end_date = StringField(
+        "End date",
+        description="For example, 29/10/2026",
+        widget=GovTextInput(),
+        validators=[Regexp(DATE_PATTERN, message="Enter the end date as 29/10/2026")],
+    )
+    rubric = RadioField(
+        "Rubric",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a rubric")],
+        description="The review keeps its own copy: later changes to the file do not affect it.",
+    )
+    submit = SubmitField("Create review", widget=GovSubmitInput())
+
+
+class MemberForm(FlaskForm):
+    """Add a user to a review."""
+
+    user = RadioField(
+        "Person", widget=GovRadioInput(), validators=[DataRequired("Choose a person")]
+    )
+    role = RadioField(
+        "Role in this review",
+        choices=[SelectChoice("reviewer", "Reviewer"), SelectChoice("lead", "Lead")],
+        default="reviewer",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose their role")],
+    )
+    submit = SubmitField("Add to review", widget=GovSubmitInput())
+
+
+class StatusForm(FlaskForm):
+    """Move the review along its lifecycle."""
+
+    status = RadioField(
+        "Move the review to", widget=GovRadioInput(), validators=[DataRequired("Choose a status")]
+    )
+    submit = SubmitField("Change status", widget=GovSubmitInput())
+
+
+class CaseImportForm(FlaskForm):
+    """Upload a case list (CSV or XLSX)."""
+
+    case_file = FileField(
+        "Case list (CSV or Excel .xlsx)",
+        widget=GovFileInput(),
+        validators=[
+            FileRequired("Choose a case list file"),
+            FileAllowed(["csv", "xlsx"], "The case list must be a .csv or .xlsx file"),
+        ],
+    )
+    skip_existing = BooleanField(
+        "Skip references already in the review (instead of rejecting the file)",
+        widget=GovCheckboxInput(),
+    )
+    submit = SubmitField("Import cases", widget=GovSubmitInput())
+
+
+class SampleForm(FlaskForm):
+    """Draw a random sample from the full list of open cases."""
+
+    case_file = FileField(
+        "Full list of open cases (CSV or Excel .xlsx)",
+        widget=GovFileInput(),
+        validators=[
+            FileRequired("Choose the list of open cases"),
+            FileAllowed(["csv", "xlsx"], "The list must be a .csv or .xlsx file"),
+        ],
+    )
+    size = IntegerField(
+        "How many cases to audit",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter how many cases to draw"),
+            NumberRange(min=1, max=5000, message="Enter a number from 1 to 5000"),
+        ],
+    )
+    stratify_by = RadioField(
+        "Draw in proportion to",
+        choices=[
+            SelectChoice("", "Nothing: a simple random sample"),
+            SelectChoice("case_type", "Case type"),
+            SelectChoice("team", "Team"),
+        ],
+        default="",
+        widget=GovRadioInput(),
+        validate_choice=True,
+    )
+    seed = StringField(
+        "Random seed (optional)",
+        description="Leave blank for a new one. The seed is recorded: the same list and seed "
+        "always give the same sample.",
+        widget=GovTextInput(),
+        validators=[Regexp(r"^\s*\d{0,10}\s*$", message="The seed must be a whole number")],
+    )
+    submit = SubmitField("Draw the sample", widget=GovSubmitInput())

@@ -16,7 +16,7 @@ import re
 import stat
 import string
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -85,7 +85,7 @@ _COLUMN = re.compile(r"[a-z][a-z0-9_]*")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-# --------------------------------------------------------------------------- problems
+# --- problems
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class RubricInvalid(Exception):
         return "\n".join(f"{self.source}: {problem}" for problem in self.problems)
 
 
-# --------------------------------------------------------------------------- model
+# --- model
 
 
 @dataclass(frozen=True)
@@ -388,6 +388,10 @@ class Rubric:
         object.__setattr__(self, "_question_index", MappingProxyType(index))
         object.__setattr__(self, "_names", MappingProxyType(names))
 
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        """Pickle and copy a rubric as its text, since read-only mappings cannot be pickled."""
+        return (parse_rubric, (self.text, self.source))
+
     @property
     def key(self) -> tuple[str, str]:
         """Return (id, version), the identity a review records."""
@@ -410,7 +414,7 @@ class Rubric:
         return self._names.get(_normal_name(value))
 
     def sections_for(self, case_type_id: str) -> tuple[Section, ...]:
-        """Return the sections answered for a case of this type."""
+        """Return the sections answered for a case of this type (KeyError if undeclared)."""
         self.case_type(case_type_id)
         return tuple(s for s in self.sections if s.applies(case_type_id))
 
@@ -436,7 +440,7 @@ class Rubric:
         return tuple(q for q in self._questions if q.critical)
 
 
-# --------------------------------------------------------------------------- YAML loading
+# --- YAML loading
 
 
 class _LineDict(dict):  # type: ignore[type-arg]
@@ -461,7 +465,11 @@ class _LineList(list):  # type: ignore[type-arg]
         self.item_lines: list[int] = []
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser is several times faster; the constructors (safe_load semantics) are the same.
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """A SafeLoader that records line numbers so problems can cite them."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -470,14 +478,23 @@ class _LineLoader(yaml.SafeLoader):
             return super().construct_object(node, deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, KeyError, OverflowError) as error:
+        except Exception as error:  # PyYAML's constructors raise assorted built-in errors
             shown = f' "{_short(node.value)}"' if isinstance(node, yaml.ScalarNode) else ""
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read the value{shown} ({error})", node.start_mark
             ) from error
 
 
+def _expect(node: yaml.Node, kind: type[yaml.Node], what: str) -> None:
+    """Refuse an explicit tag on the wrong kind of node (!!map [1]), as safe_load does."""
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"expected {what}, but found {node.id}", node.start_mark
+        )
+
+
 def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_LineDict]:
+    _expect(node, yaml.MappingNode, "a mapping")
     data = _LineDict()
     data.line = node.start_mark.line + 1
     yield data
@@ -485,6 +502,8 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Lin
     for key_node, _ in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
             key = loader.construct_object(key_node)
+            if not isinstance(key, Hashable):
+                continue  # construct_mapping below reports it as an unhashable key
             if key in seen:
                 data.duplicates.append((key, key_node.start_mark.line + 1))
             seen.add(key)
@@ -498,6 +517,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Lin
 
 
 def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[_LineList]:
+    _expect(node, yaml.SequenceNode, "a sequence")
     data = _LineList()
     data.line = node.start_mark.line + 1
     data.item_lines = [item.start_mark.line + 1 for item in node.value]
@@ -529,10 +549,15 @@ def _load_yaml(text: str) -> tuple[Any, Problem | None]:
             return None, Problem("", f"not valid YAML: {message}")
         return None, Problem("", f"not valid YAML: {message}", mark.line + 1, mark.column + 1)
     except yaml.reader.ReaderError as error:
-        line = text[: error.position].count("\n") + 1
-        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        before = text[: error.position]
+        if _SafeBase is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8, not characters
+            before = text.encode("utf-8")[: error.position].decode("utf-8", "replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        char = error.character
+        code = ord(char) if isinstance(char, str) else int(char)  # libyaml gives a number
         return None, Problem(
-            "", f"not valid YAML: character {error.character!r} is not allowed", line, column
+            "", f"not valid YAML: the character U+{code:04X} is not allowed", line, column
         )
     except RecursionError:
         return None, Problem("", "not valid YAML: nested too deeply")
@@ -540,7 +565,7 @@ def _load_yaml(text: str) -> tuple[Any, Problem | None]:
         return None, Problem("", f"not valid YAML: {error}")
 
 
-# --------------------------------------------------------------------------- validation helpers
+# --- validation helpers
 
 
 def _at(path: str, key: str | int) -> str:
@@ -1678,7 +1703,7 @@ class _SectionContext:
     path: str
 
 
-# --------------------------------------------------------------------------- public functions
+# --- public functions
 
 
 def parse_rubric(text: str, source: str = "<rubric>") -> Rubric:
@@ -1752,7 +1777,7 @@ def version_sort_key(version: str) -> tuple[tuple[Any, ...], str]:
     return natural, version
 
 
-# --------------------------------------------------------------------------- library
+# --- library
 
 
 _Stamp = tuple[int, int, int]

@@ -66,12 +66,13 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from audit import errors, views
-    from audit.views import admin, auth, reviews, rubrics
+    from audit.views import admin, auth, reviews, rubrics, scoring
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(rubrics.bp)
+    app.register_blueprint(scoring.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

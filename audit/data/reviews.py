@@ -123,8 +123,13 @@ def create(
         db["review"].insert(row)
         logged = {k: v for k, v in row.items() if k not in {"rubric_text", "settings"}}
         changes.record(
-            db, user_id=by, entity="review", entity_id=row["id"], action="create",
-            after=logged, review_id=row["id"],
+            db,
+            user_id=by,
+            entity="review",
+            entity_id=row["id"],
+            action="create",
+            after=logged,
+            review_id=row["id"],
         )
     return get(db, row["id"])
 
@@ -166,8 +171,10 @@ FROM review
 
 def visible_to(db: sqlite_utils.Database, user_id: int, is_admin: bool) -> list[Review]:
     """Return the reviews a user may see: admins all, everyone else those they belong to."""
-    where = "" if is_admin else (
-        " WHERE review.id IN (SELECT review_id FROM review_member WHERE user_id = :user_id)"
+    where = (
+        ""
+        if is_admin
+        else (" WHERE review.id IN (SELECT review_id FROM review_member WHERE user_id = :user_id)")
     )
     rows = db.execute(
         _LIST_SQL + where + " ORDER BY review.created_at DESC", {"user_id": user_id}
@@ -217,9 +224,13 @@ def add_member(
             [review_id, user_id, role, utcnow()],
         )
         changes.record(
-            db, user_id=by, entity="review_member", entity_id=f"{review_id}:{user_id}",
+            db,
+            user_id=by,
+            entity="review_member",
+            entity_id=f"{review_id}:{user_id}",
             action="create" if before is None else "update",
-            before=None if before is None else {"role": before}, after={"role": role},
+            before=None if before is None else {"role": before},
+            after={"role": role},
             review_id=review_id,
         )
 
@@ -263,8 +274,13 @@ def add_case_files(
             )
             ids.append(case_id)
         changes.record(
-            db, user_id=by, entity="case_file", entity_id=review_id, action="create",
-            after={"added": len(rows)}, review_id=review_id,
+            db,
+            user_id=by,
+            entity="case_file",
+            entity_id=review_id,
+            action="create",
+            after={"added": len(rows)},
+            review_id=review_id,
         )
     return ids
 
@@ -283,3 +299,160 @@ def case_files(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]
         item["dates"] = json.loads(item["dates"])
         out.append(item)
     return out
+
+
+class OpenAlerts(Exception):
+    """A review cannot be completed while a child's escalation is still to be recorded."""
+
+
+STATUS_ORDER = list(STATUSES)
+
+
+def set_status(db: sqlite_utils.Database, review_id: str, status: str, by: int | None) -> None:
+    """Move a review one step along its lifecycle (forwards or back).
+
+    Completing or closing a review needs every safeguarding alert to have its escalation
+    recorded: the app never lets an unsafe child be merely counted.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    with write(db):
+        current = get(db, review_id)
+        if current.status == status:
+            return
+        if abs(STATUS_ORDER.index(status) - STATUS_ORDER.index(current.status)) != 1:
+            raise ValueError(
+                f"a review moves one step at a time: from {current.status_label} it can go to "
+                + " or ".join(STATUSES[s] for s in next_statuses(current.status))
+            )
+        if status in {"complete", "closed"}:
+            open_count = db.execute(
+                "SELECT count(*) FROM escalation WHERE review_id = ? AND recorded_at IS NULL"
+                " AND withdrawn_at IS NULL",
+                [review_id],
+            ).fetchone()[0]
+            if open_count:
+                raise OpenAlerts(open_count)
+        db.execute(
+            "UPDATE review SET status = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+            [status, utcnow(), review_id],
+        )
+        changes.record(
+            db,
+            user_id=by,
+            entity="review",
+            entity_id=review_id,
+            action="update",
+            before={"status": current.status},
+            after={"status": status},
+            review_id=review_id,
+        )
+
+
+def next_statuses(status: str) -> list[str]:
+    """Return the statuses a review can move to from ``status``."""
+    index = STATUS_ORDER.index(status)
+    return [STATUS_ORDER[i] for i in (index - 1, index + 1) if 0 <= i < len(STATUS_ORDER)]
+
+
+def case_file(db: sqlite_utils.Database, case_id: str, review_id: str) -> dict[str, Any]:
+    """Return one case file of this review (LookupError if it belongs to another)."""
+    row = db.execute(
+        "SELECT * FROM case_file WHERE id = ? AND review_id = ?", [case_id, review_id]
+    ).fetchone()
+    if row is None:
+        raise LookupError(case_id)
+    item = dict(row)
+    item["dates"] = json.loads(item["dates"])
+    return item
+
+
+def references(db: sqlite_utils.Database, review_id: str) -> set[str]:
+    """Return the host references already in the review."""
+    return {
+        row[0]
+        for row in db.execute("SELECT reference FROM case_file WHERE review_id = ?", [review_id])
+    }
+
+
+def assign(
+    db: sqlite_utils.Database,
+    review_id: str,
+    assignments: Mapping[str, int | None],
+    by: int | None,
+) -> int:
+    """Assign case files to reviewers (None unassigns); return how many changed."""
+    changed = 0
+    with write(db):
+        member_ids = {m["id"] for m in members(db, review_id)}
+        for case_id, user_id in assignments.items():
+            if user_id is not None and user_id not in member_ids:
+                raise ValueError(f"user {user_id} is not a member of this review")
+            before = db.execute(
+                "SELECT assigned_to FROM case_file WHERE id = ? AND review_id = ?",
+                [case_id, review_id],
+            ).fetchone()
+            if before is None:
+                raise LookupError(case_id)
+            if before["assigned_to"] == user_id:
+                continue
+            db.execute("UPDATE case_file SET assigned_to = ? WHERE id = ?", [user_id, case_id])
+            changes.record(
+                db,
+                user_id=by,
+                entity="case_file",
+                entity_id=case_id,
+                action="update",
+                before={"assigned_to": before["assigned_to"]},
+                after={"assigned_to": user_id},
+                review_id=review_id,
+            )
+            changed += 1
+    return changed
+
+
+def share_evenly(db: sqlite_utils.Database, review_id: str, by: int | None) -> int:
+    """Give unassigned case files to the review's reviewers, evening out their loads.
+
+    Cases already assigned stay where they are (a reviewer may have started them); each
+    unassigned case goes to whoever has fewest, in pseudonym order, ties by name.
+    """
+    reviewers = [m for m in members(db, review_id) if m["role"] == "reviewer" and m["active"]]
+    if not reviewers:
+        raise ValueError("add reviewers to the review before sharing cases")
+    cases = case_files(db, review_id)
+    load = {m["id"]: 0 for m in reviewers}
+    for case in cases:
+        if case["assigned_to"] in load:
+            load[case["assigned_to"]] += 1
+    order = {m["id"]: index for index, m in enumerate(reviewers)}
+    plan: dict[str, int | None] = {}
+    for case in cases:
+        if case["assigned_to"] is None:
+            chosen = min(load, key=lambda uid: (load[uid], order[uid]))
+            plan[case["id"]] = chosen
+            load[chosen] += 1
+    return assign(db, review_id, plan, by)
+
+
+def update_settings(
+    db: sqlite_utils.Database, review_id: str, updates: Mapping[str, Any], by: int | None
+) -> None:
+    """Merge keys into the review's settings JSON (timeliness, thresholds, sampling record)."""
+    with write(db):
+        current = get(db, review_id)
+        merged = {**current.settings, **updates}
+        db.execute(
+            "UPDATE review SET settings = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+            [json.dumps(merged, sort_keys=True), utcnow(), review_id],
+        )
+        changes.record(
+            db,
+            user_id=by,
+            entity="review",
+            entity_id=review_id,
+            action="update",
+            before={k: current.settings.get(k) for k in updates},
+            after=dict(updates),
+            review_id=review_id,
+        )

@@ -131,8 +131,13 @@ def set_active(db: sqlite_utils.Database, user_id: int, active: bool, by: int | 
             [int(active), utcnow(), user_id],
         )
         changes.record(
-            db, user_id=by, entity="user", entity_id=user_id, action="update",
-            before={"active": bool(before["active"])}, after={"active": active},
+            db,
+            user_id=by,
+            entity="user",
+            entity_id=user_id,
+            action="update",
+            before={"active": bool(before["active"])},
+            after={"active": active},
         )
 
 
@@ -146,6 +151,10 @@ def set_password(db: sqlite_utils.Database, user_id: int, password: str, by: int
         if cursor.rowcount == 0:
             raise LookupError(user_id)
         changes.record(
-            db, user_id=by, entity="user", entity_id=user_id, action="update",
+            db,
+            user_id=by,
+            entity="user",
+            entity_id=user_id,
+            action="update",
             after={"password": "reset"},
         )

@@ -29,8 +29,12 @@ def user_new() -> str | Response:
     if form.validate_on_submit():
         try:
             user = users.create(
-                get_db(), form.username.data.strip(), form.password.data, form.role.data,
-                display_name=form.display_name.data.strip(), by=g.user.id,
+                get_db(),
+                form.username.data.strip(),
+                form.password.data,
+                form.role.data,
+                display_name=form.display_name.data.strip(),
+                by=g.user.id,
             )
         except users.UserExists:
             form.username.errors = ["A user with that username already exists"]

@@ -18,8 +18,12 @@ def _safe_next(target: str | None) -> str:
     """Return ``target`` if it is a path on this site, else the home page (no open redirects)."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("reviews.home")
 

@@ -1,14 +1,50 @@
-"""The review list and a review's overview page."""
+"""Reviews: the list, a review's page, and the lead's set-up (team, cases, sample, status)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
-from werkzeug.wrappers import Response
+import secrets
+from datetime import date
 
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from audit import caselist, policy
+from audit.data import audits, users
 from audit.data import reviews as review_data
+from audit.data.db import utcnow
+from audit.forms import (
+    ActionForm,
+    CaseImportForm,
+    MemberForm,
+    ReviewForm,
+    SampleForm,
+    StatusForm,
+)
 from audit.views import get_db, requires
 
 bp = Blueprint("reviews", __name__)
+
+
+def _iso(value: str | None) -> str | None:
+    """Turn 27/10/2026 or 2026-10-27 into ISO form (None when blank)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "/" in value:
+        day, month, year = (int(part) for part in value.split("/"))
+        return date(year, month, day).isoformat()
+    return date.fromisoformat(value).isoformat()
 
 
 @bp.route("/")
@@ -25,14 +61,260 @@ def review_list() -> str:
     return render_template("reviews/list.html", reviews=visible)
 
 
+@bp.route("/reviews/new", methods=["GET", "POST"])
+@requires("review.create")
+def review_new() -> str | Response:
+    """Create a review, freezing a copy of the chosen rubric into it."""
+    library = current_app.extensions["rubric_library"]
+    rubrics = {f"{r.id}@{r.version}": r for r in library.rubrics()}
+    form = ReviewForm()
+    form.rubric.choices = [
+        SelectChoice(key, f"{r.title} (version {r.version})") for key, r in rubrics.items()
+    ]
+    if form.validate_on_submit():
+        try:
+            start, end = _iso(form.start_date.data), _iso(form.end_date.data)
+        except ValueError:
+            form.start_date.errors = ["Enter real dates, for example 27/10/2026"]
+        else:
+            if start and end and end < start:
+                form.end_date.errors = ["The end date must be on or after the start date"]
+            else:
+                review = review_data.create(
+                    get_db(),
+                    title=form.title.data.strip(),
+                    host_organisation=form.host_organisation.data.strip(),
+                    kind=form.kind.data,
+                    rubric=rubrics[form.rubric.data],
+                    start_date=start,
+                    end_date=end,
+                    by=g.user.id,
+                )
+                review_data.add_member(get_db(), review.id, g.user.id, "lead", by=g.user.id)
+                flash(f"Created {review.title}. Next: add reviewers and import the case list.")
+                return redirect(url_for("reviews.review_page", review_id=review.id))
+    return render_template("reviews/new.html", form=form)
+
+
 @bp.route("/reviews/<review_id>")
 @requires("review.view")
 def review_page(review_id: str) -> str:
-    """Show a review: its rubric, members and case files."""
+    """Show a review: a reviewer's own cases, or the lead's overview of everything."""
     db = get_db()
+    review = g.review
+    manage = policy.allowed(g.user, "review.manage", g.review_role)
+    mine = audits.reviewer_cases(db, review_id, g.user.id)
+    context = {
+        "review": review,
+        "manage": manage,
+        "my_cases": mine,
+        "my_done": sum(1 for c in mine if c["status"] == "submitted"),
+        "action_form": ActionForm(),
+        "case_type_labels": {ct.id: ct.label for ct in review.rubric.case_types},
+    }
+    if manage:
+        all_cases = audits.reviewer_cases(db, review_id)
+        members = review_data.members(db, review_id)
+        status_form = StatusForm()
+        status_form.status.choices = [
+            SelectChoice(s, review_data.STATUSES[s])
+            for s in review_data.next_statuses(review.status)
+        ]
+        member_form = MemberForm()
+        member_ids = {m["id"] for m in members}
+        member_form.user.choices = [
+            SelectChoice(str(u.id), f"{u.display_name} ({u.username})")
+            for u in users.all_users(db)
+            if u.active and u.id not in member_ids
+        ]
+        context.update(
+            all_cases=all_cases,
+            members=members,
+            status_form=status_form,
+            member_form=member_form,
+            alerts=review_data_alerts(review_id),
+            case_actions=audits.case_actions(db, review_id=review_id),
+            counts={
+                status: sum(1 for c in all_cases if c["status"] == status)
+                for status in ("not_started", "in_progress", "submitted")
+            },
+        )
+    return render_template("reviews/review.html", **context)
+
+
+def review_data_alerts(review_id: str) -> list[dict]:
+    """Return the review's safeguarding alerts still waiting for an escalation record."""
+    return audits.escalations(get_db(), review_id, open_only=True)
+
+
+@bp.route("/reviews/<review_id>/status", methods=["POST"])
+@requires("review.manage")
+def review_status(review_id: str) -> Response:
+    """Move the review to the next (or previous) stage of its lifecycle."""
+    form = StatusForm()
+    form.status.choices = [SelectChoice(s, s) for s in review_data.STATUSES]
+    if form.validate_on_submit():
+        try:
+            review_data.set_status(get_db(), review_id, form.status.data, by=g.user.id)
+        except review_data.OpenAlerts as exc:
+            flash(
+                f"The review cannot be {review_data.STATUSES[form.status.data].lower()} while "
+                f"{exc.args[0]} safeguarding alert(s) have no escalation recorded."
+            )
+        except ValueError as exc:
+            flash(str(exc).capitalize() + ".")
+        else:
+            flash(f"The review is now: {review_data.STATUSES[form.status.data]}.")
+    else:
+        flash("Choose the status to move the review to.")
+    return redirect(url_for("reviews.review_page", review_id=review_id))
+
+
+@bp.route("/reviews/<review_id>/members", methods=["POST"])
+@requires("review.manage")
+def review_members(review_id: str) -> Response:
+    """Add a user to the review team."""
+    form = MemberForm()
+    form.user.choices = [SelectChoice(str(u.id), u.username) for u in users.all_users(get_db())]
+    if form.validate_on_submit():
+        person = users.get(get_db(), int(form.user.data))
+        if person is None or not person.active:
+            abort(400)
+        role = form.role.data
+        if role == "lead" and person.role == "reviewer":
+            flash(f"{person.display_name} has a reviewer account, so joins as a reviewer.")
+            role = "reviewer"
+        review_data.add_member(get_db(), review_id, person.id, role, by=g.user.id)
+        flash(f"Added {person.display_name} to the review as {role}.")
+    else:
+        flash("Choose a person to add.")
+    return redirect(url_for("reviews.review_page", review_id=review_id) + "#team")
+
+
+@bp.route("/reviews/<review_id>/cases/import", methods=["GET", "POST"])
+@requires("review.manage")
+def cases_import(review_id: str) -> str | Response:
+    """Import a case list; an invalid file is rejected whole with every problem listed."""
+    form = CaseImportForm()
+    problems: tuple = ()
+    if form.validate_on_submit():
+        upload = form.case_file.data
+        db = get_db()
+        try:
+            parsed = caselist.read_case_list(upload.read(), upload.filename or "", g.review.rubric)
+            to_add, skipped = caselist.check_duplicates(
+                parsed, review_data.references(db, review_id), form.skip_existing.data
+            )
+        except caselist.CaseListInvalid as exc:
+            problems = exc.problems
+            form.case_file.errors = [
+                f"The file was not imported: {len(problems)} problem(s) to fix"
+            ]
+        else:
+            review_data.add_case_files(db, review_id, _rows(to_add.rows), by=g.user.id)
+            message = f"Imported {len(to_add.rows)} case file(s)."
+            if skipped:
+                message += (
+                    f" Skipped {len(skipped)} already in the review: "
+                    + ", ".join(row.reference for row in skipped[:20])
+                    + ("…" if len(skipped) > 20 else "")
+                    + "."
+                )
+            flash(message)
+            return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
+    return render_template("cases/import.html", form=form, problems=problems, review=g.review)
+
+
+def _rows(rows: tuple) -> list[dict]:
+    return [
+        {
+            "reference": row.reference,
+            "case_type": row.case_type,
+            "team": row.team,
+            "worker_role": row.worker_role,
+            "age_band": row.age_band,
+            "dates": dict(row.dates),
+        }
+        for row in rows
+    ]
+
+
+@bp.route("/reviews/<review_id>/cases/sample", methods=["GET", "POST"])
+@requires("review.manage")
+def cases_sample(review_id: str) -> str | Response:
+    """Draw a reproducible random sample; only the sampled cases are kept."""
+    form = SampleForm()
+    problems: tuple = ()
+    if form.validate_on_submit():
+        upload = form.case_file.data
+        db = get_db()
+        seed_text = (form.seed.data or "").strip()
+        seed = int(seed_text) if seed_text else secrets.randbelow(2**31)
+        try:
+            parsed = caselist.read_case_list(upload.read(), upload.filename or "", g.review.rubric)
+            population, _ = caselist.check_duplicates(
+                parsed, review_data.references(db, review_id), skip_existing=True
+            )
+            sample = caselist.draw_sample(
+                population, form.size.data, form.stratify_by.data or None, seed
+            )
+        except caselist.CaseListInvalid as exc:
+            problems = exc.problems
+            form.case_file.errors = [f"The file was not used: {len(problems)} problem(s) to fix"]
+        except ValueError as exc:
+            form.size.errors = [str(exc)]
+        else:
+            review_data.add_case_files(db, review_id, _rows(sample.rows), by=g.user.id)
+            record = sample.record()
+            record["drawn_at"] = utcnow()
+            history = list(g.review.settings.get("samples", []))
+            review_data.update_settings(
+                db, review_id, {"sampling": record, "samples": [*history, record]}, by=g.user.id
+            )
+            flash(f"Drew {len(sample.rows)} of {sample.population} cases with seed {sample.seed}.")
+            return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
+    return render_template("cases/sample.html", form=form, problems=problems, review=g.review)
+
+
+@bp.route("/reviews/<review_id>/cases/assign", methods=["GET", "POST"])
+@requires("review.manage")
+def cases_assign(review_id: str) -> str | Response:
+    """Assign case files to reviewers by hand."""
+    db = get_db()
+    members = review_data.members(db, review_id)
+    cases = review_data.case_files(db, review_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        valid = {str(m["id"]): m["id"] for m in members}
+        plan: dict[str, int | None] = {}
+        for case in cases:
+            choice = request.form.get(f"assign-{case['id']}")
+            if choice is None:
+                continue
+            if choice and choice not in valid:
+                abort(400)
+            plan[case["id"]] = valid.get(choice)
+        changed = review_data.assign(db, review_id, plan, by=g.user.id)
+        flash(f"Saved assignments ({changed} changed).")
+        return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
     return render_template(
-        "reviews/review.html",
+        "cases/assign.html",
         review=g.review,
-        members=review_data.members(db, review_id),
-        cases=review_data.case_files(db, review_id),
+        members=members,
+        cases=cases,
+        form=form,
     )
+
+
+@bp.route("/reviews/<review_id>/cases/share-evenly", methods=["POST"])
+@requires("review.manage")
+def cases_share_evenly(review_id: str) -> Response:
+    """Share unassigned cases evenly among the review's reviewers."""
+    if ActionForm().validate_on_submit():
+        try:
+            changed = review_data.share_evenly(get_db(), review_id, by=g.user.id)
+        except ValueError as exc:
+            flash(str(exc).capitalize() + ".")
+        else:
+            flash(f"Shared {changed} unassigned case(s) among the reviewers.")
+    return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")

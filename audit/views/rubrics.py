@@ -25,7 +25,9 @@ def rubric_list() -> str:
     """List valid rubrics and invalid files with their errors."""
     lib = library()
     return render_template(
-        "rubrics/list.html", rubrics=lib.rubrics(), invalid=lib.invalid(),
+        "rubrics/list.html",
+        rubrics=lib.rubrics(),
+        invalid=lib.invalid(),
     )
 
 

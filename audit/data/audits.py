@@ -1,0 +1,525 @@
+"""Case audits, their answers, escalations of unsafe children, and case-level actions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from audit.data import changes
+from audit.data.db import utcnow, write
+from audit.scoring import Answer
+
+
+class AuditNotFound(LookupError):
+    """No audit with that id in this review."""
+
+
+class AuditLocked(Exception):
+    """The audit has been submitted: only a lead reopening it makes it editable again."""
+
+
+class StaleAudit(Exception):
+    """The audit changed since the page was loaded; saving would overwrite someone's work."""
+
+    def __init__(self, current: CaseAudit) -> None:
+        super().__init__(current.id)
+        self.current = current
+
+
+@dataclass(frozen=True)
+class CaseAudit:
+    """One reviewer's audit of one case file, with everything they recorded."""
+
+    id: str
+    case_id: str
+    review_id: str
+    reviewer_id: int
+    purpose: str
+    status: str
+    version: int
+    earlier_audit_id: str | None
+    sections_na: frozenset[str]
+    feedback: Mapping[str, Any]
+    created_at: str
+    updated_at: str
+    submitted_at: str | None
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> bool:
+        """Submitted audits are read-only for their reviewer."""
+        return self.status == "submitted"
+
+
+def _audit(row: Mapping[str, Any], answers: Mapping[str, Answer]) -> CaseAudit:
+    return CaseAudit(
+        id=row["id"],
+        case_id=row["case_id"],
+        review_id=row["review_id"],
+        reviewer_id=row["reviewer_id"],
+        purpose=row["purpose"],
+        status=row["status"],
+        version=row["version"],
+        earlier_audit_id=row["earlier_audit_id"],
+        sections_na=frozenset(json.loads(row["sections_not_applicable"])),
+        feedback=json.loads(row["feedback"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        submitted_at=row["submitted_at"],
+        answers=answers,
+    )
+
+
+def _answers(db: sqlite_utils.Database, audit_id: str) -> dict[str, Answer]:
+    return {
+        row["question_id"]: Answer(row["value"], bool(row["not_applicable"]), row["evidence"])
+        for row in db.execute(
+            "SELECT question_id, value, not_applicable, evidence FROM answer WHERE audit_id = ?",
+            [audit_id],
+        )
+    }
+
+
+def get(db: sqlite_utils.Database, audit_id: str, review_id: str | None = None) -> CaseAudit:
+    """Return the audit with its answers; with ``review_id``, only if it belongs to that review."""
+    row = db.execute("SELECT * FROM case_audit WHERE id = ?", [audit_id]).fetchone()
+    if row is None or (review_id is not None and row["review_id"] != review_id):
+        raise AuditNotFound(audit_id)
+    return _audit(row, _answers(db, audit_id))
+
+
+def first_audit_id(db: sqlite_utils.Database, case_id: str) -> str | None:
+    """Return the id of the case's first audit, if one has been started."""
+    row = db.execute(
+        "SELECT id FROM case_audit WHERE case_id = ? AND purpose = 'first'", [case_id]
+    ).fetchone()
+    return None if row is None else row["id"]
+
+
+def start(db: sqlite_utils.Database, case_id: str, reviewer_id: int, purpose: str = "first") -> str:
+    """Return the case's audit for this purpose, creating an empty draft if none exists."""
+    with write(db):
+        row = db.execute(
+            "SELECT id FROM case_audit WHERE case_id = ? AND purpose = ?"
+            + (" AND reviewer_id = ?" if purpose != "first" else ""),
+            [case_id, purpose, reviewer_id] if purpose != "first" else [case_id, purpose],
+        ).fetchone()
+        if row is not None:
+            return row["id"]
+        case = db.execute("SELECT review_id FROM case_file WHERE id = ?", [case_id]).fetchone()
+        if case is None:
+            raise LookupError(case_id)
+        audit_id = str(uuid.uuid4())
+        now = utcnow()
+        db["case_audit"].insert(
+            {
+                "id": audit_id,
+                "case_id": case_id,
+                "review_id": case["review_id"],
+                "reviewer_id": reviewer_id,
+                "purpose": purpose,
+                "status": "draft",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        changes.record(
+            db,
+            user_id=reviewer_id,
+            entity="case_audit",
+            entity_id=audit_id,
+            action="create",
+            after={"case_id": case_id, "purpose": purpose},
+            review_id=case["review_id"],
+        )
+    return audit_id
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did: the audit's new version and any escalation still to be recorded."""
+
+    version: int
+    open_escalations: tuple[str, ...]
+    raised: tuple[str, ...]
+    submitted: bool
+
+
+def save(
+    db: sqlite_utils.Database,
+    audit_id: str,
+    *,
+    expected_version: int,
+    answers: Mapping[str, Answer],
+    sections_na: Collection[str],
+    feedback: Mapping[str, Any],
+    adverse_questions: Collection[str],
+    critical_questions: Collection[str],
+    by: int,
+    submit: bool = False,
+    new_action: Mapping[str, str] | None = None,
+) -> SaveResult:
+    """Save a draft (or submit) if nobody else saved since ``expected_version``.
+
+    ``answers`` holds every question shown on the page: a blank answer clears a saved one.
+    An adverse critical answer raises an escalation alert in the same transaction, so the
+    lead sees it the moment the draft is saved, not when the audit is submitted.
+    """
+    now = utcnow()
+    with write(db):
+        current = get(db, audit_id)
+        if current.submitted:
+            raise AuditLocked(audit_id)
+        if current.version != expected_version:
+            raise StaleAudit(current)
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for question_id, answer in answers.items():
+            old = current.answers.get(question_id)
+            if old == answer or (old is None and not answer.answered and not answer.evidence):
+                continue
+            before[question_id] = None if old is None else _loggable(old)
+            after[question_id] = _loggable(answer)
+            if not answer.answered and not answer.evidence.strip():
+                db.execute(
+                    "DELETE FROM answer WHERE audit_id = ? AND question_id = ?",
+                    [audit_id, question_id],
+                )
+            else:
+                db.execute(
+                    "INSERT INTO answer (audit_id, question_id, value, not_applicable, evidence,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (audit_id, question_id) DO UPDATE SET value = excluded.value,"
+                    " not_applicable = excluded.not_applicable, evidence = excluded.evidence,"
+                    " updated_at = excluded.updated_at",
+                    [
+                        audit_id,
+                        question_id,
+                        answer.value,
+                        int(answer.not_applicable),
+                        answer.evidence,
+                        now,
+                    ],
+                )
+        sections = sorted(sections_na)
+        if sections != sorted(current.sections_na):
+            before["sections_not_applicable"] = sorted(current.sections_na)
+            after["sections_not_applicable"] = sections
+        if dict(feedback) != dict(current.feedback):
+            before["feedback"] = dict(current.feedback)
+            after["feedback"] = dict(feedback)
+        raised = _sync_escalations(
+            db, current, adverse_questions, critical_questions, by=by, now=now
+        )
+        open_ids = tuple(
+            row["id"]
+            for row in db.execute(
+                "SELECT id FROM escalation WHERE audit_id = ? AND recorded_at IS NULL"
+                " AND withdrawn_at IS NULL ORDER BY raised_at",
+                [audit_id],
+            )
+        )
+        # An audit with an unsafe child still to be escalated is never submitted.
+        submitted = submit and not open_ids
+        status = "submitted" if submitted else "draft"
+        if submitted:
+            before["status"], after["status"] = current.status, status
+        version = current.version + 1
+        db.execute(
+            "UPDATE case_audit SET version = ?, status = ?, sections_not_applicable = ?,"
+            " feedback = ?, updated_at = ?, submitted_at = ? WHERE id = ?",
+            [
+                version,
+                status,
+                json.dumps(sections),
+                json.dumps(dict(feedback), sort_keys=True),
+                now,
+                now if submitted else None,
+                audit_id,
+            ],
+        )
+        if after:
+            changes.record(
+                db,
+                user_id=by,
+                entity="case_audit",
+                entity_id=audit_id,
+                action="update",
+                before=before,
+                after=after,
+                review_id=current.review_id,
+            )
+        if new_action and new_action.get("what", "").strip():
+            add_case_action(db, current, new_action, by=by, now=now)
+    return SaveResult(
+        version=version, open_escalations=open_ids, raised=raised, submitted=submitted
+    )
+
+
+def _loggable(answer: Answer) -> dict[str, Any]:
+    return {"value": answer.value, "na": answer.not_applicable, "evidence": answer.evidence}
+
+
+def _sync_escalations(
+    db: sqlite_utils.Database,
+    audit: CaseAudit,
+    adverse_questions: Collection[str],
+    critical_questions: Collection[str],
+    *,
+    by: int,
+    now: str,
+) -> tuple[str, ...]:
+    """Raise an alert for each new adverse answer; withdraw unrecorded ones no longer adverse."""
+    live = {
+        row["question_id"]: row
+        for row in db.execute(
+            "SELECT * FROM escalation WHERE audit_id = ? AND withdrawn_at IS NULL", [audit.id]
+        )
+    }
+    raised = []
+    for question_id in adverse_questions:
+        if question_id not in live:
+            escalation_id = str(uuid.uuid4())
+            db["escalation"].insert(
+                {
+                    "id": escalation_id,
+                    "review_id": audit.review_id,
+                    "case_id": audit.case_id,
+                    "audit_id": audit.id,
+                    "question_id": question_id,
+                    "raised_by": by,
+                    "raised_at": now,
+                }
+            )
+            changes.record(
+                db,
+                user_id=by,
+                entity="escalation",
+                entity_id=escalation_id,
+                action="create",
+                after={"question_id": question_id, "audit_id": audit.id},
+                review_id=audit.review_id,
+            )
+            raised.append(escalation_id)
+    for question_id, row in live.items():
+        if (
+            question_id in critical_questions
+            and question_id not in adverse_questions
+            and row["recorded_at"] is None
+        ):
+            # The reviewer changed their answer before anyone was told: keep the alert, marked
+            # withdrawn with who and when, so the history still shows it was raised.
+            db.execute(
+                "UPDATE escalation SET withdrawn_by = ?, withdrawn_at = ? WHERE id = ?",
+                [by, now, row["id"]],
+            )
+            changes.record(
+                db,
+                user_id=by,
+                entity="escalation",
+                entity_id=row["id"],
+                action="update",
+                after={"withdrawn": True},
+                review_id=audit.review_id,
+            )
+    return tuple(raised)
+
+
+def reopen(db: sqlite_utils.Database, audit_id: str, by: int) -> None:
+    """Make a submitted audit editable again (a lead's decision, recorded)."""
+    with write(db):
+        current = get(db, audit_id)
+        if not current.submitted:
+            return
+        db.execute(
+            "UPDATE case_audit SET status = 'draft', version = version + 1, updated_at = ?,"
+            " submitted_at = NULL WHERE id = ?",
+            [utcnow(), audit_id],
+        )
+        changes.record(
+            db,
+            user_id=by,
+            entity="case_audit",
+            entity_id=audit_id,
+            action="update",
+            before={"status": "submitted"},
+            after={"status": "draft", "reopened": True},
+            review_id=current.review_id,
+        )
+
+
+def add_case_action(
+    db: sqlite_utils.Database,
+    audit: CaseAudit,
+    action: Mapping[str, str],
+    *,
+    by: int,
+    now: str | None = None,
+) -> str:
+    """Record a case-level action agreed in feedback to the worker, for the lead to follow up."""
+    now = now or utcnow()
+    action_id = str(uuid.uuid4())
+    row = {
+        "id": action_id,
+        "review_id": audit.review_id,
+        "audit_id": audit.id,
+        "what": action["what"].strip(),
+        "owner": (action.get("owner") or "").strip(),
+        "due_date": action.get("due_date") or None,
+        "status": "not_started",
+        "created_by": by,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with write(db):
+        db["action"].insert(row)
+        changes.record(
+            db,
+            user_id=by,
+            entity="action",
+            entity_id=action_id,
+            action="create",
+            after={k: row[k] for k in ("what", "owner", "due_date", "audit_id")},
+            review_id=audit.review_id,
+        )
+    return action_id
+
+
+def case_actions(
+    db: sqlite_utils.Database, *, audit_id: str | None = None, review_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Return case-level actions for one audit or a whole review, soonest due first."""
+    where, args = (
+        ("action.audit_id = ?", [audit_id])
+        if audit_id
+        else ("action.review_id = ? AND action.audit_id IS NOT NULL", [review_id])
+    )
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT action.*, case_file.pseudonym FROM action"
+            " JOIN case_audit ON case_audit.id = action.audit_id"
+            " JOIN case_file ON case_file.id = case_audit.case_id"
+            f" WHERE {where} ORDER BY action.due_date IS NULL, action.due_date, action.created_at",
+            args,
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- escalations
+
+
+def escalation(db: sqlite_utils.Database, escalation_id: str, review_id: str) -> dict[str, Any]:
+    """Return one escalation of this review, with its case pseudonym."""
+    row = db.execute(
+        "SELECT escalation.*, case_file.pseudonym, case_file.reference,"
+        " raiser.display_name AS raised_by_name, recorder.display_name AS recorded_by_name"
+        " FROM escalation JOIN case_file ON case_file.id = escalation.case_id"
+        " JOIN user AS raiser ON raiser.id = escalation.raised_by"
+        " LEFT JOIN user AS recorder ON recorder.id = escalation.recorded_by"
+        " WHERE escalation.id = ? AND escalation.review_id = ?",
+        [escalation_id, review_id],
+    ).fetchone()
+    if row is None:
+        raise LookupError(escalation_id)
+    return dict(row)
+
+
+def escalations(
+    db: sqlite_utils.Database,
+    review_id: str,
+    *,
+    audit_id: str | None = None,
+    open_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Return a review's escalations (or one audit's), oldest first, with who raised them."""
+    sql = (
+        "SELECT escalation.*, case_file.pseudonym, case_file.reference,"
+        " raiser.display_name AS raised_by_name, recorder.display_name AS recorded_by_name"
+        " FROM escalation JOIN case_file ON case_file.id = escalation.case_id"
+        " JOIN user AS raiser ON raiser.id = escalation.raised_by"
+        " LEFT JOIN user AS recorder ON recorder.id = escalation.recorded_by"
+        " WHERE escalation.review_id = ?"
+    )
+    args: list[Any] = [review_id]
+    if audit_id:
+        sql += " AND escalation.audit_id = ?"
+        args.append(audit_id)
+    if open_only:
+        sql += " AND escalation.recorded_at IS NULL AND escalation.withdrawn_at IS NULL"
+    return [dict(row) for row in db.execute(sql + " ORDER BY escalation.raised_at", args)]
+
+
+def record_escalation(
+    db: sqlite_utils.Database,
+    escalation_id: str,
+    review_id: str,
+    *,
+    told_who: str,
+    told_at: str,
+    agreed_action: str,
+    by: int,
+) -> None:
+    """Record who was told about an unsafe child, when, and what was agreed."""
+    with write(db):
+        row = escalation(db, escalation_id, review_id)
+        fields = {"told_who": told_who, "told_at": told_at, "agreed_action": agreed_action}
+        db.execute(
+            "UPDATE escalation SET told_who = ?, told_at = ?, agreed_action = ?,"
+            " recorded_by = ?, recorded_at = ? WHERE id = ?",
+            [told_who, told_at, agreed_action, by, utcnow(), escalation_id],
+        )
+        changes.record(
+            db,
+            user_id=by,
+            entity="escalation",
+            entity_id=escalation_id,
+            action="update",
+            before={k: row[k] for k in fields},
+            after=fields,
+            review_id=review_id,
+        )
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def reviewer_cases(
+    db: sqlite_utils.Database, review_id: str, reviewer_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Return case files with their first audit's status and answer count.
+
+    With ``reviewer_id``, only the cases assigned to that reviewer.
+    """
+    sql = (
+        "SELECT case_file.id AS case_id, case_file.pseudonym, case_file.reference,"
+        " case_file.case_type, case_file.team, case_file.assigned_to,"
+        " user.display_name AS assignee, case_audit.id AS audit_id,"
+        " case_audit.status AS audit_status, case_audit.updated_at AS audit_updated_at,"
+        " (SELECT count(*) FROM answer WHERE answer.audit_id = case_audit.id"
+        "   AND (answer.value IS NOT NULL OR answer.not_applicable = 1)) AS answered"
+        " FROM case_file"
+        " LEFT JOIN case_audit ON case_audit.case_id = case_file.id"
+        "   AND case_audit.purpose = 'first'"
+        " LEFT JOIN user ON user.id = case_file.assigned_to"
+        " WHERE case_file.review_id = ?"
+    )
+    args: list[Any] = [review_id]
+    if reviewer_id is not None:
+        sql += " AND case_file.assigned_to = ?"
+        args.append(reviewer_id)
+    rows = [dict(row) for row in db.execute(sql + " ORDER BY case_file.pseudonym", args)]
+    for row in rows:
+        if row["audit_status"] == "submitted":
+            row["status"] = "submitted"
+        elif row["audit_id"] and row["answered"]:
+            row["status"] = "in_progress"
+        else:
+            row["status"] = "not_started"
+    return rows

@@ -1,0 +1,277 @@
+"""The reviewer's day: their cases, the scoring page, conflicts, escalations, the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from audit import policy, scoring
+from audit.data import audits
+from audit.data import reviews as review_data
+from audit.forms import ActionForm, EscalationForm
+from audit.views import get_db, requires
+from audit.views.scoring_form import (
+    answers_from,
+    build_form_class,
+    feedback_from,
+    form_data,
+    sections_na_from,
+)
+
+bp = Blueprint("scoring", __name__, url_prefix="/reviews/<review_id>")
+
+
+def _audit_or_404(review_id: str, audit_id: str) -> audits.CaseAudit:
+    try:
+        return audits.get(get_db(), audit_id, review_id=review_id)
+    except audits.AuditNotFound:
+        abort(404)
+
+
+def _may_edit(audit: audits.CaseAudit) -> bool:
+    return audit.reviewer_id == g.user.id and not audit.submitted
+
+
+def _may_view(audit: audits.CaseAudit) -> bool:
+    return audit.reviewer_id == g.user.id or policy.allowed(g.user, "review.manage", g.review_role)
+
+
+@bp.route("/cases/<case_id>/audit", methods=["POST"])
+@requires("review.score")
+def start_audit(review_id: str, case_id: str) -> Response:
+    """Open the first audit of a case assigned to this reviewer, creating it if needed."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        case = review_data.case_file(get_db(), case_id, review_id)
+    except LookupError:
+        abort(404)
+    existing = audits.first_audit_id(get_db(), case_id)
+    if existing is None:
+        if case["assigned_to"] != g.user.id:
+            abort(403)
+        existing = audits.start(get_db(), case_id, g.user.id)
+    return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=existing))
+
+
+def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
+    db = get_db()
+    review = g.review
+    case = review_data.case_file(db, audit.case_id, review.id)
+    rubric = review.rubric
+    answers = extra.pop("answers", audit.answers)
+    sections_na = extra.pop("sections_na", audit.sections_na)
+    return {
+        "review": review,
+        "audit": audit,
+        "case": case,
+        "rubric": rubric,
+        "case_type": rubric.case_type(case["case_type"]),
+        "sections": scoring.applicable(rubric, case["case_type"]),
+        "progress": scoring.progress(rubric, case["case_type"], answers, sections_na),
+        "status_labels": scoring.SECTION_STATUS_LABELS,
+        "escalations": audits.escalations(db, review.id, audit_id=audit.id),
+        "actions": audits.case_actions(db, audit_id=audit.id),
+        "reviewer": next(
+            (m for m in review_data.members(db, review.id) if m["id"] == audit.reviewer_id),
+            None,
+        ),
+        "may_reopen": policy.allowed(g.user, "review.manage", g.review_role),
+        "action_form": ActionForm(),
+        **extra,
+    }
+
+
+@bp.route("/audits/<audit_id>", methods=["GET", "POST"])
+@requires("review.view")
+def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int]:
+    """Score a case (the audit's reviewer, while a draft) or read its record (lead)."""
+    audit = _audit_or_404(review_id, audit_id)
+    if not _may_view(audit):
+        abort(403)
+    if not _may_edit(audit):
+        if request.method == "POST":
+            flash(
+                "This audit has been submitted, so it can no longer be changed. "
+                "Ask the review lead to reopen it."
+            )
+            return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
+        return render_template("scoring/record.html", **_context(audit))
+
+    rubric = g.review.rubric
+    case_type = review_data.case_file(get_db(), audit.case_id, review_id)["case_type"]
+    form_class = build_form_class(rubric, case_type)
+    if request.method == "GET":
+        form = form_class(
+            formdata=None,
+            data=form_data(
+                rubric, case_type, audit.answers, audit.sections_na, audit.feedback, audit.version
+            ),
+        )
+        return render_template("scoring/audit.html", form=form, **_context(audit))
+
+    form = form_class()
+    if not form.validate_on_submit():
+        return render_template("scoring/audit.html", form=form, **_context(audit)), 400
+    answers = answers_from(form, rubric, case_type)
+    sections_na = sections_na_from(form, rubric, case_type)
+    submitting = request.form.get("action") == "submit"
+    problems = (
+        scoring.check_submission(rubric, case_type, answers, sections_na) if submitting else []
+    )
+    adverse = [q.id for q in scoring.adverse(rubric, case_type, answers)]
+    try:
+        version = int(form.version.data or 0)
+    except ValueError:
+        abort(400)
+    new_action = None
+    if (form.action_what.data or "").strip():
+        new_action = {
+            "what": form.action_what.data,
+            "owner": form.action_owner.data or "",
+            "due_date": (form.action_due.data or "").strip(),
+        }
+    try:
+        result = audits.save(
+            get_db(),
+            audit.id,
+            expected_version=version,
+            answers=answers,
+            sections_na=sections_na,
+            feedback=feedback_from(form),
+            adverse_questions=adverse,
+            critical_questions=[q.id for q in rubric.critical_questions()],
+            by=g.user.id,
+            submit=submitting and not problems,
+            new_action=new_action,
+        )
+    except audits.StaleAudit as stale:
+        return _conflict(stale.current, answers, sections_na)
+    except audits.AuditLocked:
+        flash("This audit was submitted meanwhile, so your changes were not saved.")
+        return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
+
+    if result.raised:
+        flash(
+            "Draft saved. You said a child may not be adequately safeguarded: "
+            "tell the responsible manager today and record it below."
+        )
+        return redirect(
+            url_for("scoring.escalation_page", review_id=review_id, escalation_id=result.raised[0])
+        )
+    if submitting and not result.submitted:
+        saved = audits.get(get_db(), audit.id)
+        form = form_class(
+            formdata=None,
+            data=form_data(
+                rubric, case_type, saved.answers, saved.sections_na, saved.feedback, saved.version
+            ),
+        )
+        extra_errors = [{"text": p.message, "href": f"#{p.field}"} for p in problems]
+        if result.open_escalations:
+            extra_errors.insert(
+                0,
+                {
+                    "text": "Record the escalation of the child found not adequately safeguarded "
+                    "before submitting",
+                    "href": url_for(
+                        "scoring.escalation_page",
+                        review_id=review_id,
+                        escalation_id=result.open_escalations[0],
+                    ),
+                },
+            )
+        field_errors = {p.field: p.message for p in problems}
+        return render_template(
+            "scoring/audit.html",
+            form=form,
+            submit_errors=extra_errors,
+            field_errors=field_errors,
+            draft_saved=True,
+            **_context(saved),
+        ), 400
+    if submitting:
+        flash(
+            f"Audit of {review_data.case_file(get_db(), audit.case_id, review_id)['pseudonym']}"
+            " submitted."
+        )
+        return redirect(url_for("reviews.review_page", review_id=review_id))
+    flash("Draft saved.")
+    return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
+
+
+def _conflict(
+    current: audits.CaseAudit, mine: dict[str, scoring.Answer], mine_na: set[str]
+) -> tuple[str, int]:
+    """Show both versions side by side and let the reviewer choose; nothing is overwritten."""
+    rubric = g.review.rubric
+    differences = []
+    for question_id, answer in mine.items():
+        theirs = current.answers.get(question_id, scoring.Answer())
+        if (answer.effective, answer.evidence) != (theirs.effective, theirs.evidence):
+            differences.append((rubric.question(question_id), answer, theirs))
+    resubmit = MultiDict(
+        [(k, v) for k, v in request.form.items(multi=True) if k not in {"version", "action"}]
+    )
+    return render_template(
+        "scoring/conflict.html",
+        audit=current,
+        review=g.review,
+        differences=differences,
+        resubmit=resubmit,
+        rubric=rubric,
+        case=review_data.case_file(get_db(), current.case_id, g.review.id),
+    ), 409
+
+
+@bp.route("/audits/<audit_id>/reopen", methods=["POST"])
+@requires("review.manage")
+def reopen(review_id: str, audit_id: str) -> Response:
+    """Let the reviewer change a submitted audit again."""
+    audit = _audit_or_404(review_id, audit_id)
+    if ActionForm().validate_on_submit():
+        audits.reopen(get_db(), audit.id, by=g.user.id)
+        flash("Audit reopened: the reviewer can change it and submit it again.")
+    return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
+
+
+@bp.route("/escalations/<escalation_id>", methods=["GET", "POST"])
+@requires("review.view")
+def escalation_page(review_id: str, escalation_id: str) -> str | Response:
+    """Tell the reviewer what to do about an unsafe child and record the escalation."""
+    db = get_db()
+    try:
+        item = audits.escalation(db, escalation_id, review_id)
+    except LookupError:
+        abort(404)
+    may_record = item["raised_by"] == g.user.id or policy.allowed(
+        g.user, "review.manage", g.review_role
+    )
+    if not may_record:
+        abort(403)
+    form = EscalationForm()
+    if form.validate_on_submit():
+        audits.record_escalation(
+            db,
+            escalation_id,
+            review_id,
+            told_who=form.told_who.data.strip(),
+            told_at=form.told_at.data.strip(),
+            agreed_action=form.agreed_action.data.strip(),
+            by=g.user.id,
+        )
+        flash(f"Escalation for {item['pseudonym']} recorded.")
+        return redirect(
+            url_for("scoring.audit_page", review_id=review_id, audit_id=item["audit_id"])
+        )
+    question = g.review.rubric.question(item["question_id"])
+    return render_template(
+        "scoring/escalation.html",
+        form=form,
+        item=item,
+        review=g.review,
+        question=question,
+    )
