@@ -92,8 +92,8 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _LOCAL_DATE_COLUMN = re.compile(r"[a-z][a-z0-9_]*_date")
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
 _TIME_PART = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?)?"
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME_PART)
-_UK_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})" + _TIME_PART)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME_PART, re.ASCII)
+_UK_DATE = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})" + _TIME_PART, re.ASCII)
 _DATE_HINT = "use 2012-10-03 or 03/10/2012"
 _TEXT_COLUMNS = ("team", "worker_role", "age_band")
 _T = TypeVar("_T")
@@ -217,6 +217,7 @@ def reference_key(reference: str) -> str:
 
 
 def _sort_key(row: CaseRow) -> tuple[str, str, int]:
+    """Order rows by reference, so a draw never depends on the order of rows in the file."""
     return (row.reference.casefold(), row.reference, row.row)
 
 
@@ -229,6 +230,7 @@ def _quote(value: str, limit: int = 40) -> str:
 
 
 def _has_control(value: str) -> bool:
+    """Tell whether text holds a control character, which no reference or team name needs."""
     return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
@@ -238,6 +240,7 @@ def _basename(filename: str) -> str:
 
 
 def _check_time(match: re.Match[str], first_group: int) -> bool:
+    """Tell whether the optional time after a date is a real time of day."""
     hour, minute, second = match.group(first_group, first_group + 1, first_group + 2)
     if hour is None:
         return True
@@ -245,10 +248,11 @@ def _check_time(match: re.Match[str], first_group: int) -> bool:
 
 
 def parse_date(value: str) -> date | None:
-    """Read a date as exported by a case-management system or Excel; None if it is not one.
+    """Read a date the way case systems and Excel write it, so exports need no editing.
 
-    Accepts ISO (2012-10-03) and UK day-first dates (03/10/2012, 3/10/2012, 03-10-2012,
-    03.10.2012), each optionally followed by a time such as 00:00 (the time is dropped).
+    Returns None if the text is not a real date. Accepts ISO (2012-10-03) and UK day-first
+    dates (03/10/2012, 3/10/2012, 03-10-2012, 03.10.2012), each optionally followed by a time
+    such as 00:00 (the time is dropped).
     """
     text = value.strip()
     match = _ISO_DATE.fullmatch(text)
@@ -309,6 +313,7 @@ def _cell_date(value: _Cell) -> date | None:
 
 
 def _is_blank(cells: Sequence[_Cell]) -> bool:
+    """Tell whether a row is empty, as the blank rows Excel leaves are."""
     return all(_cell_text(cell) == "" for cell in cells)
 
 
@@ -674,7 +679,15 @@ def read_case_list(data: bytes, filename: str, rubric: Rubric) -> CaseList:
         rows = _xlsx_rows(data, name)
     else:
         raise CaseListInvalid(
-            [ImportProblem(None, None, f"{name} must be a .csv or .xlsx file")], name
+            [
+                ImportProblem(
+                    None,
+                    None,
+                    f"{name} must be a .csv or .xlsx file; save the case list from Excel or your"
+                    " case-management system as CSV or as an Excel workbook (.xlsx)",
+                )
+            ],
+            name,
         )
 
     file_problems: list[ImportProblem] = []
@@ -769,6 +782,7 @@ def check_duplicates(
 
 
 def _stratum(row: CaseRow, stratify_by: str) -> str:
+    """Return the stratum a row belongs to: its case type id or its team ("" for none)."""
     return row.case_type if stratify_by == "case_type" else row.team
 
 

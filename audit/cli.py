@@ -246,3 +246,101 @@ def review_list(instance: Path | None) -> None:
         click.echo(
             f"{item.id}\t{item.title}\t{item.rubric_id} {item.rubric_version}\t{item.status_label}"
         )
+
+
+@main.group()
+def cases() -> None:
+    """Import case lists into a review, or draw a sample."""
+
+
+def _review_and_db(instance: Path | None, key: str):  # type: ignore[no-untyped-def]
+    from audit.data import reviews
+
+    app = _app(instance)
+    db = _db(app)
+    try:
+        return reviews.find(db, key), db
+    except reviews.ReviewNotFound as exc:
+        raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _fail_invalid(path: Path, exc: Exception) -> None:
+    problems = getattr(exc, "problems", ())
+    click.echo(f"{path}: rejected, nothing imported ({len(problems)} problem(s)):", err=True)
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+@cases.command("import")
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--skip-existing", is_flag=True, help="Skip references already in the review.")
+def cases_import(instance: Path | None, review_key: str, file: Path, skip_existing: bool) -> None:
+    """Import a case list (CSV or XLSX) into REVIEW (its id, id prefix or title).
+
+    An invalid file is rejected whole, with every problem listed by row and column.
+    """
+    from audit import intake
+    from audit.caselist import CaseListInvalid
+
+    found, db = _review_and_db(instance, review_key)
+    try:
+        result = intake.import_cases(db, found, _read(file), file.name, skip_existing=skip_existing)
+    except CaseListInvalid as exc:
+        _fail_invalid(file, exc)
+        return
+    click.echo(f"Imported {result.added} case file(s) into {found.title}.")
+    for row in result.skipped:
+        click.echo(f"  skipped row {row.row}: {row.reference} is already in the review")
+
+
+@cases.command("sample")
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--size", type=click.IntRange(min=1), required=True, help="How many cases to draw.")
+@click.option(
+    "--by",
+    "stratify_by",
+    type=click.Choice(["case_type", "team"]),
+    default=None,
+    help="Draw in proportion to case type or team.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (recorded).")
+def cases_sample(
+    instance: Path | None,
+    review_key: str,
+    file: Path,
+    size: int,
+    stratify_by: str | None,
+    seed: int | None,
+) -> None:
+    """Draw a random sample of --size cases from FILE into REVIEW; keep only those drawn."""
+    from audit import intake
+    from audit.caselist import CaseListInvalid
+
+    found, db = _review_and_db(instance, review_key)
+    try:
+        sample = intake.sample_cases(
+            db, found, _read(file), file.name, size=size, stratify_by=stratify_by, seed=seed
+        )
+    except CaseListInvalid as exc:
+        _fail_invalid(file, exc)
+        return
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Drew {len(sample.rows)} of {sample.population} cases into {found.title} "
+        f"with seed {sample.seed}."
+    )
+    for name, counts in sample.strata.items():
+        click.echo(f"  {name}: {counts['sample']} of {counts['population']}")

@@ -210,6 +210,22 @@ def test_every_known_date_column_is_read(rubric: Rubric) -> None:
     }
 
 
+def test_example_in_the_documentation_imports(rubric: Rubric) -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "case-import.md").read_text("utf-8")
+    example = page.split("```csv\n", 1)[1].split("```", 1)[0]
+    cases = read(rubric, example)
+    assert [(row.reference, row.case_type) for row in cases.rows] == [
+        ("EXB-100234", "cp"),
+        ("EXB-100871", "cin"),
+        ("EXB-101502", "cla"),
+        ("EXB-102118", "early_help"),
+    ]
+    assert dict(cases.rows[0].dates) == {
+        "referral_date": "2012-10-03",
+        "assessment_completed_date": "2012-10-12",
+    }
+
+
 # --------------------------------------------------------------------------- dates
 
 

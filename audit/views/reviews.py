@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -19,10 +16,9 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import caselist, policy
+from audit import caselist, intake, policy
 from audit.data import audits, users
 from audit.data import reviews as review_data
-from audit.data.db import utcnow
 from audit.forms import (
     ActionForm,
     CaseImportForm,
@@ -37,14 +33,14 @@ bp = Blueprint("reviews", __name__)
 
 
 def _iso(value: str | None) -> str | None:
-    """Turn 27/10/2026 or 2026-10-27 into ISO form (None when blank)."""
-    value = (value or "").strip()
-    if not value:
+    """Turn 27/10/2026 or 2026-10-27 into ISO form (None when blank; ValueError if not a date)."""
+    text = (value or "").strip()
+    if not text:
         return None
-    if "/" in value:
-        day, month, year = (int(part) for part in value.split("/"))
-        return date(year, month, day).isoformat()
-    return date.fromisoformat(value).isoformat()
+    parsed = caselist.parse_date(text)
+    if parsed is None:
+        raise ValueError(text)
+    return parsed.isoformat()
 
 
 @bp.route("/")
@@ -199,11 +195,14 @@ def cases_import(review_id: str) -> str | Response:
     problems: tuple = ()
     if form.validate_on_submit():
         upload = form.case_file.data
-        db = get_db()
         try:
-            parsed = caselist.read_case_list(upload.read(), upload.filename or "", g.review.rubric)
-            to_add, skipped = caselist.check_duplicates(
-                parsed, review_data.references(db, review_id), form.skip_existing.data
+            result = intake.import_cases(
+                get_db(),
+                g.review,
+                upload.read(),
+                upload.filename or "",
+                skip_existing=form.skip_existing.data,
+                by=g.user.id,
             )
         except caselist.CaseListInvalid as exc:
             problems = exc.problems
@@ -211,32 +210,14 @@ def cases_import(review_id: str) -> str | Response:
                 f"The file was not imported: {len(problems)} problem(s) to fix"
             ]
         else:
-            review_data.add_case_files(db, review_id, _rows(to_add.rows), by=g.user.id)
-            message = f"Imported {len(to_add.rows)} case file(s)."
-            if skipped:
-                message += (
-                    f" Skipped {len(skipped)} already in the review: "
-                    + ", ".join(row.reference for row in skipped[:20])
-                    + ("…" if len(skipped) > 20 else "")
-                    + "."
-                )
+            message = f"Imported {result.added} case file(s)."
+            if result.skipped:
+                shown = ", ".join(row.reference for row in result.skipped[:20])
+                more = "…" if len(result.skipped) > 20 else ""
+                message += f" Skipped {len(result.skipped)} already in the review: {shown}{more}."
             flash(message)
             return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
     return render_template("cases/import.html", form=form, problems=problems, review=g.review)
-
-
-def _rows(rows: tuple) -> list[dict]:
-    return [
-        {
-            "reference": row.reference,
-            "case_type": row.case_type,
-            "team": row.team,
-            "worker_role": row.worker_role,
-            "age_band": row.age_band,
-            "dates": dict(row.dates),
-        }
-        for row in rows
-    ]
 
 
 @bp.route("/reviews/<review_id>/cases/sample", methods=["GET", "POST"])
@@ -247,16 +228,17 @@ def cases_sample(review_id: str) -> str | Response:
     problems: tuple = ()
     if form.validate_on_submit():
         upload = form.case_file.data
-        db = get_db()
         seed_text = (form.seed.data or "").strip()
-        seed = int(seed_text) if seed_text else secrets.randbelow(2**31)
         try:
-            parsed = caselist.read_case_list(upload.read(), upload.filename or "", g.review.rubric)
-            population, _ = caselist.check_duplicates(
-                parsed, review_data.references(db, review_id), skip_existing=True
-            )
-            sample = caselist.draw_sample(
-                population, form.size.data, form.stratify_by.data or None, seed
+            sample = intake.sample_cases(
+                get_db(),
+                g.review,
+                upload.read(),
+                upload.filename or "",
+                size=form.size.data,
+                stratify_by=form.stratify_by.data or None,
+                seed=int(seed_text) if seed_text else None,
+                by=g.user.id,
             )
         except caselist.CaseListInvalid as exc:
             problems = exc.problems
@@ -264,13 +246,6 @@ def cases_sample(review_id: str) -> str | Response:
         except ValueError as exc:
             form.size.errors = [str(exc)]
         else:
-            review_data.add_case_files(db, review_id, _rows(sample.rows), by=g.user.id)
-            record = sample.record()
-            record["drawn_at"] = utcnow()
-            history = list(g.review.settings.get("samples", []))
-            review_data.update_settings(
-                db, review_id, {"sampling": record, "samples": [*history, record]}, by=g.user.id
-            )
             flash(f"Drew {len(sample.rows)} of {sample.population} cases with seed {sample.seed}.")
             return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
     return render_template("cases/sample.html", form=form, problems=problems, review=g.review)

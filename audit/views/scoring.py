@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from audit import policy, scoring
+from audit import caselist, policy, scoring
 from audit.data import audits
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
@@ -132,7 +132,7 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
         new_action = {
             "what": form.action_what.data,
             "owner": form.action_owner.data or "",
-            "due_date": (form.action_due.data or "").strip(),
+            "due_date": _iso_or_blank(form.action_due.data),
         }
     try:
         result = audits.save(
@@ -225,6 +225,12 @@ def _conflict(
         rubric=rubric,
         case=review_data.case_file(get_db(), current.case_id, g.review.id),
     ), 409
+
+
+def _iso_or_blank(text: str | None) -> str:
+    """Store dates typed as 10/11/2026 in ISO form, as every other date is kept."""
+    parsed = caselist.parse_date(text or "")
+    return parsed.isoformat() if parsed else ""
 
 
 @bp.route("/audits/<audit_id>/reopen", methods=["POST"])

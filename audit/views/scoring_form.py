@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
+from audit.caselist import parse_date
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer, answer_field, applicable, evidence_field, section_na_field
 from audit.widgets import FastCheckboxInput, FastRadioInput, FastTextArea, FastTextInput
@@ -171,9 +172,13 @@ def sections_na_from(form: ScoringFormBase, rubric: Rubric, case_type: str) -> s
 
 
 def feedback_from(form: ScoringFormBase) -> dict[str, str]:
-    """Return the practice-feedback fields as stored on the audit."""
-    return {
+    """Return the practice-feedback fields as stored on the audit (dates in ISO form)."""
+    feedback = {
         key: (form[key].data or "").strip()
         for key in ("feedback_given", "feedback_date", "feedback_response")
         if (form[key].data or "").strip()
     }
+    when = parse_date(feedback.get("feedback_date", ""))
+    if when is not None:
+        feedback["feedback_date"] = when.isoformat()
+    return feedback

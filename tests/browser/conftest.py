@@ -13,7 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,12 +253,12 @@ def console_log(page: Page) -> ConsoleLog:
     return _CONSOLE_LOGS[id(page)]
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A fresh page in its own browser context (no cookies shared between tests).
+@contextmanager
+def recorded_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh page in its own browser context, its console errors recorded.
 
     Console errors (which include CSP violations) and uncaught exceptions are recorded; the
-    helpers below check them page by page, and anything left unchecked fails the teardown.
+    helpers below check them page by page, and anything left unchecked fails on exit.
     """
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
@@ -282,6 +283,27 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     finally:
         _CONSOLE_LOGS.pop(id(new_page), None)
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh page in its own browser context (no cookies shared between tests).
+
+    Console errors (which include CSP violations) and uncaught exceptions are recorded; the
+    helpers below check them page by page, and anything left unchecked fails the teardown.
+    """
+    with recorded_page(browser, live_server) as new_page:
+        yield new_page
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[], Page]]:
+    """Open further pages, each in its own context (a second person signed in at once).
+
+    Each is recorded like ``page`` and closed, with the same console check, at teardown.
+    """
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(recorded_page(browser, live_server))
 
 
 # --- helpers -------------------------------------------------------------------------------
