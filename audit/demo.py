@@ -153,8 +153,156 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     for index, case in enumerate(cases):
         case["assigned_to"] = reviewer_ids[index % len(reviewer_ids)]
     reviews.add_case_files(db, review.id, cases, by=lead.id)
+    reviews.set_status(db, review.id, "in_progress", by=lead.id)
+    seed_audits(db, reviews.get(db, review.id), random.Random(seed_value(DEMO_SEED, "audits")))
     write_credentials(instance, credentials)
     return credentials
+
+
+def seed_value(seed: int, purpose: str) -> int:
+    """Derive a sub-seed so each part of the demo is stable when another part changes."""
+    return seed * 1000 + sum(ord(ch) for ch in purpose)
+
+
+GRADE_NOTES = {
+    "outstanding": "Exceptional, reflective practice; the child drives every decision.",
+    "good": "Clear analysis of risk and need; actions are timely and reviewed.",
+    "requires_improvement": "Some drift between reviews; plans lack measurable outcomes.",
+    "inadequate": "Risks not analysed; no evidence that actions were followed up.",
+}
+NO_NOTES = [
+    "Not evidenced on the file.",
+    "Recorded late and without analysis.",
+    "Evidence is partial: only one agency's view is recorded.",
+]
+
+
+def _grade(rng: random.Random, leaning: float) -> str:
+    """Pick a grade, leaning towards better practice for higher ``leaning``."""
+    roll = rng.random() * 0.7 + leaning * 0.3
+    if roll > 0.78:
+        return "outstanding"
+    if roll > 0.42:
+        return "good"
+    if roll > 0.14:
+        return "requires_improvement"
+    return "inadequate"
+
+
+def demo_answers(rubric, case_type: str, rng: random.Random, complete: bool = True) -> dict:  # type: ignore[no-untyped-def]
+    """Make a plausible set of answers for one case: grades, yes/no checks, evidence."""
+    from audit.scoring import Answer, applicable
+
+    leaning = rng.random()
+    answers: dict[str, Answer] = {}
+    grades: list[str] = []
+    for _section, questions in applicable(rubric, case_type):
+        if not complete and rng.random() < 0.5:
+            continue
+        for question in questions:
+            if question.critical:
+                answers[question.id] = Answer("yes" if question.good_answer == "yes" else "no")
+                continue
+            if question.type == "grade":
+                if question.id == rubric.overall.question and grades:
+                    values = sorted(rubric.scale.level(g).value for g in grades)
+                    value = rubric.scale.round_down(values[(len(values) - 1) // 2]).id
+                else:
+                    value = _grade(rng, leaning)
+                    grades.append(value)
+                answers[question.id] = Answer(value, evidence=GRADE_NOTES[value])
+            elif question.type == "yes_no":
+                if question.allow_na and rng.random() < 0.15:
+                    answers[question.id] = Answer(None, True)
+                    continue
+                good = rng.random() < 0.55 + leaning * 0.4
+                value = (
+                    question.good_answer
+                    if good
+                    else ("no" if question.good_answer == "yes" else "yes")
+                )
+                answers[question.id] = Answer(value, evidence="" if good else rng.choice(NO_NOTES))
+            elif question.required or rng.random() < 0.6:
+                answers[question.id] = Answer(
+                    "Synthetic summary: see section grades and evidence above."
+                )
+    return answers
+
+
+def seed_audits(db: sqlite_utils.Database, review: reviews.Review, rng: random.Random) -> None:
+    """Give the demo review audits in every state: submitted, in progress, not started.
+
+    One submitted audit found a child not adequately safeguarded, with the escalation
+    recorded; one draft has just raised an alert the lead has yet to see escalated, so the
+    alert banner and the rule that blocks completion both show in the demo.
+    """
+    from audit.data import audits
+    from audit.scoring import Answer, adverse
+
+    rubric = review.rubric
+    critical = [q.id for q in rubric.critical_questions()]
+    cases = reviews.case_files(db, review.id)
+    for index, case in enumerate(cases):
+        if index >= 32:
+            break  # the last eight stay "not started"
+        reviewer = case["assigned_to"]
+        audit_id = audits.start(db, case["id"], reviewer)
+        submit = index < 24
+        answers = demo_answers(rubric, case["case_type"], rng, complete=submit)
+        escalate = index in (5, 27)
+        if escalate:
+            answers[critical[0]] = Answer(
+                "no", evidence="Safety plan not in place after new concerns; escalated same day."
+            )
+        result = audits.save(
+            db,
+            audit_id,
+            expected_version=1,
+            answers=answers,
+            sections_na=(),
+            feedback={
+                "feedback_given": "yes",
+                "feedback_date": "2026-10-28",
+                "feedback_response": "Worker and manager agreed with the findings.",
+            }
+            if submit
+            else {},
+            adverse_questions=[q.id for q in adverse(rubric, case["case_type"], answers)],
+            critical_questions=critical,
+            by=reviewer,
+            submit=False,
+            new_action={
+                "what": "Update the chronology and record the child's views",
+                "owner": "Team manager",
+                "due_date": "2026-11-14",
+            }
+            if index % 7 == 3
+            else None,
+        )
+        if escalate and index == 5:
+            audits.record_escalation(
+                db,
+                result.open_escalations[0],
+                review.id,
+                told_who="Team manager, Family Support East",
+                told_at="2026-10-27 15:10",
+                agreed_action="Strategy discussion held the same afternoon; safety plan agreed.",
+                by=reviewer,
+            )
+        if submit:
+            current = audits.get(db, audit_id)
+            audits.save(
+                db,
+                audit_id,
+                expected_version=current.version,
+                answers=current.answers,
+                sections_na=current.sections_na,
+                feedback=current.feedback,
+                adverse_questions=[],
+                critical_questions=[],
+                by=reviewer,
+                submit=True,
+            )
 
 
 def write_credentials(instance: Path, credentials: list[DemoCredential]) -> Path:

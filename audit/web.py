@@ -63,6 +63,10 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rubric_library"] = RubricLibrary(
         [paths.RUBRICS_DIR, Path(app.instance_path) / "rubrics"]
     )
+    from audit.views.scoring import keep_unsaved_work
+
+    # Before the CSRF check, so a post that fails it because a sign-in expired is kept.
+    app.before_request(keep_unsaved_work)
     csrf.init_app(app)
 
     from audit import errors, views

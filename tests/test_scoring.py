@@ -10,7 +10,7 @@ from audit import scoring
 from audit.data import audits
 from audit.data import reviews as review_data
 from audit.scoring import Answer
-from tests.conftest import csrf_token
+from tests.conftest import PASSWORD, csrf_token
 from tests.helpers import full_answers, health_check, make_review
 
 
@@ -306,3 +306,60 @@ def test_case_action_from_feedback_is_listed_for_the_lead(client, auth, setup) -
     auth.sign_in("lead")
     page = client.get(f"/reviews/{review.id}").text
     assert "Case actions to follow up" in page and "Update the chronology" in page
+
+
+def test_expired_sign_in_keeps_what_the_reviewer_typed(client, auth, db, app, setup) -> None:  # type: ignore[no-untyped-def]
+    review, case_ids = setup
+    auth.sign_in("reviewer")
+    url = _open(client, review, case_ids[0])
+    page = client.get(url).text
+    token = csrf_token(page)
+    client.delete_cookie("session")  # the sign-in runs out while they type
+    typed = {
+        "csrf_token": token,
+        "version": "1",
+        "action": "save",
+        "answer-risks_identified": "no",
+        "evidence-risks_identified": "Typed for two hours",
+    }
+    response = client.post(url, data=typed, headers={"Origin": "http://localhost"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    assert audits.get(db, url.rsplit("/", 1)[1]).answers == {}  # nothing saved yet
+    sign_in_url = response.headers["Location"]
+    page = client.get(sign_in_url).text
+    assert "what you typed has been kept" in page
+    signed_in = client.post(sign_in_url, data={
+        "username": "reviewer", "password": PASSWORD, "csrf_token": csrf_token(page)})
+    restored_url = signed_in.headers["Location"]
+    assert "restore=" in restored_url
+    restored = client.get(restored_url).text
+    assert "Not saved yet" in restored and "Typed for two hours" in restored
+    resave = client.post(
+        url,
+        data={
+            **dict(
+                re.findall(r'name="(csrf_token|version)" type="hidden" value="([^"]*)"', restored)
+            ),
+            "action": "save",
+            "answer-risks_identified": "no",
+            "evidence-risks_identified": "Typed for two hours",
+        },
+    )
+    assert resave.status_code == 302
+    saved = audits.get(db, url.rsplit("/", 1)[1])
+    assert saved.answers["risks_identified"].evidence == "Typed for two hours"
+    assert db.execute("SELECT count(*) FROM pending_save").fetchone()[0] == 0
+
+
+def test_cross_site_post_is_never_kept(client, auth, db, setup) -> None:  # type: ignore[no-untyped-def]
+    review, case_ids = setup
+    auth.sign_in("reviewer")
+    url = _open(client, review, case_ids[0])
+    response = client.post(
+        url,
+        data={"answer-risks_identified": "no", "version": "1"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 400
+    assert db.execute("SELECT count(*) FROM pending_save").fetchone()[0] == 0

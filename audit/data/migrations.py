@@ -233,6 +233,17 @@ CREATE INDEX idx_sign_in_attempt_address ON sign_in_attempt(address, at)
 """
 
 
+_PENDING_SQL = """
+CREATE TABLE pending_save (
+    token TEXT PRIMARY KEY,
+    audit_id TEXT NOT NULL REFERENCES case_audit(id) ON DELETE CASCADE,
+    form TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_pending_save_audit ON pending_save(audit_id)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -248,6 +259,8 @@ MIGRATIONS: list[Migration] = [
     ("0001_core", _run(_CORE_SQL)),
     ("0002_oversight_findings_actions_log", _run(_OVERSIGHT_SQL)),
     ("0003_operations_and_indexes", _run(_OPERATIONS_SQL)),
+    # Work typed while a sign-in ran out, kept until the reviewer signs in again and saves.
+    ("0004_pending_save", _run(_PENDING_SQL)),
 ]
 
 

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
 
 from audit import caselist, policy, scoring
-from audit.data import audits
+from audit.data import audits, pending
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
 from audit.views import get_db, requires
@@ -105,6 +118,12 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
     case_type = review_data.case_file(get_db(), audit.case_id, review_id)["case_type"]
     form_class = build_form_class(rubric, case_type)
     if request.method == "GET":
+        kept = pending.find(get_db(), request.args.get("restore", ""), audit.id)
+        if kept is not None:
+            form = form_class(formdata=MultiDict(kept))
+            return render_template(
+                "scoring/audit.html", form=form, restored=True, **_context(audit)
+            )
         form = form_class(
             formdata=None,
             data=form_data(
@@ -154,6 +173,7 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
         flash("This audit was submitted meanwhile, so your changes were not saved.")
         return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
 
+    pending.clear(get_db(), audit.id)
     if result.raised:
         flash(
             "Draft saved. You said a child may not be adequately safeguarded: "
@@ -281,3 +301,46 @@ def escalation_page(review_id: str, escalation_id: str) -> str | Response:
         review=g.review,
         question=question,
     )
+
+
+def _same_origin() -> bool:
+    """Tell whether a POST came from one of our own pages (never keep a cross-site post)."""
+    origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return bool(origin) and urlsplit(origin).netloc == request.host
+
+
+def keep_unsaved_work() -> Response | None:
+    """Keep a scoring post whose sign-in or form token ran out, instead of throwing it away.
+
+    Registered to run before the CSRF check: when a reviewer's session expired while they
+    typed, the post would fail that check. Same-origin posts are kept server-side under a
+    random token and the reviewer is sent to sign in, then back to the audit with the kept
+    answers filled in but not yet saved: they check them and save (a stale version then
+    gets the usual conflict page, so nothing is overwritten silently).
+    """
+    if request.method != "POST" or request.endpoint != "scoring.audit_page":
+        return None
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        pass
+    else:
+        return None
+    if not _same_origin():
+        return None
+    args = request.view_args or {}
+    pairs = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    try:
+        token = pending.keep(get_db(), args.get("audit_id", ""), pairs)
+    except LookupError:
+        return None
+    back = url_for(
+        "scoring.audit_page",
+        review_id=args.get("review_id"),
+        audit_id=args.get("audit_id"),
+        restore=token,
+    )
+    if session.get("user_id") is None:
+        flash("Your sign-in ran out. Sign in again: what you typed has been kept.")
+        return redirect(url_for("auth.sign_in", next=back))
+    return redirect(back)

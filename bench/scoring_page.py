@@ -1,0 +1,311 @@
+"""Scoring page render time, beside plain WTForms rendering the same fields in the same run.
+
+Target (from the issue): "The scoring page for the full health-check rubric renders in under
+100 ms of server time (median), and print that figure beside plain WTForms rendering the same
+fields in the same run".
+
+Run: .venv/bin/python bench/scoring_page.py
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from common import (
+    connect_db,
+    csrf_token,
+    demo_review_id,
+    half_answered_form,
+    header,
+    hidden_value,
+    make_app,
+    median,
+    ms,
+    p95,
+    repeat,
+    result,
+    seed_demo,
+    sign_in,
+    table,
+    temp_instance,
+    user_id,
+)
+
+CASE_TYPE = "cp"
+PAGE_REPEATS = 100
+PAGE_WARMUP = 10
+FIELD_REPEATS = 30
+FIELD_WARMUP = 3
+TARGET_S = 0.100
+NAMES_HINT = " Do not write children\u2019s, families\u2019 or workers\u2019 names."
+
+
+def pick_case(app: Any, username: str, case_type: str = CASE_TYPE) -> tuple[str, str, str]:
+    """Return (review id, case id, how chosen) for a case of ``username`` with no audit yet.
+
+    Prefers one of the demo's own cases; if the demo has already started all of them, adds
+    one more case of that type assigned to the reviewer (through the data layer).
+    """
+    from audit.data import audits
+    from audit.data import reviews as review_data
+
+    review_id = demo_review_id(app)
+    reviewer = user_id(app, username)
+    db = connect_db(app)
+    try:
+        mine = audits.reviewer_cases(db, review_id, reviewer)
+        fresh = [c for c in mine if c["case_type"] == case_type and not c["audit_id"]]
+        if fresh:
+            return review_id, fresh[0]["case_id"], "a demo case not yet started"
+        case_id = review_data.add_case_files(
+            db,
+            review_id,
+            [
+                {
+                    "reference": "BENCH-000001",
+                    "case_type": case_type,
+                    "team": "Bench Team",
+                    "assigned_to": reviewer,
+                }
+            ],
+        )[0]
+        return review_id, case_id, "an added case (every demo case had an audit already)"
+    finally:
+        db.conn.close()
+
+
+def start_half_answered_audit(
+    app: Any, client: Any, username: str, password: str
+) -> tuple[str, str, str]:
+    """Sign in, start an audit through the Start button's POST and save a half-answered draft.
+
+    Returns (review id, audit page path, how the case was chosen).
+    """
+    from audit.data import reviews as review_data
+
+    review_id, case_id, how = pick_case(app, username)
+    db = connect_db(app)
+    try:
+        rubric = review_data.get(db, review_id).rubric
+    finally:
+        db.conn.close()
+    sign_in(client, username, password)
+    review_page = client.get(f"/reviews/{review_id}")
+    if f"/cases/{case_id}/audit" not in review_page.text:
+        raise RuntimeError("the review page has no Start button for the chosen case")
+    started = client.post(
+        f"/reviews/{review_id}/cases/{case_id}/audit",
+        data={"csrf_token": csrf_token(review_page.text)},
+    )
+    if started.status_code != 302:
+        raise RuntimeError(f"starting the audit failed: {started.status_code}")
+    path = started.headers["Location"]
+    page = client.get(path)
+    data = half_answered_form(rubric, CASE_TYPE)
+    data.update(
+        {
+            "csrf_token": csrf_token(page.text),
+            "version": hidden_value(page.text, "version"),
+            "action": "save",
+        }
+    )
+    saved = client.post(path, data=data)
+    if saved.status_code != 302 or saved.headers["Location"].rstrip("/") != path.rstrip("/"):
+        raise RuntimeError(f"saving the draft failed: {saved.status_code}")
+    return review_id, path, how
+
+
+# --------------------------------------------------------------------------- fields only
+
+
+def _evidence_need(question: Any, rubric: Any) -> str:
+    """The evidence hint's first sentence, as templates/components/scoring.html words it."""
+    rule = question.evidence
+    if rule.kind == "required":
+        return "Required."
+    if rule.kind == "required_below":
+        return f"Required if you grade below {rubric.scale.level(rule.level).label}."
+    if rule.kind == "required_when":
+        return f"Required if you answer “{rule.answer}”."
+    return "Optional."
+
+
+def _gov_params(field: Any, rubric: Any) -> dict[str, Any] | None:
+    """The params the scoring template passes to each GOV.UK widget (fresh dict per call)."""
+    from wtforms import HiddenField
+
+    name = field.name
+    if isinstance(field, HiddenField):
+        return None
+    if name.startswith("section-na-"):
+        return {"classes": "govuk-checkboxes--small"}
+    if name.startswith(("answer-", "evidence-")):
+        question = rubric.question(name.split("-", 1)[1])
+        if name.startswith("evidence-"):
+            return {
+                "label": {
+                    "html": 'Evidence and analysis<span class="govuk-visually-hidden"> for: '
+                    f"{question.text}</span>"
+                },
+                "hint": {"text": _evidence_need(question, rubric) + NAMES_HINT},
+                "rows": 3,
+            }
+        if question.type == "text":
+            return {"label": {"text": question.text, "classes": "govuk-label--s"}, "rows": 4}
+        items = []
+        if question.type == "grade":
+            for level in rubric.scale.levels:
+                guidance = question.guidance.get(level.id)
+                items.append({"hint": {"text": guidance}} if guidance else {})
+        params: dict[str, Any] = {
+            "fieldset": {"legend": {"text": question.text, "classes": "govuk-fieldset__legend--s"}},
+            "classes": "govuk-radios--small"
+            + (" govuk-radios--inline" if question.type == "yes_no" else ""),
+            "items": items,
+        }
+        if question.critical:
+            params["formGroup"] = {"classes": "app-critical"}
+        return params
+    if name == "feedback_given":
+        return {
+            "fieldset": {
+                "legend": {"text": field.label.text, "classes": "govuk-fieldset__legend--s"}
+            },
+            "classes": "govuk-radios--inline govuk-radios--small",
+        }
+    if name in {"feedback_date", "action_due"}:
+        return {"classes": "govuk-input--width-10"}
+    if name == "action_owner":
+        return {"classes": "govuk-!-width-one-half"}
+    return {"rows": 3 if name == "feedback_response" else 2}
+
+
+def _fields_benchmarks(app: Any, review_id: str, audit_id: str) -> dict[str, Any]:
+    """Time rendering every field of the form with plain, stock GOV.UK and fast widgets."""
+    from govuk_frontend_wtf import wtforms_widgets as gov
+    from wtforms import HiddenField
+
+    from audit import widgets as fast
+    from audit.data import audits
+    from audit.data import reviews as review_data
+    from audit.views.scoring_form import build_form_class, form_data
+
+    stock_for = {
+        fast.FastRadioInput: gov.GovRadioInput,
+        fast.FastTextArea: gov.GovTextArea,
+        fast.FastCheckboxInput: gov.GovCheckboxInput,
+        fast.FastTextInput: gov.GovTextInput,
+    }
+    db = connect_db(app)
+    try:
+        rubric = review_data.get(db, review_id).rubric
+        saved = audits.get(db, audit_id)
+    finally:
+        db.conn.close()
+    data = form_data(
+        rubric, CASE_TYPE, saved.answers, saved.sections_na, saved.feedback, saved.version
+    )
+    out: dict[str, Any] = {}
+    with app.test_request_context():
+
+        def build() -> Any:
+            return build_form_class(rubric, CASE_TYPE)(formdata=None, data=data)
+
+        out["build"] = repeat(build, FIELD_REPEATS, FIELD_WARMUP)
+        plain_form, stock_form, fast_form = build(), build(), build()
+        fields = [f for f in fast_form if f.name != "csrf_token"]
+        for field in plain_form:
+            # The WTForms default for the field class (ListWidget of RadioInput, TextArea, ...).
+            field.widget = type(field).widget
+        for field in stock_form:
+            if type(field.widget) in stock_for:
+                field.widget = stock_for[type(field.widget)]()
+
+        def plain() -> str:
+            parts = []
+            for field in plain_form:
+                if field.name == "csrf_token":
+                    continue
+                if not isinstance(field, HiddenField):
+                    parts.append(str(field.label()))
+                parts.append(str(field()))
+            return "".join(parts)
+
+        def gov_render(form: Any) -> Callable[[], str]:
+            def render() -> str:
+                parts = []
+                for field in form:
+                    if field.name == "csrf_token":
+                        continue
+                    params = _gov_params(field, rubric)
+                    parts.append(str(field() if params is None else field(params=params)))
+                return "".join(parts)
+
+            return render
+
+        out["plain"] = repeat(plain, FIELD_REPEATS, FIELD_WARMUP)
+        out["stock"] = repeat(gov_render(stock_form), FIELD_REPEATS, FIELD_WARMUP)
+        out["fast"] = repeat(gov_render(fast_form), FIELD_REPEATS, FIELD_WARMUP)
+        out["same_html"] = gov_render(stock_form)() == gov_render(fast_form)()
+        out["fields"] = len(fields)
+        out["kinds"] = sorted({type(f).__name__ for f in fields})
+        out["plain_kb"] = len(plain()) / 1024
+        out["fast_kb"] = len(gov_render(fast_form)()) / 1024
+    return out
+
+
+def main() -> int:
+    header("scoring page: full health-check rubric, cp case, half answered")
+    with temp_instance() as instance:
+        app = make_app(instance)
+        passwords = seed_demo(app)
+        client = app.test_client()
+        review_id, path, how = start_half_answered_audit(
+            app, client, "reviewer1", passwords["reviewer1"]
+        )
+        audit_id = path.rstrip("/").rsplit("/", 1)[1]
+        page_size = len(client.get(path).data) / 1024
+
+        def get_page() -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path}: {response.status_code}")
+
+        page = repeat(get_page, PAGE_REPEATS, PAGE_WARMUP)
+        fields = _fields_benchmarks(app, review_id, audit_id)
+
+    plain, stock, fast = (median(fields[k]) for k in ("plain", "stock", "fast"))
+    print(f"\n-- reviewer1's audit of {how}, about half the questions answered")
+    print(
+        f"   {fields['fields']} fields ({', '.join(fields['kinds'])}); page "
+        f"{page_size:.0f} KB; fields-only HTML: plain {fields['plain_kb']:.0f} KB, "
+        f"GOV.UK {fields['fast_kb']:.0f} KB"
+    )
+    rows = [
+        [f"full page GET (test client, {PAGE_REPEATS} after warm-up)", ms(median(page))],
+        ["  p95", ms(p95(page))],
+        ["fields only: plain WTForms default widgets", ms(plain)],
+        ["fields only: stock govuk-frontend-wtf widgets", ms(stock)],
+        ["fields only: app's fast widgets (audit/widgets.py)", ms(fast)],
+        ["build form class + instantiate (per request)", ms(median(fields["build"]))],
+        ["ratio fast / plain", f"{fast / plain:.1f}x"],
+        ["ratio stock / plain", f"{stock / plain:.1f}x"],
+        ["ratio stock / fast (what the fast widgets save)", f"{stock / fast:.1f}x"],
+        ["stock and fast widgets give identical HTML", str(fields["same_html"])],
+    ]
+    table(rows, ["figure", f"median of {FIELD_REPEATS} (fields) / {PAGE_REPEATS} (page)"])
+    passed = median(page) < TARGET_S
+    result(
+        "scoring page",
+        passed,
+        f"page median {ms(median(page))} (target < {TARGET_S * 1000:.0f} ms); "
+        f"fields plain {ms(plain)}, stock {ms(stock)}, fast {ms(fast)}; "
+        f"fast/plain {fast / plain:.1f}x, stock/plain {stock / plain:.1f}x",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
