@@ -24,20 +24,18 @@ from common import (
     median,
     ms,
     p95,
-    repeat,
     result,
     seed_demo,
     sign_in,
     table,
     temp_instance,
+    timed,
     user_id,
 )
 
 CASE_TYPE = "cp"
-PAGE_REPEATS = 100
-PAGE_WARMUP = 10
-FIELD_REPEATS = 30
-FIELD_WARMUP = 3
+REPEATS = 100
+WARMUP = 10
 TARGET_S = 0.100
 NAMES_HINT = " Do not write children\u2019s, families\u2019 or workers\u2019 names."
 
@@ -182,78 +180,78 @@ def _gov_params(field: Any, rubric: Any) -> dict[str, Any] | None:
     return {"rows": 3 if name == "feedback_response" else 2}
 
 
-def _fields_benchmarks(app: Any, review_id: str, audit_id: str) -> dict[str, Any]:
-    """Time rendering every field of the form with plain, stock GOV.UK and fast widgets."""
-    from govuk_frontend_wtf import wtforms_widgets as gov
-    from wtforms import HiddenField
+class FieldRenderers:
+    """The scoring form's fields, ready to render with three sets of widgets.
 
-    from audit import widgets as fast
-    from audit.data import audits
-    from audit.data import reviews as review_data
-    from audit.views.scoring_form import build_form_class, form_data
+    ``plain``: each field's WTForms default widget (ListWidget of RadioInput, TextArea, ...),
+    with its label. ``stock``: govuk-frontend-wtf's GovRadioInput/GovTextArea/... ``fast``: the
+    app's widgets in audit/widgets.py. The GOV.UK variants get the params the scoring template
+    passes. Call them inside ``app.test_request_context()``.
+    """
 
-    stock_for = {
-        fast.FastRadioInput: gov.GovRadioInput,
-        fast.FastTextArea: gov.GovTextArea,
-        fast.FastCheckboxInput: gov.GovCheckboxInput,
-        fast.FastTextInput: gov.GovTextInput,
-    }
-    db = connect_db(app)
-    try:
-        rubric = review_data.get(db, review_id).rubric
-        saved = audits.get(db, audit_id)
-    finally:
-        db.conn.close()
-    data = form_data(
-        rubric, CASE_TYPE, saved.answers, saved.sections_na, saved.feedback, saved.version
-    )
-    out: dict[str, Any] = {}
-    with app.test_request_context():
+    def __init__(self, app: Any, review_id: str, audit_id: str) -> None:
+        from govuk_frontend_wtf import wtforms_widgets as gov
 
-        def build() -> Any:
-            return build_form_class(rubric, CASE_TYPE)(formdata=None, data=data)
+        from audit import widgets as fast
+        from audit.data import audits
+        from audit.data import reviews as review_data
+        from audit.views.scoring_form import build_form_class, form_data
 
-        out["build"] = repeat(build, FIELD_REPEATS, FIELD_WARMUP)
-        plain_form, stock_form, fast_form = build(), build(), build()
-        fields = [f for f in fast_form if f.name != "csrf_token"]
-        for field in plain_form:
-            # The WTForms default for the field class (ListWidget of RadioInput, TextArea, ...).
+        stock_for = {
+            fast.FastRadioInput: gov.GovRadioInput,
+            fast.FastTextArea: gov.GovTextArea,
+            fast.FastCheckboxInput: gov.GovCheckboxInput,
+            fast.FastTextInput: gov.GovTextInput,
+        }
+        db = connect_db(app)
+        try:
+            self.rubric = review_data.get(db, review_id).rubric
+            saved = audits.get(db, audit_id)
+        finally:
+            db.conn.close()
+        data = form_data(
+            self.rubric, CASE_TYPE, saved.answers, saved.sections_na, saved.feedback, saved.version
+        )
+        self.build = lambda: build_form_class(self.rubric, CASE_TYPE)(formdata=None, data=data)
+        with app.test_request_context():
+            self.plain_form, self.stock_form, self.fast_form = (self.build() for _ in range(3))
+        for field in self.plain_form:
+            # The class attribute is WTForms' default; the app sets its widget per instance.
             field.widget = type(field).widget
-        for field in stock_form:
+        for field in self.stock_form:
             if type(field.widget) in stock_for:
                 field.widget = stock_for[type(field.widget)]()
+        self.fields = [f for f in self.fast_form if f.name != "csrf_token"]
 
-        def plain() -> str:
-            parts = []
-            for field in plain_form:
-                if field.name == "csrf_token":
-                    continue
-                if not isinstance(field, HiddenField):
-                    parts.append(str(field.label()))
-                parts.append(str(field()))
-            return "".join(parts)
+    def plain(self) -> str:
+        """Render every field with WTForms' default widgets, label included."""
+        from wtforms import HiddenField
 
-        def gov_render(form: Any) -> Callable[[], str]:
-            def render() -> str:
-                parts = []
-                for field in form:
-                    if field.name == "csrf_token":
-                        continue
-                    params = _gov_params(field, rubric)
-                    parts.append(str(field() if params is None else field(params=params)))
-                return "".join(parts)
+        parts = []
+        for field in self.plain_form:
+            if field.name == "csrf_token":
+                continue
+            if not isinstance(field, HiddenField):
+                parts.append(str(field.label()))
+            parts.append(str(field()))
+        return "".join(parts)
 
-            return render
+    def _gov(self, form: Any) -> str:
+        parts = []
+        for field in form:
+            if field.name == "csrf_token":
+                continue
+            params = _gov_params(field, self.rubric)
+            parts.append(str(field() if params is None else field(params=params)))
+        return "".join(parts)
 
-        out["plain"] = repeat(plain, FIELD_REPEATS, FIELD_WARMUP)
-        out["stock"] = repeat(gov_render(stock_form), FIELD_REPEATS, FIELD_WARMUP)
-        out["fast"] = repeat(gov_render(fast_form), FIELD_REPEATS, FIELD_WARMUP)
-        out["same_html"] = gov_render(stock_form)() == gov_render(fast_form)()
-        out["fields"] = len(fields)
-        out["kinds"] = sorted({type(f).__name__ for f in fields})
-        out["plain_kb"] = len(plain()) / 1024
-        out["fast_kb"] = len(gov_render(fast_form)()) / 1024
-    return out
+    def stock(self) -> str:
+        """Render every field with govuk-frontend-wtf's own widgets."""
+        return self._gov(self.stock_form)
+
+    def fast(self) -> str:
+        """Render every field with the app's fast widgets."""
+        return self._gov(self.fast_form)
 
 
 def main() -> int:
@@ -266,36 +264,63 @@ def main() -> int:
             app, client, "reviewer1", passwords["reviewer1"]
         )
         audit_id = path.rstrip("/").rsplit("/", 1)[1]
-        page_size = len(client.get(path).data) / 1024
+        page_html = client.get(path).text
+        if 'name="answer-' not in page_html:
+            raise RuntimeError("the audit page has no scoring form")
+        renderers = FieldRenderers(app, review_id, audit_id)
 
         def get_page() -> None:
             response = client.get(path)
             if response.status_code != 200:
                 raise RuntimeError(f"GET {path}: {response.status_code}")
 
-        page = repeat(get_page, PAGE_REPEATS, PAGE_WARMUP)
-        fields = _fields_benchmarks(app, review_id, audit_id)
+        variants: dict[str, Callable[[], Any]] = {
+            "build": renderers.build,
+            "plain": renderers.plain,
+            "stock": renderers.stock,
+            "fast": renderers.fast,
+        }
+        times: dict[str, list[float]] = {"page": [], **{name: [] for name in variants}}
+        # Interleaved, one of each per round, so a noisy neighbour hits every figure alike.
+        for round_number in range(WARMUP + REPEATS):
+            page_time = timed(get_page)
+            with app.test_request_context():
+                round_times = {name: timed(fn) for name, fn in variants.items()}
+            if round_number >= WARMUP:
+                times["page"].append(page_time)
+                for name, value in round_times.items():
+                    times[name].append(value)
+        with app.test_request_context():
+            same_html = renderers.stock() == renderers.fast()
+            plain_kb = len(renderers.plain()) / 1024
+            gov_kb = len(renderers.fast()) / 1024
 
-    plain, stock, fast = (median(fields[k]) for k in ("plain", "stock", "fast"))
+    page = times["page"]
+    plain, stock, fast = (median(times[k]) for k in ("plain", "stock", "fast"))
+    kinds = sorted({type(f).__name__ for f in renderers.fields})
     print(f"\n-- reviewer1's audit of {how}, about half the questions answered")
     print(
-        f"   {fields['fields']} fields ({', '.join(fields['kinds'])}); page "
-        f"{page_size:.0f} KB; fields-only HTML: plain {fields['plain_kb']:.0f} KB, "
-        f"GOV.UK {fields['fast_kb']:.0f} KB"
+        f"   {len(renderers.fields)} fields ({', '.join(kinds)}); page "
+        f"{len(page_html) / 1024:.0f} KB; fields-only HTML: plain {plain_kb:.0f} KB, "
+        f"GOV.UK {gov_kb:.0f} KB"
     )
+    print(f"   {REPEATS} interleaved rounds after {WARMUP} warm-up rounds")
     rows = [
-        [f"full page GET (test client, {PAGE_REPEATS} after warm-up)", ms(median(page))],
-        ["  p95", ms(p95(page))],
-        ["fields only: plain WTForms default widgets", ms(plain)],
-        ["fields only: stock govuk-frontend-wtf widgets", ms(stock)],
-        ["fields only: app's fast widgets (audit/widgets.py)", ms(fast)],
-        ["build form class + instantiate (per request)", ms(median(fields["build"]))],
-        ["ratio fast / plain", f"{fast / plain:.1f}x"],
-        ["ratio stock / plain", f"{stock / plain:.1f}x"],
-        ["ratio stock / fast (what the fast widgets save)", f"{stock / fast:.1f}x"],
-        ["stock and fast widgets give identical HTML", str(fields["same_html"])],
+        ["full page GET (Flask test client)", ms(median(page)), ms(p95(page))],
+        ["fields only: plain WTForms default widgets", ms(plain), ms(p95(times["plain"]))],
+        ["fields only: stock govuk-frontend-wtf widgets", ms(stock), ms(p95(times["stock"]))],
+        ["fields only: app's fast widgets (audit/widgets.py)", ms(fast), ms(p95(times["fast"]))],
+        [
+            "build form class + instantiate (each request)",
+            ms(median(times["build"])),
+            ms(p95(times["build"])),
+        ],
+        ["ratio fast / plain", f"{fast / plain:.1f}x", ""],
+        ["ratio stock / plain", f"{stock / plain:.1f}x", ""],
+        ["ratio stock / fast (what the fast widgets save)", f"{stock / fast:.2f}x", ""],
+        ["stock and fast widgets give identical HTML", str(same_html), ""],
     ]
-    table(rows, ["figure", f"median of {FIELD_REPEATS} (fields) / {PAGE_REPEATS} (page)"])
+    table(rows, ["figure", "median", "p95"])
     passed = median(page) < TARGET_S
     result(
         "scoring page",
