@@ -344,3 +344,23 @@ def cases_sample(
     )
     for name, counts in sample.strata.items():
         click.echo(f"  {name}: {counts['sample']} of {counts['population']}")
+
+
+@main.command()
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    required=True,
+    help="Print the figures and findings as JSON (docs/findings-json.md).",
+)
+def findings(instance: Path | None, review_key: str, as_json: bool) -> None:
+    """Print REVIEW's aggregation, agreement and findings as JSON for councils' dashboards."""
+    import json
+
+    from audit import analysis
+
+    found, db = _review_and_db(instance, review_key)
+    click.echo(json.dumps(analysis.findings_document(db, found), indent=2, allow_nan=False))

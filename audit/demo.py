@@ -170,6 +170,17 @@ GRADE_NOTES = {
     "requires_improvement": "Some drift between reviews; plans lack measurable outcomes.",
     "inadequate": "Risks not analysed; no evidence that actions were followed up.",
 }
+# Where the demo's practice is weaker, so the suggested findings include areas for
+# development like the seed's (plans clear on expectations, supervision, impact).
+DEMO_WEAK_CHECKS = {
+    "cp_plan_expectations",
+    "cin_plan_purposeful",
+    "supervision_regular",
+    "supervision_reflective",
+    "difference_made",
+    "progress_measured",
+}
+DEMO_WEAK_SECTIONS = {"management_oversight", "impact"}
 NO_NOTES = [
     "Not evidenced on the file.",
     "Recorded late and without analysis.",
@@ -208,14 +219,16 @@ def demo_answers(rubric, case_type: str, rng: random.Random, complete: bool = Tr
                     values = sorted(rubric.scale.level(g).value for g in grades)
                     value = rubric.scale.round_down(values[(len(values) - 1) // 2]).id
                 else:
-                    value = _grade(rng, leaning)
+                    weak = rubric.section_of(question.id).id in DEMO_WEAK_SECTIONS
+                    value = _grade(rng, leaning * (0.3 if weak else 1.0))
                     grades.append(value)
                 answers[question.id] = Answer(value, evidence=GRADE_NOTES[value])
             elif question.type == "yes_no":
                 if question.allow_na and rng.random() < 0.15:
                     answers[question.id] = Answer(None, True)
                     continue
-                good = rng.random() < 0.55 + leaning * 0.4
+                rate = 0.3 if question.id in DEMO_WEAK_CHECKS else 0.5 + leaning * 0.4
+                good = rng.random() < rate
                 value = (
                     question.good_answer
                     if good

@@ -9,6 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -18,12 +19,13 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from audit.data.users import ROLES
 
@@ -281,3 +283,52 @@ class SampleForm(FlaskForm):
         validators=[Regexp(r"^\s*\d{0,10}\s*$", message="The seed must be a whole number")],
     )
     submit = SubmitField("Draw the sample", widget=GovSubmitInput())
+
+
+class SummaryForm(FlaskForm):
+    """The lead's executive summary for the report."""
+
+    summary = TextAreaField(
+        "Executive summary",
+        description="What a director or scrutiny committee should take away. No case details.",
+        widget=GovTextArea(),
+        validators=[Length(max=20_000)],
+    )
+    submit = SubmitField("Save summary", widget=GovSubmitInput())
+
+
+class FindingForm(FlaskForm):
+    """The lead's own finding."""
+
+    kind = RadioField(
+        "Kind of finding",
+        choices=[
+            SelectChoice("strength", "Strength"),
+            SelectChoice("development", "Area for development"),
+        ],
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose strength or area for development")],
+    )
+    text = TextAreaField(
+        "Finding",
+        widget=GovTextArea(),
+        validators=[DataRequired("Write the finding"), Length(max=4000)],
+    )
+    questions = SelectField(
+        "Linked to the audit question",
+        widget=GovSelect(),
+        validate_choice=True,
+        description="Leave unlinked for findings from interviews, focus groups or observation.",
+    )
+    submit = SubmitField("Add finding", widget=GovSubmitInput())
+
+
+class SecondAuditForm(FlaskForm):
+    """Choose cases for an independent second audit."""
+
+    share = IntegerField(
+        "Or choose a random share of cases (percent)",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=1, max=100, message="Enter a share from 1 to 100")],
+    )
+    submit = SubmitField("Choose for second audit", widget=GovSubmitInput())

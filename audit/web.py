@@ -70,13 +70,14 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from audit import errors, views
-    from audit.views import admin, auth, reviews, rubrics, scoring
+    from audit.views import admin, auth, findings, reviews, rubrics, scoring
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(rubrics.bp)
     app.register_blueprint(scoring.bp)
+    app.register_blueprint(findings.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

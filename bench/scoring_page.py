@@ -15,22 +15,17 @@ from typing import Any
 
 from common import (
     connect_db,
-    csrf_token,
-    demo_review_id,
-    half_answered_form,
     header,
-    hidden_value,
     make_app,
     median,
     ms,
     p95,
     result,
     seed_demo,
-    sign_in,
+    start_half_answered_audit,
     table,
     temp_instance,
     timed,
-    user_id,
 )
 
 CASE_TYPE = "cp"
@@ -38,81 +33,6 @@ REPEATS = 100
 WARMUP = 10
 TARGET_S = 0.100
 NAMES_HINT = " Do not write children\u2019s, families\u2019 or workers\u2019 names."
-
-
-def pick_case(app: Any, username: str, case_type: str = CASE_TYPE) -> tuple[str, str, str]:
-    """Return (review id, case id, how chosen) for a case of ``username`` with no audit yet.
-
-    Prefers one of the demo's own cases; if the demo has already started all of them, adds
-    one more case of that type assigned to the reviewer (through the data layer).
-    """
-    from audit.data import audits
-    from audit.data import reviews as review_data
-
-    review_id = demo_review_id(app)
-    reviewer = user_id(app, username)
-    db = connect_db(app)
-    try:
-        mine = audits.reviewer_cases(db, review_id, reviewer)
-        fresh = [c for c in mine if c["case_type"] == case_type and not c["audit_id"]]
-        if fresh:
-            return review_id, fresh[0]["case_id"], "a demo case not yet started"
-        case_id = review_data.add_case_files(
-            db,
-            review_id,
-            [
-                {
-                    "reference": "BENCH-000001",
-                    "case_type": case_type,
-                    "team": "Bench Team",
-                    "assigned_to": reviewer,
-                }
-            ],
-        )[0]
-        return review_id, case_id, "an added case (every demo case had an audit already)"
-    finally:
-        db.conn.close()
-
-
-def start_half_answered_audit(
-    app: Any, client: Any, username: str, password: str
-) -> tuple[str, str, str]:
-    """Sign in, start an audit through the Start button's POST and save a half-answered draft.
-
-    Returns (review id, audit page path, how the case was chosen).
-    """
-    from audit.data import reviews as review_data
-
-    review_id, case_id, how = pick_case(app, username)
-    db = connect_db(app)
-    try:
-        rubric = review_data.get(db, review_id).rubric
-    finally:
-        db.conn.close()
-    sign_in(client, username, password)
-    review_page = client.get(f"/reviews/{review_id}")
-    if f"/cases/{case_id}/audit" not in review_page.text:
-        raise RuntimeError("the review page has no Start button for the chosen case")
-    started = client.post(
-        f"/reviews/{review_id}/cases/{case_id}/audit",
-        data={"csrf_token": csrf_token(review_page.text)},
-    )
-    if started.status_code != 302:
-        raise RuntimeError(f"starting the audit failed: {started.status_code}")
-    path = started.headers["Location"]
-    page = client.get(path)
-    data = half_answered_form(rubric, CASE_TYPE)
-    data.update(
-        {
-            "csrf_token": csrf_token(page.text),
-            "version": hidden_value(page.text, "version"),
-            "action": "save",
-        }
-    )
-    saved = client.post(path, data=data)
-    if saved.status_code != 302 or saved.headers["Location"].rstrip("/") != path.rstrip("/"):
-        raise RuntimeError(f"saving the draft failed: {saved.status_code}")
-    return review_id, path, how
 
 
 # --------------------------------------------------------------------------- fields only

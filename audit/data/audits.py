@@ -523,3 +523,140 @@ def reviewer_cases(
         else:
             row["status"] = "not_started"
     return rows
+
+
+# --------------------------------------------------------------------------- second audits
+
+
+def choose_second_audits(
+    db: sqlite_utils.Database, review_id: str, case_ids: Collection[str], by: int | None
+) -> int:
+    """Mark cases for an independent second audit, each given to a different reviewer.
+
+    The second reviewer is never the first one; loads are evened out across the review's
+    active reviewers. Returns how many cases were newly chosen.
+    """
+    with write(db):
+        reviewers = [
+            row["id"]
+            for row in db.execute(
+                "SELECT user.id FROM review_member JOIN user ON user.id = review_member.user_id"
+                " WHERE review_member.review_id = ? AND review_member.role = 'reviewer'"
+                " AND user.active = 1 ORDER BY user.display_name",
+                [review_id],
+            )
+        ]
+        if len(reviewers) < 2:
+            raise ValueError("a second audit needs at least two reviewers in the review")
+        load = dict.fromkeys(reviewers, 0)
+        for row in db.execute(
+            "SELECT second_assigned_to, count(*) AS n FROM case_file WHERE review_id = ?"
+            " AND second_audit = 1 GROUP BY 1",
+            [review_id],
+        ):
+            if row["second_assigned_to"] in load:
+                load[row["second_assigned_to"]] = row["n"]
+        chosen = 0
+        for case_id in sorted(case_ids):
+            case = db.execute(
+                "SELECT assigned_to, second_audit FROM case_file WHERE id = ? AND review_id = ?",
+                [case_id, review_id],
+            ).fetchone()
+            if case is None:
+                raise LookupError(case_id)
+            if case["second_audit"]:
+                continue
+            first = db.execute(
+                "SELECT reviewer_id FROM case_audit WHERE case_id = ? AND purpose = 'first'",
+                [case_id],
+            ).fetchone()
+            first_reviewer = first["reviewer_id"] if first else case["assigned_to"]
+            candidates = [r for r in reviewers if r != first_reviewer]
+            second = min(candidates, key=lambda r: (load[r], reviewers.index(r)))
+            load[second] += 1
+            db.execute(
+                "UPDATE case_file SET second_audit = 1, second_assigned_to = ? WHERE id = ?",
+                [second, case_id],
+            )
+            changes.record(
+                db,
+                user_id=by,
+                entity="case_file",
+                entity_id=case_id,
+                action="update",
+                after={"second_audit": True, "second_assigned_to": second},
+                review_id=review_id,
+            )
+            chosen += 1
+    return chosen
+
+
+def second_cases(db: sqlite_utils.Database, review_id: str, reviewer_id: int) -> list[dict]:
+    """Return the cases a reviewer is second-auditing, with their second audit's status."""
+    rows = [
+        dict(row)
+        for row in db.execute(
+            "SELECT case_file.id AS case_id, case_file.pseudonym, case_file.reference,"
+            " case_file.case_type, case_file.team, case_audit.id AS audit_id,"
+            " case_audit.status AS audit_status"
+            " FROM case_file LEFT JOIN case_audit ON case_audit.case_id = case_file.id"
+            "   AND case_audit.purpose = 'second' AND case_audit.reviewer_id = ?"
+            " WHERE case_file.review_id = ? AND case_file.second_audit = 1"
+            "   AND case_file.second_assigned_to = ? ORDER BY case_file.pseudonym",
+            [reviewer_id, review_id, reviewer_id],
+        )
+    ]
+    for row in rows:
+        row["status"] = (
+            "submitted"
+            if row["audit_status"] == "submitted"
+            else "in_progress"
+            if row["audit_id"]
+            else "not_started"
+        )
+    return rows
+
+
+def paired_ratings(db: sqlite_utils.Database, review_id: str) -> dict[str, dict[str, Any]]:
+    """Return, per case audited twice with both audits submitted, each audit's own answers.
+
+    Agreement is about the auditors, so these are the reviewers' original values, not
+    the moderated ones. Keyed by case id: pseudonym, first and second audit ids, answers.
+    """
+    cases: dict[str, dict[str, Any]] = {}
+    rows = db.execute(
+        "SELECT case_file.id AS case_id, case_file.pseudonym, case_file.case_type,"
+        " case_audit.id AS audit_id, case_audit.purpose, answer.question_id, answer.value,"
+        " answer.not_applicable"
+        " FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id"
+        " LEFT JOIN answer ON answer.audit_id = case_audit.id"
+        " WHERE case_audit.review_id = ? AND case_audit.status = 'submitted'"
+        "   AND case_audit.purpose IN ('first', 'second')"
+        "   AND case_file.id IN (SELECT case_id FROM case_audit WHERE review_id = ?"
+        "     AND purpose = 'second' AND status = 'submitted')",
+        [review_id, review_id],
+    )
+    for row in rows:
+        case = cases.setdefault(
+            row["case_id"],
+            {
+                "pseudonym": row["pseudonym"],
+                "case_type": row["case_type"],
+                "audits": {},
+                "answers": {"first": {}, "second": {}},
+            },
+        )
+        case["audits"][row["purpose"]] = row["audit_id"]
+        if row["question_id"] and row["value"] is not None and not row["not_applicable"]:
+            case["answers"][row["purpose"]][row["question_id"]] = row["value"]
+    return {k: v for k, v in cases.items() if {"first", "second"} <= set(v["audits"])}
+
+
+def both_submitted(db: sqlite_utils.Database, case_id: str) -> bool:
+    """Tell whether a case's first and second audits are both submitted (blindness ends)."""
+    row = db.execute(
+        "SELECT count(DISTINCT purpose) FROM case_audit WHERE case_id = ?"
+        " AND purpose IN ('first', 'second') AND status = 'submitted'",
+        [case_id],
+    ).fetchone()
+    return row[0] == 2

@@ -105,6 +105,7 @@ def review_page(review_id: str) -> str:
         "manage": manage,
         "my_cases": mine,
         "my_done": sum(1 for c in mine if c["status"] == "submitted"),
+        "second_cases": audits.second_cases(db, review_id, g.user.id),
         "action_form": ActionForm(),
         "case_type_labels": {ct.id: ct.label for ct in review.rubric.case_types},
     }

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from audit import caselist, policy, scoring
-from audit.data import audits, pending
+from audit.data import audits, moderation, pending
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
 from audit.views import get_db, requires
@@ -49,19 +49,30 @@ def _may_edit(audit: audits.CaseAudit) -> bool:
 
 
 def _may_view(audit: audits.CaseAudit) -> bool:
-    return audit.reviewer_id == g.user.id or policy.allowed(g.user, "review.manage", g.review_role)
+    from audit.views.findings import may_see_both
+
+    return (
+        audit.reviewer_id == g.user.id
+        or policy.allowed(g.user, "review.manage", g.review_role)
+        or may_see_both(g.user.id, audit)
+    )
 
 
 @bp.route("/cases/<case_id>/audit", methods=["POST"])
 @requires("review.score")
 def start_audit(review_id: str, case_id: str) -> Response:
-    """Open the first audit of a case assigned to this reviewer, creating it if needed."""
+    """Open this reviewer's audit of a case (first, or an assigned second audit)."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
         case = review_data.case_file(get_db(), case_id, review_id)
     except LookupError:
         abort(404)
+    if request.args.get("purpose") == "second":
+        if not case["second_audit"] or case["second_assigned_to"] != g.user.id:
+            abort(403)
+        existing = audits.start(get_db(), case_id, g.user.id, purpose="second")
+        return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=existing))
     existing = audits.first_audit_id(get_db(), case_id)
     if existing is None:
         if case["assigned_to"] != g.user.id:
@@ -93,6 +104,7 @@ def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
             None,
         ),
         "may_reopen": policy.allowed(g.user, "review.manage", g.review_role),
+        "moderation": moderation.for_audit(db, audit.id),
         "action_form": ActionForm(),
         **extra,
     }
@@ -134,7 +146,7 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
 
     form = form_class()
     if not form.validate_on_submit():
-        return render_template("scoring/audit.html", form=form, **_context(audit)), 400
+        return render_template("scoring/audit.html", form=form, **_context(audit))
     answers = answers_from(form, rubric, case_type)
     sections_na = sections_na_from(form, rubric, case_type)
     submitting = request.form.get("action") == "submit"
@@ -212,7 +224,7 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
             field_errors=field_errors,
             draft_saved=True,
             **_context(saved),
-        ), 400
+        )
     if submitting:
         flash(
             f"Audit of {review_data.case_file(get_db(), audit.case_id, review_id)['pseudonym']}"

@@ -1,0 +1,256 @@
+"""Gather a review's numbers in one place: the aggregation, timeliness, moderation, agreement.
+
+Glue between the data layer (which counts) and the domain modules (which judge): the
+dashboard, the findings page, ``case-audit findings --json`` and the report all call these,
+so they all show the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlite_utils
+
+from audit import agreement, findings, timeliness
+from audit.data import audits, moderation, results
+from audit.data import findings as finding_data
+from audit.data.reviews import Review
+from audit.stats import Proportion, wilson
+
+
+def aggregate(db: sqlite_utils.Database, review: Review) -> findings.Aggregation:
+    """Aggregate the review's submitted first audits, with moderated grades applied."""
+    rubric = review.rubric
+    sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
+    rows = results.answer_counts(db, review.id, sections)
+    counted = results.counted_audits(db, review.id)
+    rule_questions = findings.grade_questions_for_rule(rubric)
+    grades = results.case_grades(db, review.id, rule_questions) if rule_questions else {}
+    return findings.aggregate(
+        rubric, counted, rows, grades, critical=results.escalation_summary(db, review.id)
+    )
+
+
+@dataclass(frozen=True)
+class TimelinessRow:
+    """A timeliness measure beside the quality of the same cases."""
+
+    result: timeliness.MeasureResult
+    on_time: Proportion
+    quality: Proportion
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-able form (without per-case rows)."""
+        data = self.result.as_dict()
+        data.pop("cases", None)
+        return {
+            **data,
+            "on_time_share": self.on_time.as_dict(),
+            "quality_good_or_better": self.quality.as_dict(),
+        }
+
+
+def timeliness_rows(db: sqlite_utils.Database, review: Review) -> list[TimelinessRow]:
+    """Judge each timeliness measure over the audited cases, beside those cases' quality."""
+    rubric = review.rubric
+    try:
+        measures = timeliness.measures_for(rubric.timeliness, review.settings)
+    except ValueError:
+        measures = tuple(timeliness.Measure.from_rubric(m) for m in rubric.timeliness)
+    extra = {}
+    for day, name in results.extra_bank_holidays(db).items():
+        try:
+            extra[date.fromisoformat(day)] = name
+        except ValueError:
+            continue
+    holidays = timeliness.bank_holidays(extra)
+    cases = results.case_dates(db, review.id)
+    overall_question = rubric.overall.question
+    question_ids = (
+        [overall_question] if overall_question else findings.grade_questions_for_rule(rubric)
+    )
+    grades = results.case_grades(db, review.id, question_ids)
+    judged = {
+        case["audit_id"]: rubric.overall.judge(grades.get(case["audit_id"], {}), rubric)
+        for case in cases
+    }
+    rows = []
+    for measure in measures:
+        result = timeliness.evaluate(measure, cases, holidays)
+        applicable_ids = {t.case_id for t in result.cases if t.status != "not_applicable"}
+        levels = [
+            judged[c["audit_id"]]
+            for c in cases
+            if c["id"] in applicable_ids and judged[c["audit_id"]] is not None
+        ]
+        rows.append(
+            TimelinessRow(
+                result=result,
+                on_time=wilson(result.on_time, result.on_time + result.late),
+                quality=wilson(sum(1 for lv in levels if rubric.scale.is_good(lv)), len(levels)),
+            )
+        )
+    return rows
+
+
+def moderation_summary(db: sqlite_utils.Database, review: Review) -> dict[str, Any]:
+    """Return the moderation rate and how often grades moved, and in which direction."""
+    raw = moderation.summary(db, review.id)
+    scale = review.rubric.scale
+    values = {level.id: level.value for level in scale.levels}
+    up = down = other = 0
+    for _question, before, after in raw["changes"]:
+        if before in values and after in values:
+            if values[after] > values[before]:
+                up += 1
+            elif values[after] < values[before]:
+                down += 1
+            else:
+                other += 1
+        else:
+            other += 1
+    return {
+        "submitted": raw["submitted"],
+        "moderated": raw["moderated"],
+        "rate": wilson(raw["moderated"], raw["submitted"]).as_dict(),
+        "grades_changed": len(raw["changes"]),
+        "raised": up,
+        "lowered": down,
+        "other_changes": other,
+    }
+
+
+def moderation_queue(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
+    """Return unmoderated submitted audits, those that must be moderated first."""
+    rubric = review.rubric
+    adverse = []
+    for q in rubric.critical_questions():
+        if q.type == "yes_no" and q.adverse_answer:
+            adverse.append((q.id, q.adverse_answer))
+        adverse.extend((q.id, level) for level in q.adverse_levels)
+    rows = moderation.queue(db, review.id, lowest_level=rubric.scale.lowest.id, adverse=adverse)
+    required = bool(review.settings.get("require_moderation"))
+    for row in rows:
+        row["required"] = required and bool(row["flagged"])
+    return rows
+
+
+def agreement_for(db: sqlite_utils.Database, review: Review) -> dict[str, Any]:
+    """Return the auditors' agreement for cases audited twice with both audits submitted."""
+    return agreement.agreement(review.rubric, audits.paired_ratings(db, review.id))
+
+
+def moved(agg: findings.Aggregation, finding: finding_data.Finding) -> dict[str, Any] | None:
+    """Return a curated finding's current numbers if they differ from those it was based on.
+
+    Audits submitted, reopened or moderated after curation move the numbers; the finding
+    is flagged for the lead and its wording is never rewritten.
+    """
+    if not finding.key or not finding.question_ids:
+        return None
+    try:
+        now = findings.evidence_for(agg, finding.question_ids, finding.key)
+    except KeyError:
+        return None
+    if any(now.get(k) != finding.evidence.get(k) for k in ("count", "n")):
+        return now
+    return None
+
+
+def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, Any]:
+    """Return the review's figures and findings as the JSON of ``case-audit findings``."""
+    agg = aggregate(db, review)
+    agreed = agreement_for(db, review)
+    rubric = review.rubric
+    return {
+        "format": "case-audit-findings",
+        "format_version": 1,
+        "review": {
+            "id": review.id,
+            "title": review.title,
+            "host_organisation": review.host_organisation,
+            "kind": review.kind,
+            "status": review.status,
+            "start_date": review.start_date,
+            "end_date": review.end_date,
+            "rubric": {"id": rubric.id, "version": rubric.version, "title": rubric.title},
+        },
+        "audited_cases": agg.audited,
+        "headline": {
+            "overall_judgement": agg.headline.as_dict(),
+            "scale": [
+                {
+                    "id": lv.id,
+                    "label": lv.label,
+                    "value": lv.value,
+                    "good_or_better": scale_good(rubric, lv.id),
+                }
+                for lv in rubric.scale.levels
+            ],
+        },
+        "safeguarding": {
+            "cases_not_adequately_safeguarded": agg.critical.get("cases", 0),
+            "escalations_recorded": agg.critical.get("recorded", 0),
+        },
+        "sections": [
+            {
+                "id": s.section.id,
+                "title": s.section.title,
+                "basis": s.basis,
+                **s.breakdown.as_dict(),
+            }
+            for s in agg.sections
+        ],
+        "questions": [
+            {
+                "id": q.question.id,
+                "section": q.section_id,
+                "type": q.question.type,
+                "text": q.question.text,
+                **q.breakdown.as_dict(),
+            }
+            for q in agg.questions
+            if q.question.type != "text"
+        ],
+        "timeliness": [row.as_dict() for row in timeliness_rows(db, review)],
+        "moderation": moderation_summary(db, review),
+        "agreement": {
+            "cases_audited_twice": agreed["cases"],
+            "overall": agreed["overall"].as_dict(),
+            "sections": [item.as_dict() for item in agreed["sections"]],
+            "questions": [item.as_dict() for item in agreed["questions"]],
+        },
+        "suggested_findings": [
+            {
+                "key": s.key,
+                "kind": s.kind,
+                "text": s.text,
+                "question_ids": list(s.question_ids),
+                "evidence": s.good.as_dict(),
+            }
+            for s in findings.suggest(agg)
+        ],
+        "curated_findings": [
+            {
+                "id": f.id,
+                "kind": f.kind,
+                "status": f.status,
+                "origin": f.origin,
+                "text": f.text,
+                "position": f.position,
+                "question_ids": list(f.question_ids),
+                "evidence": dict(f.evidence),
+                "flagged": f.flagged,
+            }
+            for f in finding_data.for_review(db, review.id)
+            if f.status == "accepted"
+        ],
+        "executive_summary": review.executive_summary,
+    }
+
+
+def scale_good(rubric: Any, level_id: str) -> bool:
+    """Tell whether a level counts as good or better (for JSON readers)."""
+    return rubric.scale.is_good(level_id)

@@ -1,0 +1,182 @@
+"""Read what the findings are built from: counted answers, per-case grades, moderation.
+
+Only submitted first audits count towards the figures (a case audited twice counts once),
+and a moderated grade replaces the reviewer's where the lead changed it. The counting is
+done by SQLite (GROUP BY) so that 10,000 audits aggregate in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlite_utils
+
+# The latest moderation of each (audit, question) that changed the grade.
+_MODERATED = """
+SELECT m.audit_id, m.question_id, m.moderated_value
+FROM moderation AS m
+JOIN (SELECT audit_id, question_id, max(rowid) AS last FROM moderation
+      WHERE question_id IS NOT NULL GROUP BY audit_id, question_id) AS latest
+  ON latest.last = m.rowid
+WHERE m.outcome = 'changed'
+"""
+
+_COUNTED = """
+SELECT case_audit.id AS audit_id, case_file.id AS case_id, case_file.case_type,
+       case_file.team, case_audit.sections_not_applicable
+FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id
+WHERE case_audit.review_id = :review_id AND case_audit.purpose = 'first'
+  AND case_audit.status = 'submitted'
+"""
+
+
+def answer_counts(
+    db: sqlite_utils.Database, review_id: str, sections: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Count counted answers by question, effective value, N/A, case type and team.
+
+    ``sections`` maps question id to section id: answers left in a section the reviewer
+    marked "does not apply" are not counted (the section counts as not applicable).
+    """
+    if not sections:
+        return []
+    values = ", ".join("(?, ?)" for _ in sections)
+    args: list[Any] = [item for pair in sections.items() for item in pair]
+    sql = f"""
+    WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED}),
+         question_section(question_id, section_id) AS (VALUES {values})
+    SELECT answer.question_id,
+           CASE WHEN answer.not_applicable THEN NULL
+                ELSE coalesce(moderated.moderated_value, answer.value) END AS value,
+           answer.not_applicable AS not_applicable,
+           counted.case_type, counted.team, count(*) AS n
+    FROM answer
+    JOIN counted ON counted.audit_id = answer.audit_id
+    LEFT JOIN moderated ON moderated.audit_id = answer.audit_id
+         AND moderated.question_id = answer.question_id
+    JOIN question_section ON question_section.question_id = answer.question_id
+    WHERE NOT EXISTS (SELECT 1 FROM json_each(counted.sections_not_applicable)
+                      WHERE json_each.value = question_section.section_id)
+    GROUP BY 1, 2, 3, 4, 5
+    """
+    return [dict(row) for row in db.execute(sql, [review_id, *args])]
+
+
+def counted_audits(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return the counted audits with case type, team and sections marked not applicable."""
+    rows = []
+    for row in db.execute(_COUNTED, {"review_id": review_id}):
+        item = dict(row)
+        item["sections_na"] = json.loads(item.pop("sections_not_applicable"))
+        rows.append(item)
+    return rows
+
+
+def case_grades(
+    db: sqlite_utils.Database, review_id: str, question_ids: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """Return audit id -> {question id: effective value} for the given questions."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    sql = f"""
+    WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED})
+    SELECT answer.audit_id, answer.question_id,
+           coalesce(moderated.moderated_value, answer.value) AS value
+    FROM answer JOIN counted ON counted.audit_id = answer.audit_id
+    LEFT JOIN moderated ON moderated.audit_id = answer.audit_id
+         AND moderated.question_id = answer.question_id
+    WHERE answer.not_applicable = 0 AND answer.value IS NOT NULL
+      AND answer.question_id IN ({marks})
+    """
+    out: dict[str, dict[str, str]] = {}
+    for row in db.execute(sql, [review_id, *ids]):
+        out.setdefault(row["audit_id"], {})[row["question_id"]] = row["value"]
+    return out
+
+
+def evidence_quotes(
+    db: sqlite_utils.Database,
+    review_id: str,
+    question_ids: Iterable[str],
+    *,
+    good: bool | None = None,
+    good_values: Iterable[str] = (),
+    limit: int = 3,
+) -> list[dict[str, Any]]:
+    """Return short evidence notes behind a finding, with the case pseudonym and audit id."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    values = sorted(set(good_values))
+    filter_sql, args = "", []
+    if good is not None and values:
+        value_marks = ", ".join("?" for _ in values)
+        filter_sql = f" AND answer.value {'IN' if good else 'NOT IN'} ({value_marks})"
+        args = values
+    sql = f"""
+    SELECT case_file.pseudonym, answer.audit_id, answer.question_id, answer.evidence
+    FROM answer JOIN case_audit ON case_audit.id = answer.audit_id
+    JOIN case_file ON case_file.id = case_audit.case_id
+    WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'
+      AND case_audit.status = 'submitted' AND answer.question_id IN ({marks})
+      AND trim(answer.evidence) != ''{filter_sql}
+    ORDER BY case_file.pseudonym LIMIT ?
+    """
+    return [dict(r) for r in db.execute(sql, [review_id, *ids, *args, limit])]
+
+
+def audits_behind(
+    db: sqlite_utils.Database, review_id: str, question_ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Return the counted audits that answered any of these questions (for evidence links)."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    sql = f"""
+    SELECT DISTINCT case_file.pseudonym, case_audit.id AS audit_id
+    FROM answer JOIN case_audit ON case_audit.id = answer.audit_id
+    JOIN case_file ON case_file.id = case_audit.case_id
+    WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'
+      AND case_audit.status = 'submitted' AND answer.question_id IN ({marks})
+      AND answer.not_applicable = 0 AND answer.value IS NOT NULL
+    ORDER BY case_file.pseudonym
+    """
+    return [dict(r) for r in db.execute(sql, [review_id, *ids])]
+
+
+def escalation_summary(db: sqlite_utils.Database, review_id: str) -> dict[str, int]:
+    """Count cases with a child found not adequately safeguarded, and those escalated."""
+    row = db.execute(
+        "SELECT count(DISTINCT case_id) AS cases,"
+        " count(DISTINCT CASE WHEN recorded_at IS NOT NULL THEN case_id END) AS recorded"
+        " FROM escalation WHERE review_id = ? AND withdrawn_at IS NULL",
+        [review_id],
+    ).fetchone()
+    return {"cases": row["cases"], "recorded": row["recorded"]}
+
+
+def case_dates(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return the counted cases' types and dates, for timeliness measures."""
+    sql = f"""
+    WITH counted AS ({_COUNTED})
+    SELECT case_file.id, counted.audit_id, case_file.pseudonym, case_file.case_type,
+           case_file.team, case_file.dates
+    FROM case_file JOIN counted ON counted.case_id = case_file.id
+    """
+    rows = []
+    for row in db.execute(sql, {"review_id": review_id}):
+        item = dict(row)
+        item["dates"] = json.loads(item["dates"])
+        rows.append(item)
+    return rows
+
+
+def extra_bank_holidays(db: sqlite_utils.Database) -> dict[str, str]:
+    """Return the bank holidays an admin added (ISO day -> name)."""
+    return {row["day"]: row["name"] for row in db.execute("SELECT day, name FROM bank_holiday")}

@@ -1,0 +1,424 @@
+"""Turn counted answers into findings: distributions, shares with intervals, suggestions.
+
+Plain Python over rows the data layer has already counted (``audit.data.results``): no
+Flask, no SQL. The same objects feed the dashboard, the findings page, the JSON export and
+the report, so every surface shows the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.rubric import Question, Rubric, Section
+from audit.stats import Proportion, wilson
+
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Answers to one question (or a section, or the overall judgement) for some cases.
+
+    ``counts`` holds each answer value (level id, yes or no) in scale order; N/A and
+    unanswered are kept apart and never count towards the share.
+    """
+
+    counts: Mapping[str, int]
+    answered: int
+    not_applicable: int
+    unanswered: int
+    good: Proportion
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-able form."""
+        return {
+            "counts": dict(self.counts),
+            "answered": self.answered,
+            "not_applicable": self.not_applicable,
+            "unanswered": self.unanswered,
+            "good_or_better": self.good.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A distribution for the whole review and for each case type and team."""
+
+    whole: Distribution
+    by_case_type: Mapping[str, Distribution]
+    by_team: Mapping[str, Distribution]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-able form."""
+        return {
+            "all": self.whole.as_dict(),
+            "by_case_type": {k: v.as_dict() for k, v in self.by_case_type.items()},
+            "by_team": {k: v.as_dict() for k, v in self.by_team.items()},
+        }
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """Results for one question."""
+
+    question: Question
+    section_id: str
+    breakdown: Breakdown
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    """Results for one section: its grade question's, or its yes/no checks pooled."""
+
+    section: Section
+    basis: str  # "grade" (the section's grade question) or "checks" (pooled yes/no)
+    breakdown: Breakdown
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """Everything the findings are built from, for one review."""
+
+    rubric: Rubric
+    audited: int
+    headline: Breakdown
+    sections: tuple[SectionResult, ...]
+    questions: tuple[QuestionResult, ...]
+    critical: Mapping[str, int]
+    case_types: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def question(self, question_id: str) -> QuestionResult:
+        """Return one question's results."""
+        for item in self.questions:
+            if item.question.id == question_id:
+                return item
+        raise KeyError(question_id)
+
+    def section(self, section_id: str) -> SectionResult:
+        """Return one section's results."""
+        for item in self.sections:
+            if item.section.id == section_id:
+                return item
+        raise KeyError(section_id)
+
+
+def _value_order(question: Question, rubric: Rubric) -> list[str]:
+    if question.type == "grade":
+        return [level.id for level in rubric.scale.levels]
+    if question.type == "yes_no":
+        return ["yes", "no"]
+    return []
+
+
+def _good_values(question: Question, rubric: Rubric) -> frozenset[str]:
+    if question.type == "grade":
+        return rubric.scale.good_or_better
+    if question.type == "yes_no" and question.good_answer:
+        return frozenset({question.good_answer})
+    return frozenset()
+
+
+class _Tally:
+    """Counts for one question or judgement, split by (case type, team)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.na: dict[tuple[str, str], int] = defaultdict(int)
+        self.eligible: dict[tuple[str, str], int] = defaultdict(int)
+
+    def distribution(
+        self, keys: Iterable[tuple[str, str]], order: Sequence[str], good: frozenset[str]
+    ) -> Distribution:
+        counts = dict.fromkeys(order, 0)
+        na = eligible = 0
+        for key in keys:
+            for value, n in self.values.get(key, {}).items():
+                counts[value] = counts.get(value, 0) + n
+            na += self.na.get(key, 0)
+            eligible += self.eligible.get(key, 0)
+        answered = sum(counts.values())
+        good_count = sum(n for value, n in counts.items() if value in good)
+        return Distribution(
+            counts=counts,
+            answered=answered,
+            not_applicable=na,
+            unanswered=max(eligible - answered - na, 0),
+            good=wilson(good_count, answered),
+        )
+
+    def breakdown(self, order: Sequence[str], good: frozenset[str]) -> Breakdown:
+        keys = set(self.eligible) | set(self.values) | set(self.na)
+        case_types = sorted({ct for ct, _ in keys})
+        teams = sorted({team for _, team in keys})
+        return Breakdown(
+            whole=self.distribution(keys, order, good),
+            by_case_type={
+                ct: self.distribution({k for k in keys if k[0] == ct}, order, good)
+                for ct in case_types
+            },
+            by_team={
+                team: self.distribution({k for k in keys if k[1] == team}, order, good)
+                for team in teams
+            },
+        )
+
+
+def aggregate(
+    rubric: Rubric,
+    audits: Sequence[Mapping[str, Any]],
+    answer_rows: Iterable[Mapping[str, Any]],
+    grades_by_audit: Mapping[str, Mapping[str, str]] | None = None,
+    critical: Mapping[str, int] | None = None,
+) -> Aggregation:
+    """Aggregate the counted audits of a review.
+
+    ``audits``: one mapping per counted audit (``audit_id``, ``case_type``, ``team``,
+    ``sections_na``). ``answer_rows``: (question_id, value, not_applicable, case_type,
+    team, n) counts with moderated values already applied. ``grades_by_audit``: effective
+    grade answers per audit, needed only when the overall judgement is a rule over
+    section grades.
+    """
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for audit in audits:
+        key = (audit["case_type"], audit["team"] or "")
+        for section in rubric.sections:
+            if not section.applies(audit["case_type"]):
+                continue
+            for question in section.questions:
+                if not question.applies(audit["case_type"]):
+                    continue
+                tally = tallies[question.id]
+                tally.eligible[key] += 1
+                if section.id in audit["sections_na"]:
+                    tally.na[key] += 1
+    for row in answer_rows:
+        tally = tallies[row["question_id"]]
+        key = (row["case_type"], row["team"] or "")
+        if row["not_applicable"]:
+            tally.na[key] += row["n"]
+        elif row["value"] is not None:
+            tally.values[key][row["value"]] += row["n"]
+
+    questions = tuple(
+        QuestionResult(
+            question=q,
+            section_id=rubric.section_of(q.id).id,
+            breakdown=tallies[q.id].breakdown(_value_order(q, rubric), _good_values(q, rubric)),
+        )
+        for q in rubric.questions
+    )
+    by_id = {item.question.id: item for item in questions}
+    sections = tuple(
+        _section_result(section, rubric, tallies, by_id) for section in rubric.sections
+    )
+    headline = _headline(rubric, audits, by_id, grades_by_audit or {})
+    return Aggregation(
+        rubric=rubric,
+        audited=len(audits),
+        headline=headline,
+        sections=sections,
+        questions=questions,
+        critical=dict(critical or {}),
+        case_types=tuple(sorted({a["case_type"] for a in audits})),
+        teams=tuple(sorted({a["team"] or "" for a in audits})),
+    )
+
+
+def _section_result(
+    section: Section,
+    rubric: Rubric,
+    tallies: Mapping[str, _Tally],
+    by_id: Mapping[str, QuestionResult],
+) -> SectionResult:
+    if section.grade_question:
+        return SectionResult(section, "grade", by_id[section.grade_question].breakdown)
+    pooled = _Tally()
+    for question in section.questions:
+        if question.type != "yes_no" or question.id not in tallies:
+            continue
+        source = tallies[question.id]
+        for key, values in source.values.items():
+            for value, n in values.items():
+                outcome = "yes" if value == question.good_answer else "no"
+                pooled.values[key][outcome] += n
+        for key, n in source.na.items():
+            pooled.na[key] += n
+        for key, n in source.eligible.items():
+            pooled.eligible[key] += n
+    return SectionResult(section, "checks", pooled.breakdown(["yes", "no"], frozenset({"yes"})))
+
+
+def _headline(
+    rubric: Rubric,
+    audits: Sequence[Mapping[str, Any]],
+    by_id: Mapping[str, QuestionResult],
+    grades_by_audit: Mapping[str, Mapping[str, str]],
+) -> Breakdown:
+    """Return the overall judgement's distribution: the headline "good or better" share."""
+    if rubric.overall.question:
+        return by_id[rubric.overall.question].breakdown
+    tally = _Tally()
+    for audit in audits:
+        key = (audit["case_type"], audit["team"] or "")
+        tally.eligible[key] += 1
+        judged = rubric.overall.judge(grades_by_audit.get(audit["audit_id"], {}), rubric)
+        if judged is not None:
+            tally.values[key][judged] += 1
+    return tally.breakdown([level.id for level in rubric.scale.levels], rubric.scale.good_or_better)
+
+
+def grade_questions_for_rule(rubric: Rubric) -> list[str]:
+    """Return the section grade questions a rule-based overall judgement reads."""
+    if rubric.overall.question:
+        return []
+    return [s.grade_question for s in rubric.sections if s.grade_question]
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A strength or area for development the numbers suggest, with its evidence."""
+
+    key: str
+    kind: str  # "strength" | "development"
+    subject: str
+    text: str
+    question_ids: tuple[str, ...]
+    good: Proportion
+    critical: bool = False
+
+    def evidence(self) -> dict[str, Any]:
+        """Return the numbers behind the suggestion, as stored with a curated finding."""
+        return {"key": self.key, **self.good.as_dict()}
+
+
+def percent(value: float | None) -> str:
+    """Format a share as a whole percentage (e.g. 61%); "n/a" when there is none."""
+    return "n/a" if value is None else f"{round(value * 100)}%"
+
+
+def _phrase(rubric: Rubric, kind: str, subject: str, good: Proportion) -> str:
+    return rubric.findings.phrase(
+        kind,
+        subject=subject,
+        share=percent(good.share),
+        count=good.count,
+        n=good.n,
+        low=percent(good.low),
+        high=percent(good.high),
+    )
+
+
+def _check_phrase(kind: str, subject: str, good_answer: str, good: Proportion) -> str:
+    """Word a yes/no check: the rubric's wording speaks of grades, which a check has not."""
+    only = "" if kind == "strength" else "only "
+    return (
+        f"“{subject}” {good_answer.capitalize()} in {only}{percent(good.share)} of the cases "
+        f"audited ({good.count} of {good.n})."
+    )
+
+
+def suggest(agg: Aggregation) -> list[Suggestion]:
+    """Suggest strengths and areas for development from the rubric's thresholds and wording.
+
+    Sections come first (by their grade, or their checks pooled), then single questions that
+    are not a section's grade; any adverse critical answer is always an area for development.
+    """
+    rubric = agg.rubric
+    rules = rubric.findings
+    out: list[Suggestion] = []
+    for item in agg.sections:
+        good = item.breakdown.whole.good
+        kind = rules.suggestion(good.count, good.n)
+        if kind:
+            ids = tuple(
+                [item.section.grade_question]
+                if item.basis == "grade" and item.section.grade_question
+                else [q.id for q in item.section.questions if q.type == "yes_no"]
+            )
+            out.append(
+                Suggestion(
+                    key=f"section:{item.section.id}",
+                    kind=kind,
+                    subject=item.section.title,
+                    text=_phrase(rubric, kind, item.section.title, good),
+                    question_ids=ids,
+                    good=good,
+                )
+            )
+    section_grades = {s.grade_question for s in rubric.sections if s.grade_question}
+    for item in agg.questions:
+        q = item.question
+        if (
+            q.type == "text"
+            or q.critical
+            or q.id in section_grades
+            or q.id == rubric.overall.question
+        ):
+            continue
+        good = item.breakdown.whole.good
+        kind = rules.suggestion(good.count, good.n)
+        if kind:
+            subject = " ".join(q.text.split())
+            if q.type == "yes_no":
+                text = _check_phrase(kind, subject, q.good_answer or "yes", good)
+            else:
+                text = _phrase(rubric, kind, subject, good)
+            out.append(
+                Suggestion(
+                    key=f"question:{q.id}",
+                    kind=kind,
+                    subject=subject,
+                    text=text,
+                    question_ids=(q.id,),
+                    good=good,
+                )
+            )
+    for q in rubric.critical_questions():
+        item = agg.question(q.id)
+        counts = item.breakdown.whole.counts
+        adverse = sum(n for value, n in counts.items() if q.is_adverse(value))
+        if adverse:
+            good = item.breakdown.whole.good
+            subject = " ".join(q.text.split())
+            text = rules.phrase(
+                "critical",
+                subject=subject,
+                share=percent(good.share),
+                count=adverse,
+                n=good.n,
+                low=percent(good.low),
+                high=percent(good.high),
+            )
+            out.append(
+                Suggestion(
+                    key=f"critical:{q.id}",
+                    kind="development",
+                    subject=subject,
+                    text=text,
+                    question_ids=(q.id,),
+                    good=good,
+                    critical=True,
+                )
+            )
+    return out
+
+
+def evidence_for(agg: Aggregation, question_ids: Sequence[str], key: str = "") -> dict[str, Any]:
+    """Return current numbers for a finding's questions, to compare with a stored snapshot."""
+    if key.startswith("section:"):
+        good = agg.section(key.split(":", 1)[1]).breakdown.whole.good
+    elif len(question_ids) == 1:
+        good = agg.question(question_ids[0]).breakdown.whole.good
+    else:
+        count = sum(agg.question(q).breakdown.whole.good.count for q in question_ids)
+        n = sum(agg.question(q).breakdown.whole.good.n for q in question_ids)
+        good = wilson(count, n)
+    return {"key": key, **good.as_dict()} if key else good.as_dict()
