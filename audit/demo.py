@@ -155,6 +155,9 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     reviews.add_case_files(db, review.id, cases, by=lead.id)
     reviews.set_status(db, review.id, "in_progress", by=lead.id)
     seed_audits(db, reviews.get(db, review.id), random.Random(seed_value(DEMO_SEED, "audits")))
+    seed_oversight(
+        db, reviews.get(db, review.id), lead.id, random.Random(seed_value(DEMO_SEED, "oversight"))
+    )
     write_credentials(instance, credentials)
     return credentials
 
@@ -316,6 +319,101 @@ def seed_audits(db: sqlite_utils.Database, review: reviews.Review, rng: random.R
                 by=reviewer,
                 submit=True,
             )
+
+
+def seed_oversight(
+    db: sqlite_utils.Database, review: reviews.Review, lead_id: int, rng: random.Random
+) -> None:
+    """Show the lead's side: second audits, moderation and curated findings.
+
+    Four submitted cases get an independent second audit (mostly agreeing, sometimes a
+    grade apart); the lead moderates three audits, changing one grade; moderation of the
+    lowest grades is required; three suggestions are accepted, one is reworded, and a
+    finding from the interviews and an executive summary are added.
+    """
+    from audit import analysis
+    from audit import findings as findings_domain
+    from audit.data import audits, moderation
+    from audit.data import findings as finding_data
+    from audit.scoring import Answer
+
+    rubric = review.rubric
+    levels = [level.id for level in rubric.scale.levels]
+    submitted = [c for c in audits.reviewer_cases(db, review.id) if c["status"] == "submitted"]
+    chosen = [c["case_id"] for c in submitted[1:9:2]]
+    audits.choose_second_audits(db, review.id, chosen, by=lead_id)
+    for case_id in chosen:
+        case = reviews.case_file(db, case_id, review.id)
+        first = audits.get(db, audits.first_audit_id(db, case_id) or "")
+        second_id = audits.start(db, case_id, case["second_assigned_to"], purpose="second")
+        answers = {}
+        for question_id, answer in first.answers.items():
+            value = answer.value
+            if rubric.question(question_id).type == "grade" and rng.random() < 0.3:
+                index = levels.index(value) + rng.choice([-1, 1])
+                value = levels[min(max(index, 0), len(levels) - 2)]
+                answers[question_id] = Answer(value, evidence=GRADE_NOTES[value])
+            else:
+                answers[question_id] = answer
+        audits.save(
+            db,
+            second_id,
+            expected_version=1,
+            answers=answers,
+            sections_na=first.sections_na,
+            feedback={},
+            adverse_questions=[],
+            critical_questions=[],
+            by=case["second_assigned_to"],
+            submit=True,
+        )
+    overall = rubric.overall.question
+    for index, case in enumerate(submitted[:3]):
+        current = audits.get(db, case["audit_id"])
+        changed = {}
+        if index == 1 and overall and overall in current.answers:
+            before = current.answers[overall].value
+            after = levels[min(levels.index(before) + 1, len(levels) - 1)]
+            if after != before:
+                changed[overall] = (
+                    before,
+                    after,
+                    "Evidence describes drift in the plan; agreed with the reviewer.",
+                )
+        moderation.moderate(
+            db,
+            case["audit_id"],
+            review.id,
+            changed=changed,
+            note="Moderated in the end-of-day session.",
+            by=lead_id,
+        )
+    reviews.update_settings(db, review.id, {"require_moderation": True}, by=lead_id)
+    agg = analysis.aggregate(db, review)
+    suggestions = findings_domain.suggest(agg)
+    for kind in ("strength", "development"):
+        for suggestion in [s for s in suggestions if s.kind == kind][:2]:
+            finding_data.add_from_suggestion(
+                db, review.id, suggestion, status="accepted", text=suggestion.text, by=lead_id
+            )
+    finding_data.add_own(
+        db,
+        review.id,
+        kind="strength",
+        text="Leaders know their services well and staff describe a more open culture "
+        "(interviews and focus groups).",
+        by=lead_id,
+    )
+    finding_data.set_executive_summary(
+        db,
+        review.id,
+        "The peer team audited the sampled case files over three days, alongside interviews "
+        "and focus groups. Practice is improving, with strengths in assessment and planning; "
+        "supervision and evidencing the impact of interventions need to become consistent. "
+        "Where a child was found not adequately safeguarded, the case was escalated the same "
+        "day.",
+        by=lead_id,
+    )
 
 
 def write_credentials(instance: Path, credentials: list[DemoCredential]) -> Path:

@@ -62,7 +62,8 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             good_keys=good,
         ),
         "headline_table": charts.bar_table(
-            headline, caption="Overall judgement by case type", levels=levels
+            headline, caption="Overall judgement by case type", levels=levels, good_keys=good,
+            row_header="Case type",
         ),
         "sections_chart": charts.stacked_bars(
             bars,
@@ -71,7 +72,9 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             chart_id=f"{chart_id}-sections",
             good_keys=good,
         ),
-        "sections_table": charts.bar_table(bars, caption="Grades by section", levels=levels),
+        "sections_table": charts.bar_table(
+            bars, caption="Grades by section", levels=levels, good_keys=good
+        ),
     }
 
 
