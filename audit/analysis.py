@@ -8,7 +8,6 @@ so they all show the same figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlite_utils
@@ -16,6 +15,7 @@ import sqlite_utils
 from audit import agreement, findings, timeliness
 from audit.data import audits, moderation, results
 from audit.data import findings as finding_data
+from audit.data import holidays as holidays_data
 from audit.data.reviews import Review
 from audit.stats import Proportion, wilson
 
@@ -59,13 +59,7 @@ def timeliness_rows(db: sqlite_utils.Database, review: Review) -> list[Timelines
         measures = timeliness.measures_for(rubric.timeliness, review.settings)
     except ValueError:
         measures = tuple(timeliness.Measure.from_rubric(m) for m in rubric.timeliness)
-    extra = {}
-    for day, name in results.extra_bank_holidays(db).items():
-        try:
-            extra[date.fromisoformat(day)] = name
-        except ValueError:
-            continue
-    holidays = timeliness.bank_holidays(extra)
+    holidays = timeliness.bank_holidays([row["day"] for row in holidays_data.extra(db)])
     cases = results.case_dates(db, review.id)
     overall_question = rubric.overall.question
     question_ids = (

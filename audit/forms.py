@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovCheckboxInput,
     GovFileInput,
     GovPasswordInput,
@@ -16,10 +17,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -332,3 +335,60 @@ class SecondAuditForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=100, message="Enter a share from 1 to 100")],
     )
     submit = SubmitField("Choose for second audit", widget=GovSubmitInput())
+
+
+class BankHolidayForm(FlaskForm):
+    """Add a day that working-day counts skip."""
+
+    day = StringField(
+        "Date",
+        description="For example, 8/5/2028",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the date")],
+    )
+    name = StringField(
+        "Name",
+        description="For example, Local closure day",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter a name for the day"), Length(max=100)],
+    )
+    submit = SubmitField("Add day", widget=GovSubmitInput())
+
+
+class TimelinessForm(FlaskForm):
+    """One timeliness measure of a review."""
+
+    measure_id = HiddenField()
+    name = StringField(
+        "Name",
+        description="For example, Assessment completed within 10 working days of referral",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter a name"), Length(max=200)],
+    )
+    start = SelectField("Counted from (date column)", widget=GovSelect(), validate_choice=True)
+    end = SelectField("Until (date column)", widget=GovSelect(), validate_choice=True)
+    limit = IntegerField(
+        "Within how many days",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter the number of days"),
+            NumberRange(min=1, max=3650, message="Enter a number of days from 1 to 3650"),
+        ],
+    )
+    unit = RadioField(
+        "Counting",
+        choices=[
+            SelectChoice("working_days", "Working days (skip weekends and bank holidays)"),
+            SelectChoice("calendar_days", "Calendar days"),
+        ],
+        default="working_days",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose how to count")],
+    )
+    applies_to = SelectMultipleField(
+        "Case types",
+        description="Leave all unticked for every case type.",
+        widget=GovCheckboxesInput(),
+        validate_choice=True,
+    )
+    submit = SubmitField("Save measure", widget=GovSubmitInput())

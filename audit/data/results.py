@@ -175,8 +175,3 @@ def case_dates(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]
         item["dates"] = json.loads(item["dates"])
         rows.append(item)
     return rows
-
-
-def extra_bank_holidays(db: sqlite_utils.Database) -> dict[str, str]:
-    """Return the bank holidays an admin added (ISO day -> name)."""
-    return {row["day"]: row["name"] for row in db.execute("SELECT day, name FROM bank_holiday")}

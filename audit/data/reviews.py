@@ -456,3 +456,26 @@ def update_settings(
             after=dict(updates),
             review_id=review_id,
         )
+
+
+def clear_setting(db: sqlite_utils.Database, review_id: str, key: str, by: int | None) -> None:
+    """Remove a key from the review's settings, falling back to the rubric's default."""
+    with write(db):
+        current = get(db, review_id)
+        if key not in current.settings:
+            return
+        remaining = {k: v for k, v in current.settings.items() if k != key}
+        db.execute(
+            "UPDATE review SET settings = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+            [json.dumps(remaining, sort_keys=True), utcnow(), review_id],
+        )
+        changes.record(
+            db,
+            user_id=by,
+            entity="review",
+            entity_id=review_id,
+            action="update",
+            before={key: current.settings[key]},
+            after={key: None},
+            review_id=review_id,
+        )

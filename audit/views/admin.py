@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from audit.data import users
-from audit.forms import ActionForm, PasswordResetForm, UserForm
+from audit.forms import ActionForm, BankHolidayForm, PasswordResetForm, UserForm
 from audit.views import get_db, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -87,3 +87,49 @@ def user_password(user_id: int) -> str | Response:
         flash(f"New password set for {user.display_name}. Tell them it in person or by phone.")
         return redirect(url_for("admin.user_list"))
     return render_template("admin/user_password.html", form=form, user=user)
+
+
+@bp.route("/bank-holidays", methods=["GET", "POST"])
+@requires("users.manage")
+def bank_holidays() -> str | Response:
+    """List the bank holidays working days skip, and let an admin add local ones."""
+    from datetime import date
+
+    from audit import timeliness
+    from audit.caselist import parse_date
+    from audit.data import holidays
+
+    db = get_db()
+    form = BankHolidayForm()
+    if form.validate_on_submit():
+        day = parse_date(form.day.data or "")
+        if day is None:
+            form.day.errors = ["Enter a real date, for example 8/5/2028"]
+        else:
+            holidays.add(db, day, form.name.data, by=g.user.id)
+            flash(f"Added {day.isoformat()}: working-day measures now skip it.")
+            return redirect(url_for("admin.bank_holidays"))
+    this_year = date.today().year
+    shipped = sorted(
+        (day, name)
+        for day, name in timeliness.shipped_bank_holidays().items()
+        if this_year - 1 <= day.year <= this_year + 1
+    )
+    return render_template(
+        "admin/bank_holidays.html",
+        form=form,
+        added=holidays.extra(db),
+        shipped=shipped,
+        last_shipped=max(timeliness.shipped_bank_holidays()),
+    )
+
+
+@bp.route("/bank-holidays/<day>/delete", methods=["POST"])
+@requires("users.manage")
+def bank_holiday_delete(day: str) -> Response:
+    """Remove a day an admin added."""
+    from audit.data import holidays
+
+    if ActionForm().validate_on_submit() and holidays.remove(get_db(), day, by=g.user.id):
+        flash(f"Removed {day}.")
+    return redirect(url_for("admin.bank_holidays"))

@@ -62,7 +62,10 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             good_keys=good,
         ),
         "headline_table": charts.bar_table(
-            headline, caption="Overall judgement by case type", levels=levels, good_keys=good,
+            headline,
+            caption="Overall judgement by case type",
+            levels=levels,
+            good_keys=good,
             row_header="Case type",
         ),
         "sections_chart": charts.stacked_bars(

@@ -26,6 +26,7 @@ from audit.forms import (
     ReviewForm,
     SampleForm,
     StatusForm,
+    TimelinessForm,
 )
 from audit.views import get_db, requires
 
@@ -294,3 +295,114 @@ def cases_share_evenly(review_id: str) -> Response:
         else:
             flash(f"Shared {changed} unassigned case(s) among the reviewers.")
     return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
+
+
+def _measure_choices(form: TimelinessForm) -> None:
+    from audit.caselist import DATE_COLUMNS
+
+    columns = list(DATE_COLUMNS)
+    for measure in g.review.rubric.timeliness:
+        columns += [c for c in (measure.start, measure.end) if c not in columns]
+    labels = [SelectChoice(c, c.replace("_", " ").capitalize()) for c in columns]
+    form.start.choices = labels
+    form.end.choices = labels
+    form.applies_to.choices = [SelectChoice(ct.id, ct.label) for ct in g.review.rubric.case_types]
+
+
+@bp.route("/reviews/<review_id>/timeliness", methods=["GET", "POST"])
+@requires("review.manage")
+def timeliness_settings(review_id: str) -> str | Response:
+    """Choose the review's timeliness measures (the rubric's defaults until changed)."""
+    from audit import timeliness
+
+    db = get_db()
+    review = g.review
+    measures = list(timeliness.measures_for(review.rubric.timeliness, review.settings))
+    editing = request.args.get("measure") or request.form.get("measure_id") or ""
+    current = next((m for m in measures if m.id == editing), None)
+    form = TimelinessForm(
+        data=None
+        if current is None
+        else {
+            "measure_id": current.id,
+            "name": current.name,
+            "start": current.start,
+            "end": current.end,
+            "limit": current.limit,
+            "unit": current.unit,
+            "applies_to": sorted(current.applies_to or []),
+        }
+    )
+    _measure_choices(form)
+    if form.validate_on_submit():
+        if form.start.data == form.end.data:
+            form.end.errors = ["Choose a different date column from the one counted from"]
+        else:
+            measure_id = current.id if current else _slug(form.name.data, measures)
+            try:
+                new = timeliness.Measure(
+                    measure_id,
+                    form.name.data.strip(),
+                    form.start.data,
+                    form.end.data,
+                    form.limit.data,
+                    form.unit.data,
+                    frozenset(form.applies_to.data) or None,
+                )
+            except ValueError as exc:
+                form.name.errors = [str(exc)]
+            else:
+                kept = [m for m in measures if m.id != measure_id]
+                position = next(
+                    (i for i, m in enumerate(measures) if m.id == measure_id), len(kept)
+                )
+                kept.insert(position, new)
+                review_data.update_settings(
+                    db, review_id, {"timeliness": [m.to_dict() for m in kept]}, by=g.user.id
+                )
+                flash(f"Saved “{new.name}”.")
+                return redirect(url_for("reviews.timeliness_settings", review_id=review_id))
+    return render_template(
+        "reviews/timeliness.html",
+        review=review,
+        measures=measures,
+        form=form,
+        editing=current,
+        own="timeliness" in review.settings,
+        action_form=ActionForm(),
+        labels={ct.id: ct.label for ct in review.rubric.case_types},
+    )
+
+
+def _slug(name: str, existing: list) -> str:
+    base = "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")[:40] or "measure"
+    base = base if base[0].isalpha() else f"m_{base}"
+    taken = {m.id for m in existing}
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+@bp.route("/reviews/<review_id>/timeliness/<measure_id>/remove", methods=["POST"])
+@requires("review.manage")
+def timeliness_remove(review_id: str, measure_id: str) -> Response:
+    """Stop reporting one timeliness measure for this review."""
+    from audit import timeliness
+
+    if ActionForm().validate_on_submit():
+        measures = timeliness.measures_for(g.review.rubric.timeliness, g.review.settings)
+        kept = [m.to_dict() for m in measures if m.id != measure_id]
+        review_data.update_settings(get_db(), review_id, {"timeliness": kept}, by=g.user.id)
+        flash("Measure removed.")
+    return redirect(url_for("reviews.timeliness_settings", review_id=review_id))
+
+
+@bp.route("/reviews/<review_id>/timeliness/reset", methods=["POST"])
+@requires("review.manage")
+def timeliness_reset(review_id: str) -> Response:
+    """Go back to the rubric's default timeliness measures."""
+    if ActionForm().validate_on_submit():
+        review_data.clear_setting(get_db(), review_id, "timeliness", by=g.user.id)
+        flash("Using the rubric's default timeliness measures.")
+    return redirect(url_for("reviews.timeliness_settings", review_id=review_id))

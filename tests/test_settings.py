@@ -1,0 +1,127 @@
+"""Admin bank holidays and a review's timeliness measures, through the pages."""
+
+from __future__ import annotations
+
+from audit import analysis, timeliness
+from audit.data import holidays
+from audit.data import reviews as review_data
+from tests.conftest import csrf_token
+from tests.helpers import make_review
+
+
+def test_admin_adds_and_removes_a_bank_holiday(client, auth, db, people) -> None:  # type: ignore[no-untyped-def]
+    auth.sign_in("admin")
+    page = client.get("/admin/bank-holidays").text
+    assert "Bank holidays" in page and "Christmas Day" in page
+    response = client.post(
+        "/admin/bank-holidays",
+        data={"day": "7/8/2028", "name": "Local closure day", "csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    )
+    assert "Added 2028-08-07" in response.text
+    assert holidays.extra(db) == [{"day": "2028-08-07", "name": "Local closure day"}]
+    bad = client.post(
+        "/admin/bank-holidays",
+        data={"day": "31/02/2028", "name": "Nope", "csrf_token": csrf_token(page)},
+    )
+    assert "Enter a real date" in bad.text and "<title>Error: Bank holidays" in bad.text
+    client.post("/admin/bank-holidays/2028-08-07/delete", data={"csrf_token": csrf_token(page)})
+    assert holidays.extra(db) == []
+    auth.sign_in("lead")
+    assert client.get("/admin/bank-holidays").status_code == 403
+
+
+def test_added_bank_holiday_changes_working_day_counts(db, people) -> None:  # type: ignore[no-untyped-def]
+    review, case_ids = make_review(db, people, case_types=("referral_assessment",))
+    measure = timeliness.Measure(
+        "m", "Within 1 working day", "referral_date", "assessment_completed_date", 1, "working_days"
+    )
+    review_data.update_settings(db, review.id, {"timeliness": [measure.to_dict()]}, by=None)
+    db.execute(
+        "UPDATE case_file SET dates = ? WHERE id = ?",
+        ['{"referral_date": "2028-08-04", "assessment_completed_date": "2028-08-08"}', case_ids[0]],
+    )
+    from audit.data import audits
+    from audit.scoring import Answer
+
+    audit_id = audits.start(db, case_ids[0], people["reviewer"].id)
+    audits.save(
+        db,
+        audit_id,
+        expected_version=1,
+        answers={"overall_grade": Answer("good")},
+        sections_na=(),
+        feedback={},
+        adverse_questions=(),
+        critical_questions=(),
+        by=people["reviewer"].id,
+        submit=True,
+    )
+    review = review_data.get(db, review.id)
+    # Friday 4 August to Tuesday 8 August 2028 is 2 working days: late for a 1-day limit...
+    assert analysis.timeliness_rows(db, review)[0].result.late == 1
+    # ...but only 1 once Monday 7 August is a local closure day.
+    holidays.add(db, __import__("datetime").date(2028, 8, 7), "Local closure day", by=None)
+    assert analysis.timeliness_rows(db, review)[0].result.on_time == 1
+
+
+def test_lead_changes_adds_removes_and_resets_timeliness_measures(client, auth, db, people) -> None:  # type: ignore[no-untyped-def]
+    review, _ = make_review(db, people)
+    auth.sign_in("lead")
+    url = f"/reviews/{review.id}/timeliness"
+    page = client.get(url).text
+    defaults = review.rubric.timeliness
+    assert all(m.name in page for m in defaults)
+    assert "uses the rubric's default measures" in page
+    first = defaults[0]
+    page = client.get(f"{url}?measure={first.id}").text
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page),
+            "measure_id": first.id,
+            "name": "Assessment in 12 days",
+            "start": first.start,
+            "end": first.end,
+            "limit": "12",
+            "unit": "calendar_days",
+        },
+        follow_redirects=True,
+    )
+    assert "Saved “Assessment in 12 days”" in response.text
+    stored = review_data.get(db, review.id).settings["timeliness"]
+    assert stored[0]["id"] == first.id and stored[0]["limit"] == 12
+    assert stored[0]["unit"] == "calendar_days" and len(stored) == len(defaults)
+    client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Supervision within 6 weeks",
+            "start": "previous_supervision_date",
+            "end": "last_supervision_date",
+            "limit": "42",
+            "unit": "calendar_days",
+            "applies_to": ["cp", "cin"],
+        },
+    )
+    stored = review_data.get(db, review.id).settings["timeliness"]
+    assert stored[-1]["name"] == "Supervision within 6 weeks"
+    assert stored[-1]["applies_to"] == ["cin", "cp"]
+    same = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Broken",
+            "start": "referral_date",
+            "end": "referral_date",
+            "limit": "3",
+            "unit": "working_days",
+        },
+    )
+    assert "Choose a different date column" in same.text
+    client.post(f"{url}/{first.id}/remove", data={"csrf_token": csrf_token(page)})
+    assert first.id not in {m["id"] for m in review_data.get(db, review.id).settings["timeliness"]}
+    client.post(f"{url}/reset", data={"csrf_token": csrf_token(page)})
+    assert "timeliness" not in review_data.get(db, review.id).settings
+    auth.sign_in("reviewer")
+    assert client.get(url).status_code == 403
