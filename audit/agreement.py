@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.rubric import Rubric
-from audit.stats import Statistic, cohen_kappa, exact_agreement, krippendorff_alpha
+from audit.stats import (
+    REASON_FEW_PAIRS,
+    REASON_NO_PAIRS,
+    Statistic,
+    cohen_kappa,
+    exact_agreement,
+    krippendorff_alpha,
+)
 
 
 @dataclass(frozen=True)
@@ -54,13 +61,18 @@ def _result(
 ) -> AgreementResult:
     present = [(a, b) for a, b in pairs if a is not None and b is not None]
     level = "nominal" if nominal else "ordinal"
+    if len(present) < 2:
+        # One case cannot show agreement beyond chance: say so rather than print 0 or 1.
+        alpha = Statistic(None, REASON_FEW_PAIRS if present else REASON_NO_PAIRS, len(present))
+    else:
+        alpha = krippendorff_alpha([list(p) for p in pairs], level=level, categories=categories)
     return AgreementResult(
         key=key,
         label=label,
         pairs=len(present),
         exact=exact_agreement(present),
         kappa=cohen_kappa(present, categories, weights="none" if nominal else "quadratic"),
-        alpha=krippendorff_alpha([list(p) for p in pairs], level=level, categories=categories),
+        alpha=alpha,
     )
 
 
@@ -121,7 +133,7 @@ def disagreements(
     """Return the cases where the auditors' grades are furthest apart, most different first.
 
     Distance is the sum, over graded questions both answered, of the gap in scale steps,
-    plus one for each yes/no answered differently.
+    plus one for each yes/no answered differently and each question only one answered.
     """
     rank = {level.id: i for i, level in enumerate(rubric.scale.levels)}
     out = []

@@ -27,7 +27,7 @@ def aggregate(db: sqlite_utils.Database, review: Review) -> findings.Aggregation
     rows = results.answer_counts(db, review.id, sections)
     counted = results.counted_audits(db, review.id)
     rule_questions = findings.grade_questions_for_rule(rubric)
-    grades = results.case_grades(db, review.id, rule_questions) if rule_questions else {}
+    grades = results.case_grades(db, review.id, rule_questions, sections) if rule_questions else {}
     return findings.aggregate(
         rubric, counted, rows, grades, critical=results.escalation_summary(db, review.id)
     )
@@ -65,7 +65,8 @@ def timeliness_rows(db: sqlite_utils.Database, review: Review) -> list[Timelines
     question_ids = (
         [overall_question] if overall_question else findings.grade_questions_for_rule(rubric)
     )
-    grades = results.case_grades(db, review.id, question_ids)
+    sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
+    grades = results.case_grades(db, review.id, question_ids, sections)
     judged = {
         case["audit_id"]: rubric.overall.judge(grades.get(case["audit_id"], {}), rubric)
         for case in cases
@@ -236,7 +237,8 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
                 "position": f.position,
                 "question_ids": list(f.question_ids),
                 "evidence": dict(f.evidence),
-                "flagged": f.flagged,
+                "numbers_moved": moved(agg, f),
+                "flagged": moved(agg, f) is not None,
             }
             for f in finding_data.for_review(db, review.id)
             if f.status == "accepted"
@@ -248,3 +250,21 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
 def scale_good(rubric: Any, level_id: str) -> bool:
     """Tell whether a level counts as good or better (for JSON readers)."""
     return rubric.scale.is_good(level_id)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def spreadsheet(
+    db: sqlite_utils.Database, review: Review, fmt: str, what: str = "answers"
+) -> tuple[bytes, str]:
+    """Build an export and its media type: XLSX (answers and findings) or one CSV table."""
+    from audit import exports
+    from audit.data import exports as export_data
+
+    answers = exports.answers_table(review.rubric, export_data.answer_rows(db, review.id))
+    found = exports.findings_table(export_data.finding_rows(db, review.id))
+    if fmt == "xlsx":
+        return exports.to_xlsx([("Answers", *answers), ("Findings", *found)]), XLSX
+    header, rows = answers if what == "answers" else found
+    return exports.to_csv(header, rows), "text/csv; charset=utf-8"

@@ -364,3 +364,79 @@ def findings(instance: Path | None, review_key: str, as_json: bool) -> None:
 
     found, db = _review_and_db(instance, review_key)
     click.echo(json.dumps(analysis.findings_document(db, found), indent=2, allow_nan=False))
+
+
+@main.command("export")
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The bundle file to write (JSON).",
+)
+def export_command(instance: Path | None, review_key: str, output: Path) -> None:
+    """Write REVIEW as a bundle: one JSON file another installation can import."""
+    from audit import bundle
+
+    found, db = _review_and_db(instance, review_key)
+    data = bundle.dumps(bundle.export_review(db, found.id, exported_by="command line"))
+    tmp = output.with_name(output.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(output)
+    click.echo(f"Wrote {found.title} to {output} ({len(data):,} bytes).")
+
+
+@main.command("import")
+@instance_option
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def import_command(instance: Path | None, file: Path) -> None:
+    """Import a review bundle: a new review, or merge into the same review here.
+
+    Records already here with different contents are reported as conflicts and kept as
+    they are; a bad bundle is rejected whole and nothing is written.
+    """
+    from audit import bundle
+
+    db = _db(_app(instance))
+    try:
+        report = bundle.import_bundle(db, file.read_bytes())
+    except bundle.BundleInvalid as exc:
+        click.echo(
+            f"{file}: rejected, nothing imported ({len(exc.problems)} problem(s)):", err=True
+        )
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    verb = "Imported" if report.created else "Merged into"
+    added = ", ".join(f"{n} {table}" for table, n in sorted(report.added.items())) or "nothing"
+    click.echo(f"{verb} {report.title} ({report.review_id}): added {added}.")
+    for conflict in report.conflicts:
+        click.echo(f"  conflict: {conflict}")
+
+
+@main.command()
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="FILE.xlsx (answers and findings sheets) or FILE.csv (answers).",
+)
+@click.option(
+    "--findings", is_flag=True, help="With a .csv file: export the findings, not the answers."
+)
+def answers(instance: Path | None, review_key: str, output: Path, findings: bool) -> None:
+    """Export REVIEW's answers (one row per case and question) as Excel or CSV."""
+    from audit.analysis import spreadsheet
+
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in {"xlsx", "csv"}:
+        raise click.ClickException("the output file must end in .xlsx or .csv")
+    found, db = _review_and_db(instance, review_key)
+    data, _ = spreadsheet(db, found, suffix, "findings" if findings else "answers")
+    output.write_bytes(data)
+    click.echo(f"Wrote {output} ({len(data):,} bytes).")

@@ -392,3 +392,17 @@ class TimelinessForm(FlaskForm):
         validate_choice=True,
     )
     submit = SubmitField("Save measure", widget=GovSubmitInput())
+
+
+class BundleForm(FlaskForm):
+    """Upload a review bundle."""
+
+    bundle_file = FileField(
+        "Review bundle (.json)",
+        widget=GovFileInput(),
+        validators=[
+            FileRequired("Choose a bundle file"),
+            FileAllowed(["json"], "A bundle is a .json file exported from case-audit"),
+        ],
+    )
+    submit = SubmitField("Import", widget=GovSubmitInput())

@@ -70,7 +70,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from audit import errors, views
-    from audit.views import admin, auth, findings, reviews, rubrics, scoring
+    from audit.views import admin, auth, findings, report, reviews, rubrics, scoring, transfer
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(reviews.bp)
@@ -78,6 +78,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(rubrics.bp)
     app.register_blueprint(scoring.bp)
     app.register_blueprint(findings.bp)
+    app.register_blueprint(report.bp)
+    app.register_blueprint(transfer.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

@@ -261,6 +261,11 @@ MIGRATIONS: list[Migration] = [
     ("0003_operations_and_indexes", _run(_OPERATIONS_SQL)),
     # Work typed while a sign-in ran out, kept until the reviewer signs in again and saves.
     ("0004_pending_save", _run(_PENDING_SQL)),
+    # Every draft save looks up the audit's escalations.
+    (
+        "0005_escalation_audit_index",
+        _run("CREATE INDEX idx_escalation_audit ON escalation(audit_id)"),
+    ),
 ]
 
 

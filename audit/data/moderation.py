@@ -118,7 +118,8 @@ def summary(db: sqlite_utils.Database, review_id: str) -> dict[str, Any]:
             "SELECT moderation.question_id, moderation.original_value,"
             " moderation.moderated_value FROM moderation"
             " JOIN case_audit ON case_audit.id = moderation.audit_id"
-            " WHERE case_audit.review_id = ? AND moderation.question_id IS NOT NULL",
+            " WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'"
+            " AND moderation.question_id IS NOT NULL",
             [review_id],
         )
     ]

@@ -23,6 +23,31 @@ JOIN (SELECT audit_id, question_id, max(rowid) AS last FROM moderation
 WHERE m.outcome = 'changed'
 """
 
+# Each counted answer with moderation applied: a moderated grade replaces the reviewer's
+# (even an N/A), and a grade the lead gave where the reviewer left none is counted too.
+_EFFECTIVE = """
+SELECT answer.audit_id, answer.question_id,
+       CASE WHEN moderated.moderated_value IS NOT NULL THEN moderated.moderated_value
+            WHEN answer.not_applicable THEN NULL ELSE answer.value END AS value,
+       CASE WHEN moderated.moderated_value IS NOT NULL THEN 0
+            ELSE answer.not_applicable END AS not_applicable
+FROM answer JOIN counted ON counted.audit_id = answer.audit_id
+LEFT JOIN moderated ON moderated.audit_id = answer.audit_id
+     AND moderated.question_id = answer.question_id
+UNION ALL
+SELECT moderated.audit_id, moderated.question_id, moderated.moderated_value, 0
+FROM moderated JOIN counted ON counted.audit_id = moderated.audit_id
+WHERE moderated.moderated_value IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM answer WHERE answer.audit_id = moderated.audit_id
+    AND answer.question_id = moderated.question_id)
+"""
+
+# Answers in a section the reviewer marked "does not apply" are left out.
+_IN_APPLICABLE_SECTION = """
+NOT EXISTS (SELECT 1 FROM json_each(counted.sections_not_applicable)
+            WHERE json_each.value = question_section.section_id)
+"""
+
 _COUNTED = """
 SELECT case_audit.id AS audit_id, case_file.id AS case_id, case_file.case_type,
        case_file.team, case_audit.sections_not_applicable
@@ -30,6 +55,12 @@ FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id
 WHERE case_audit.review_id = :review_id AND case_audit.purpose = 'first'
   AND case_audit.status = 'submitted'
 """
+
+
+def _sections_cte(sections: Mapping[str, str]) -> tuple[str, list[Any]]:
+    values = ", ".join("(?, ?)" for _ in sections)
+    args: list[Any] = [item for pair in sections.items() for item in pair]
+    return f"question_section(question_id, section_id) AS (VALUES {values})", args
 
 
 def answer_counts(
@@ -42,23 +73,16 @@ def answer_counts(
     """
     if not sections:
         return []
-    values = ", ".join("(?, ?)" for _ in sections)
-    args: list[Any] = [item for pair in sections.items() for item in pair]
+    section_cte, args = _sections_cte(sections)
     sql = f"""
     WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED}),
-         question_section(question_id, section_id) AS (VALUES {values})
-    SELECT answer.question_id,
-           CASE WHEN answer.not_applicable THEN NULL
-                ELSE coalesce(moderated.moderated_value, answer.value) END AS value,
-           answer.not_applicable AS not_applicable,
+         effective AS ({_EFFECTIVE}), {section_cte}
+    SELECT effective.question_id, effective.value, effective.not_applicable,
            counted.case_type, counted.team, count(*) AS n
-    FROM answer
-    JOIN counted ON counted.audit_id = answer.audit_id
-    LEFT JOIN moderated ON moderated.audit_id = answer.audit_id
-         AND moderated.question_id = answer.question_id
-    JOIN question_section ON question_section.question_id = answer.question_id
-    WHERE NOT EXISTS (SELECT 1 FROM json_each(counted.sections_not_applicable)
-                      WHERE json_each.value = question_section.section_id)
+    FROM effective
+    JOIN counted ON counted.audit_id = effective.audit_id
+    JOIN question_section ON question_section.question_id = effective.question_id
+    WHERE {_IN_APPLICABLE_SECTION}
     GROUP BY 1, 2, 3, 4, 5
     """
     return [dict(row) for row in db.execute(sql, [review_id, *args])]
@@ -75,25 +99,33 @@ def counted_audits(db: sqlite_utils.Database, review_id: str) -> list[dict[str, 
 
 
 def case_grades(
-    db: sqlite_utils.Database, review_id: str, question_ids: Iterable[str]
+    db: sqlite_utils.Database,
+    review_id: str,
+    question_ids: Iterable[str],
+    sections: Mapping[str, str] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Return audit id -> {question id: effective value} for the given questions."""
+    """Return audit id -> {question id: effective value} for the given questions.
+
+    With ``sections`` (question id -> section id), grades left in a section marked "does
+    not apply" are ignored, as they are in the counts.
+    """
     ids = sorted(set(question_ids))
     if not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
+    mapping = dict(sections or {q: "" for q in ids})
+    section_cte, section_args = _sections_cte(mapping)
     sql = f"""
-    WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED})
-    SELECT answer.audit_id, answer.question_id,
-           coalesce(moderated.moderated_value, answer.value) AS value
-    FROM answer JOIN counted ON counted.audit_id = answer.audit_id
-    LEFT JOIN moderated ON moderated.audit_id = answer.audit_id
-         AND moderated.question_id = answer.question_id
-    WHERE answer.not_applicable = 0 AND answer.value IS NOT NULL
-      AND answer.question_id IN ({marks})
+    WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED}),
+         effective AS ({_EFFECTIVE}), {section_cte}
+    SELECT effective.audit_id, effective.question_id, effective.value
+    FROM effective JOIN counted ON counted.audit_id = effective.audit_id
+    JOIN question_section ON question_section.question_id = effective.question_id
+    WHERE effective.not_applicable = 0 AND effective.value IS NOT NULL
+      AND effective.question_id IN ({marks}) AND {_IN_APPLICABLE_SECTION}
     """
     out: dict[str, dict[str, str]] = {}
-    for row in db.execute(sql, [review_id, *ids]):
+    for row in db.execute(sql, [review_id, *section_args, *ids]):
         out.setdefault(row["audit_id"], {})[row["question_id"]] = row["value"]
     return out
 

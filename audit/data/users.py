@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -12,9 +13,15 @@ from audit.data.db import utcnow, write
 
 ROLES = ("admin", "lead", "reviewer")
 
-# A fixed hash to compare against when the username is unknown, so that a sign-in for a
-# user who does not exist costs the same time as one with a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-for-timing")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash to check against when the username is unknown.
+
+    A sign-in for a user who does not exist then costs the same time as one with a wrong
+    password. Made on first use, not at import, so commands start quickly.
+    """
+    return generate_password_hash("not-a-real-password-for-timing", method="scrypt")
 
 
 class UserExists(Exception):
@@ -113,7 +120,7 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str) -> Use
     """Return the active user whose password matches, else None, without saying which failed."""
     row = db.execute("SELECT * FROM user WHERE username = ?", [username]).fetchone()
     if row is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(row["password_hash"], password) or not row["active"]:
         return None

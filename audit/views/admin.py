@@ -58,7 +58,7 @@ def user_deactivate(user_id: int) -> Response:
     user = _user_or_404(user_id)
     if ActionForm().validate_on_submit():
         if user.id == g.user.id:
-            flash("You cannot deactivate your own account.")
+            flash("You cannot deactivate your own account.", "error")
         else:
             users.set_active(get_db(), user.id, False, by=g.user.id)
             flash(f"{user.display_name} can no longer sign in.")

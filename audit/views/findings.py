@@ -220,7 +220,7 @@ def finding_change(review_id: str, finding_id: str, change: str) -> Response:
     if change == "reword":
         text = (request.form.get("text") or "").strip()
         if not text:
-            flash("A finding needs some words: nothing was changed.")
+            flash("A finding needs some words: nothing was changed.", "error")
             return _back()
         finding_data.reword(db, review_id, finding.id, text[:2000], by=g.user.id)
         flash("Finding reworded.")
@@ -265,7 +265,7 @@ def findings_merge(review_id: str) -> Response:
     try:
         finding_data.merge(db, review_id, ids, text[:4000], evidence, by=g.user.id)
     except ValueError as exc:
-        flash(str(exc).capitalize() + ".")
+        flash(str(exc).capitalize() + ".", "error")
     else:
         flash(f"Merged {len(ids)} findings into one.")
     return _back()
@@ -296,7 +296,7 @@ def finding_new(review_id: str) -> Response:
         )
         flash("Your finding was added.")
     else:
-        flash("Choose strength or area for development and write the finding.")
+        flash("Choose strength or area for development and write the finding.", "error")
     return _back()
 
 
@@ -357,7 +357,7 @@ def moderate(review_id: str, audit_id: str) -> str | Response:
     except audits.AuditNotFound:
         abort(404)
     if not audit.submitted:
-        flash("Only a submitted audit can be moderated.")
+        flash("Only a submitted audit can be moderated.", "error")
         return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
     case = review_data.case_file(db, audit.case_id, review_id)
     rubric = g.review.rubric
@@ -446,7 +446,7 @@ def second_audits(review_id: str) -> Response:
     form = SecondAuditForm()
     db = get_db()
     if not form.validate_on_submit():
-        flash("Choose cases, or give a share between 1 and 100 percent.")
+        flash("Choose cases, or give a share between 1 and 100 percent.", "error")
         return redirect(url_for("findings.agreement_page", review_id=review_id))
     chosen = set(request.form.getlist("case"))
     all_cases = review_data.case_files(db, review_id)
@@ -461,7 +461,7 @@ def second_audits(review_id: str) -> Response:
     try:
         added = audits.choose_second_audits(db, review_id, chosen, by=g.user.id)
     except ValueError as exc:
-        flash(str(exc).capitalize() + ".")
+        flash(str(exc).capitalize() + ".", "error")
     else:
         flash(f"{added} case(s) chosen for an independent second audit.")
     return redirect(url_for("findings.agreement_page", review_id=review_id))

@@ -157,14 +157,15 @@ def review_status(review_id: str) -> Response:
         except review_data.OpenAlerts as exc:
             flash(
                 f"The review cannot be {review_data.STATUSES[form.status.data].lower()} while "
-                f"{exc.args[0]} safeguarding alert(s) have no escalation recorded."
+                f"{exc.args[0]} safeguarding alert(s) have no escalation recorded.",
+                "error",
             )
         except ValueError as exc:
-            flash(str(exc).capitalize() + ".")
+            flash(str(exc).capitalize() + ".", "error")
         else:
             flash(f"The review is now: {review_data.STATUSES[form.status.data]}.")
     else:
-        flash("Choose the status to move the review to.")
+        flash("Choose the status to move the review to.", "error")
     return redirect(url_for("reviews.review_page", review_id=review_id))
 
 
@@ -185,7 +186,7 @@ def review_members(review_id: str) -> Response:
         review_data.add_member(get_db(), review_id, person.id, role, by=g.user.id)
         flash(f"Added {person.display_name} to the review as {role}.")
     else:
-        flash("Choose a person to add.")
+        flash("Choose a person to add.", "error")
     return redirect(url_for("reviews.review_page", review_id=review_id) + "#team")
 
 
@@ -291,7 +292,7 @@ def cases_share_evenly(review_id: str) -> Response:
         try:
             changed = review_data.share_evenly(get_db(), review_id, by=g.user.id)
         except ValueError as exc:
-            flash(str(exc).capitalize() + ".")
+            flash(str(exc).capitalize() + ".", "error")
         else:
             flash(f"Shared {changed} unassigned case(s) among the reviewers.")
     return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")

@@ -121,7 +121,8 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
         if request.method == "POST":
             flash(
                 "This audit has been submitted, so it can no longer be changed. "
-                "Ask the review lead to reopen it."
+                "Ask the review lead to reopen it.",
+                "error",
             )
             return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
         return render_template("scoring/record.html", **_context(audit))
@@ -182,7 +183,7 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
     except audits.StaleAudit as stale:
         return _conflict(stale.current, answers, sections_na)
     except audits.AuditLocked:
-        flash("This audit was submitted meanwhile, so your changes were not saved.")
+        flash("This audit was submitted meanwhile, so your changes were not saved.", "error")
         return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
 
     pending.clear(get_db(), audit.id)

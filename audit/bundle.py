@@ -1,0 +1,809 @@
+"""Review bundles: one JSON file holding a whole review, to move it between installations.
+
+A reviewer's laptop hands its work to the lead's installation this way, and a region pools
+reviews. Records keep their UUIDs, so the same audit is recognised everywhere; importing a
+bundle for a review that already exists adds what is missing and reports conflicts
+instead of overwriting. A bad bundle is rejected whole before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from audit.data import bundles
+from audit.data import reviews as review_data
+from audit.data.db import utcnow, write
+from audit.rubric import RubricInvalid, parse_rubric
+
+FORMAT = "case-audit-bundle"
+FORMAT_VERSION = 1
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class BundleInvalid(Exception):
+    """The file is not a bundle this version can import; nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    """What an import did: the review, whether it was new, what was added, what conflicted."""
+
+    review_id: str
+    title: str
+    created: bool
+    added: dict[str, int] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = "") -> dict:
+    """Return the bundle for one review as a JSON-able dict."""
+    raw = bundles.read_review(db, review_id)
+    names = raw["names"]
+    review = raw["review"]
+    people = {m["username"]: m["display_name"] for m in raw["members"]}
+    answers: dict[str, list[dict]] = {}
+    for a in raw["answers"]:
+        answers.setdefault(a["audit_id"], []).append(
+            {
+                "question_id": a["question_id"],
+                "value": a["value"],
+                "not_applicable": bool(a["not_applicable"]),
+                "evidence": a["evidence"],
+                "updated_at": a["updated_at"],
+            }
+        )
+
+    def who(user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        username = names.get(user_id)
+        if username and username not in people:
+            people[username] = username
+        return username
+
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "exported_at": utcnow(),
+        "exported_by": exported_by,
+        "review": {
+            "id": review["id"],
+            "title": review["title"],
+            "host_organisation": review["host_organisation"],
+            "kind": review["kind"],
+            "start_date": review["start_date"],
+            "end_date": review["end_date"],
+            "status": review["status"],
+            "settings": _json(review["settings"]),
+            "executive_summary": review["executive_summary"],
+            "created_at": review["created_at"],
+            "created_by": who(review["created_by"]),
+            "rubric": {
+                "id": review["rubric_id"],
+                "version": review["rubric_version"],
+                "hash": review["rubric_hash"],
+                "text": review["rubric_text"],
+            },
+        },
+        "members": [
+            {"username": m["username"], "role": m["role"], "added_at": m["added_at"]}
+            for m in raw["members"]
+        ],
+        "cases": [
+            {
+                "id": c["id"],
+                "reference": c["reference"],
+                "pseudonym": c["pseudonym"],
+                "case_type": c["case_type"],
+                "team": c["team"],
+                "worker_role": c["worker_role"],
+                "age_band": c["age_band"],
+                "dates": _json(c["dates"]),
+                "assigned_to": who(c["assigned_to"]),
+                "second_audit": bool(c["second_audit"]),
+                "second_assigned_to": who(c["second_assigned_to"]),
+                "created_at": c["created_at"],
+            }
+            for c in raw["cases"]
+        ],
+        "audits": [
+            {
+                "id": a["id"],
+                "case_id": a["case_id"],
+                "reviewer": who(a["reviewer_id"]),
+                "purpose": a["purpose"],
+                "status": a["status"],
+                "version": a["version"],
+                "earlier_audit_id": a["earlier_audit_id"],
+                "sections_not_applicable": _json(a["sections_not_applicable"]),
+                "feedback": _json(a["feedback"]),
+                "created_at": a["created_at"],
+                "updated_at": a["updated_at"],
+                "submitted_at": a["submitted_at"],
+                "answers": answers.get(a["id"], []),
+            }
+            for a in raw["audits"]
+        ],
+        "escalations": [
+            {
+                "id": e["id"],
+                "case_id": e["case_id"],
+                "audit_id": e["audit_id"],
+                "question_id": e["question_id"],
+                "raised_by": who(e["raised_by"]),
+                "raised_at": e["raised_at"],
+                "told_who": e["told_who"],
+                "told_at": e["told_at"],
+                "agreed_action": e["agreed_action"],
+                "recorded_by": who(e["recorded_by"]),
+                "recorded_at": e["recorded_at"],
+                "withdrawn_by": who(e["withdrawn_by"]),
+                "withdrawn_at": e["withdrawn_at"],
+            }
+            for e in raw["escalations"]
+        ],
+        "moderation": [
+            {
+                "id": m["id"],
+                "audit_id": m["audit_id"],
+                "question_id": m["question_id"],
+                "outcome": m["outcome"],
+                "original_value": m["original_value"],
+                "moderated_value": m["moderated_value"],
+                "reason": m["reason"],
+                "moderator": who(m["moderator_id"]),
+                "created_at": m["created_at"],
+            }
+            for m in raw["moderation"]
+        ],
+        "findings": [
+            {
+                "id": f["id"],
+                "kind": f["kind"],
+                "status": f["status"],
+                "origin": f["origin"],
+                "text": f["text"],
+                "position": f["position"],
+                "question_ids": _json(f["question_ids"]),
+                "evidence": _json(f["evidence"]),
+                "merged_into": f["merged_into"],
+                "created_by": who(f["created_by"]),
+                "created_at": f["created_at"],
+                "updated_at": f["updated_at"],
+                "version": f["version"],
+            }
+            for f in raw["findings"]
+        ],
+        "actions": [
+            {
+                "id": a["id"],
+                "finding_id": a["finding_id"],
+                "audit_id": a["audit_id"],
+                "what": a["what"],
+                "owner": a["owner"],
+                "due_date": a["due_date"],
+                "status": a["status"],
+                "created_by": who(a["created_by"]),
+                "created_at": a["created_at"],
+                "updated_at": a["updated_at"],
+                "notes": [
+                    {
+                        "id": n["id"],
+                        "note": n["note"],
+                        "noted_on": n["noted_on"],
+                        "created_by": who(n["created_by"]),
+                        "created_at": n["created_at"],
+                    }
+                    for n in raw["notes"]
+                    if n["action_id"] == a["id"]
+                ],
+            }
+            for a in raw["actions"]
+        ],
+        "history": [
+            {
+                "at": h["at"],
+                "user": who(h["user_id"]),
+                "entity": h["entity"],
+                "entity_id": h["entity_id"],
+                "action": h["action"],
+                "before": _json(h["before"]),
+                "after": _json(h["after"]),
+            }
+            for h in raw["history"]
+        ],
+    }
+    doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
+    return doc
+
+
+def dumps(doc: Mapping[str, Any]) -> bytes:
+    """Serialise a bundle the same way every time (sorted keys, UTF-8)."""
+    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- validation
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_LISTS = (
+    "people",
+    "members",
+    "cases",
+    "audits",
+    "escalations",
+    "moderation",
+    "findings",
+    "actions",
+    "history",
+)
+
+
+class _Check:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, path: str, message: str) -> None:
+        if len(self.problems) < 200:
+            self.problems.append(f"{path}: {message}")
+
+    def uuid(self, item: Mapping, path: str, key: str = "id", optional: bool = False) -> None:
+        value = item.get(key)
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not _UUID.match(value):
+            self.fail(f"{path}.{key}", f"expected a record id (UUID), got {value!r:.60}")
+
+    def text(self, item: Mapping, path: str, key: str, optional: bool = False) -> None:
+        value = item.get(key)
+        if value is None and optional:
+            return
+        if not isinstance(value, str):
+            self.fail(f"{path}.{key}", "expected text")
+
+    def choice(self, item: Mapping, path: str, key: str, allowed: tuple[str, ...]) -> None:
+        if item.get(key) not in allowed:
+            self.fail(f"{path}.{key}", f"must be one of {', '.join(allowed)}")
+
+
+def parse(data: bytes) -> dict[str, Any]:
+    """Read and check a bundle; raise :class:`BundleInvalid` listing every problem."""
+    if len(data) > MAX_BYTES:
+        raise BundleInvalid([f"file: larger than {MAX_BYTES // (1024 * 1024)} MB"])
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise BundleInvalid(["file: not UTF-8 text, so not a case-audit bundle"]) from None
+    except json.JSONDecodeError as exc:
+        raise BundleInvalid(
+            [
+                f"file: not a complete bundle (the JSON breaks at line {exc.lineno}, "
+                f"column {exc.colno}: {exc.msg}); was the file cut short?"
+            ]
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise BundleInvalid(["format: this is not a case-audit review bundle"])
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise BundleInvalid(
+            [
+                f"format_version: this installation reads version {FORMAT_VERSION} bundles; the "
+                f"file is version {doc.get('format_version')!r}. Upgrade the app that imports it."
+            ]
+        )
+    check = _Check()
+    review = doc.get("review")
+    if not isinstance(review, dict):
+        raise BundleInvalid(["review: missing"])
+    check.uuid(review, "review")
+    for key in ("title", "host_organisation"):
+        check.text(review, "review", key)
+    check.choice(review, "review", "kind", tuple(review_data.KINDS))
+    check.choice(review, "review", "status", tuple(review_data.STATUSES))
+    rubric_doc = review.get("rubric") or {}
+    rubric = None
+    try:
+        rubric = parse_rubric(str(rubric_doc.get("text", "")), source="bundle rubric")
+    except RubricInvalid as exc:
+        check.fail(
+            "review.rubric.text", f"the rubric in the bundle is not valid ({exc.problems[0]})"
+        )
+    if rubric is not None and rubric.content_hash != rubric_doc.get("hash"):
+        check.fail("review.rubric.hash", "does not match the rubric text: the file was edited")
+    for key in _LISTS:
+        if not isinstance(doc.get(key), list):
+            check.fail(key, "missing or not a list")
+    if check.problems:
+        raise BundleInvalid(check.problems)
+
+    people: set[str] = set()
+    for i, person in enumerate(doc["people"]):
+        path = f"people[{i}]"
+        if (
+            not isinstance(person, dict)
+            or not isinstance(person.get("username"), str)
+            or not person["username"].strip()
+        ):
+            check.fail(path, "expected a person with a username")
+            continue
+        check.text(person, path, "display_name", optional=True)
+        people.add(person["username"])
+    for i, member in enumerate(doc["members"]):
+        path = f"members[{i}]"
+        if not isinstance(member, dict) or member.get("username") not in people:
+            check.fail(path, "expected a member whose username is in people")
+            continue
+        check.choice(member, path, "role", ("lead", "reviewer"))
+    for i, entry in enumerate(doc["history"]):
+        path = f"history[{i}]"
+        if not isinstance(entry, dict):
+            check.fail(path, "expected a record")
+            continue
+        for key in ("at", "entity", "entity_id"):
+            check.text(entry, path, key)
+        check.choice(entry, path, "action", ("create", "update", "delete"))
+        if entry.get("user") is not None and entry["user"] not in people:
+            check.fail(f"{path}.user", f"{entry.get('user')!r} is not in people")
+    case_ids: set[str] = set()
+    for i, case in enumerate(doc["cases"]):
+        path = f"cases[{i}]"
+        if not isinstance(case, dict):
+            check.fail(path, "expected a record")
+            continue
+        check.uuid(case, path)
+        check.text(case, path, "reference")
+        check.text(case, path, "pseudonym")
+        if rubric is not None and case.get("case_type") not in {ct.id for ct in rubric.case_types}:
+            check.fail(f"{path}.case_type", f"{case.get('case_type')!r} is not in the rubric")
+        if not isinstance(case.get("dates", {}), dict):
+            check.fail(f"{path}.dates", "expected a record of column -> date")
+        for key in ("team", "worker_role", "age_band"):
+            check.text(case, path, key, optional=True)
+        for key in ("assigned_to", "second_assigned_to"):
+            if case.get(key) is not None and case.get(key) not in people:
+                check.fail(f"{path}.{key}", f"{case.get(key)!r} is not in people")
+        case_ids.add(str(case.get("id")))
+    audit_ids: set[str] = set()
+    questions = {q.id for q in rubric.questions} if rubric else set()
+    for i, audit in enumerate(doc["audits"]):
+        path = f"audits[{i}]"
+        if not isinstance(audit, dict):
+            check.fail(path, "expected a record")
+            continue
+        check.uuid(audit, path)
+        if audit.get("case_id") not in case_ids:
+            check.fail(f"{path}.case_id", "refers to a case that is not in the bundle")
+        if audit.get("reviewer") not in people:
+            check.fail(f"{path}.reviewer", f"{audit.get('reviewer')!r} is not in people")
+        check.choice(audit, path, "purpose", ("first", "second", "re_audit"))
+        check.choice(audit, path, "status", ("draft", "submitted"))
+        if not isinstance(audit.get("version"), int) or audit["version"] < 1:
+            check.fail(f"{path}.version", "expected a whole number from 1")
+        if not isinstance(audit.get("sections_not_applicable", []), list):
+            check.fail(f"{path}.sections_not_applicable", "expected a list of section ids")
+        if not isinstance(audit.get("feedback", {}), dict):
+            check.fail(f"{path}.feedback", "expected a record")
+        if not isinstance(audit.get("answers", []), list):
+            check.fail(f"{path}.answers", "expected a list")
+            continue
+        for j, answer in enumerate(audit.get("answers") or []):
+            if not isinstance(answer, dict) or answer.get("question_id") not in questions:
+                check.fail(f"{path}.answers[{j}].question_id", "not a question of the rubric")
+                continue
+            check.text(answer, f"{path}.answers[{j}]", "value", optional=True)
+            check.text(answer, f"{path}.answers[{j}]", "evidence", optional=True)
+        audit_ids.add(str(audit.get("id")))
+    for i, item in enumerate(doc["escalations"]):
+        path = f"escalations[{i}]"
+        if not isinstance(item, dict):
+            check.fail(path, "expected a record")
+            continue
+        check.uuid(item, path)
+        if item.get("audit_id") not in audit_ids or item.get("case_id") not in case_ids:
+            check.fail(path, "refers to an audit or case that is not in the bundle")
+        check.text(item, path, "question_id")
+        check.text(item, path, "raised_at")
+        for key in ("raised_by", "recorded_by", "withdrawn_by"):
+            if (item.get(key) is not None or key == "raised_by") and item.get(key) not in people:
+                check.fail(f"{path}.{key}", f"{item.get(key)!r} is not in people")
+    for i, item in enumerate(doc["moderation"]):
+        path = f"moderation[{i}]"
+        if not isinstance(item, dict):
+            check.fail(path, "expected a record")
+            continue
+        check.uuid(item, path)
+        if item.get("audit_id") not in audit_ids:
+            check.fail(f"{path}.audit_id", "refers to an audit that is not in the bundle")
+        check.choice(item, path, "outcome", ("agreed", "changed"))
+        check.text(item, path, "created_at")
+        if item.get("moderator") not in people:
+            check.fail(f"{path}.moderator", f"{item.get('moderator')!r} is not in people")
+    finding_ids = {str(f.get("id")) for f in doc["findings"] if isinstance(f, dict)}
+    for i, item in enumerate(doc["findings"]):
+        path = f"findings[{i}]"
+        if not isinstance(item, dict):
+            check.fail(path, "expected a record")
+            continue
+        check.uuid(item, path)
+        check.choice(item, path, "kind", ("strength", "development"))
+        check.choice(item, path, "status", ("suggested", "accepted", "rejected", "merged"))
+        check.text(item, path, "text")
+        for key in ("created_at", "updated_at"):
+            check.text(item, path, key)
+        if not isinstance(item.get("question_ids", []), list):
+            check.fail(f"{path}.question_ids", "expected a list")
+        if not isinstance(item.get("evidence", {}), dict):
+            check.fail(f"{path}.evidence", "expected a record")
+        if not isinstance(item.get("position", 0), int):
+            check.fail(f"{path}.position", "expected a whole number")
+        if item.get("merged_into") is not None and item["merged_into"] not in finding_ids:
+            check.fail(f"{path}.merged_into", "refers to a finding that is not in the bundle")
+    for i, item in enumerate(doc["actions"]):
+        path = f"actions[{i}]"
+        if not isinstance(item, dict):
+            check.fail(path, "expected a record")
+            continue
+        check.uuid(item, path)
+        check.text(item, path, "what")
+        for key in ("created_at", "updated_at"):
+            check.text(item, path, key)
+        check.choice(item, path, "status", ("not_started", "in_progress", "done", "dropped"))
+        if not isinstance(item.get("notes", []), list) or not all(
+            isinstance(n, dict) and isinstance(n.get("id"), str) and isinstance(n.get("note"), str)
+            for n in item.get("notes", [])
+        ):
+            check.fail(f"{path}.notes", "expected a list of notes")
+        if item.get("finding_id") is not None and item["finding_id"] not in finding_ids:
+            check.fail(f"{path}.finding_id", "refers to a finding that is not in the bundle")
+        if item.get("audit_id") is not None and item["audit_id"] not in audit_ids:
+            check.fail(f"{path}.audit_id", "refers to an audit that is not in the bundle")
+    if check.problems:
+        raise BundleInvalid(check.problems)
+    return doc
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _same(local: Mapping[str, Any], incoming: Mapping[str, Any], keys: tuple[str, ...]) -> bool:
+    return all(_json(local.get(k)) == _json(incoming.get(k)) for k in keys)
+
+
+def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None) -> ImportReport:
+    """Import a bundle: a new review whole, or merge what an existing review lacks.
+
+    Everything is checked first and written in one transaction, so a bundle either imports
+    or changes nothing. Records already here with different contents are conflicts: they
+    are reported and the local copy is kept.
+    """
+    doc = parse(data)
+    review = doc["review"]
+    with write(db):
+        try:
+            local_review = review_data.get(db, review["id"])
+        except review_data.ReviewNotFound:
+            local_review = None
+        if local_review is not None and local_review.rubric_hash != review["rubric"]["hash"]:
+            raise BundleInvalid(
+                [
+                    "review.rubric: this review here uses a different rubric "
+                    f"({local_review.rubric_id} {local_review.rubric_version}); not merged"
+                ]
+            )
+        report = ImportReport(review["id"], review["title"], created=local_review is None)
+        people = {p["username"]: p.get("display_name") or p["username"] for p in doc["people"]}
+        ids = bundles.user_ids(db, people, by)
+
+        def uid(username: str | None) -> int | None:
+            return None if username is None else ids[username]
+
+        now = bundles.now()
+        records: dict[str, list[dict[str, Any]]] = {}
+        if local_review is None:
+            records["review"] = [
+                {
+                    "id": review["id"],
+                    "title": review["title"],
+                    "host_organisation": review["host_organisation"],
+                    "kind": review["kind"],
+                    "start_date": review.get("start_date"),
+                    "end_date": review.get("end_date"),
+                    "status": review["status"],
+                    "rubric_id": review["rubric"]["id"],
+                    "rubric_version": review["rubric"]["version"],
+                    "rubric_hash": review["rubric"]["hash"],
+                    "rubric_text": review["rubric"]["text"],
+                    "settings": json.dumps(review.get("settings") or {}, sort_keys=True),
+                    "executive_summary": review.get("executive_summary") or "",
+                    "created_by": uid(review.get("created_by")),
+                    "created_at": review.get("created_at") or now,
+                    "updated_at": now,
+                }
+            ]
+        members_here = {m["username"] for m in review_data.members(db, review["id"])}
+        records["review_member"] = [
+            {
+                "review_id": review["id"],
+                "user_id": ids[m["username"]],
+                "role": m["role"],
+                "added_at": m.get("added_at") or now,
+            }
+            for m in doc["members"]
+            if m["username"] not in members_here
+        ]
+        _merge_cases(db, doc, records, report, uid)
+        _merge_audits(db, doc, records, report, uid)
+        _merge_simple(db, doc, records, report, uid)
+        known = bundles.history_keys(db, review["id"])
+        records["change_log"] = []
+        for h in doc["history"]:
+            row = {
+                "at": h["at"],
+                "user_id": uid(h.get("user")) if h.get("user") in ids else None,
+                "review_id": review["id"],
+                "entity": h["entity"],
+                "entity_id": h["entity_id"],
+                "action": h["action"],
+                "before": None
+                if h.get("before") is None
+                else json.dumps(h["before"], sort_keys=True, default=str),
+                "after": None
+                if h.get("after") is None
+                else json.dumps(h["after"], sort_keys=True, default=str),
+            }
+            key = json.dumps(
+                [
+                    row["at"],
+                    row["entity"],
+                    row["entity_id"],
+                    row["action"],
+                    row["before"],
+                    row["after"],
+                ]
+            )
+            if key not in known:
+                records["change_log"].append(row)
+        report.added = {t: len(rows) for t, rows in records.items() if rows}
+        bundles.write_records(
+            db,
+            records,
+            review_id=review["id"],
+            by=by,
+            summary={
+                "created": report.created,
+                "added": report.added,
+                "conflicts": len(report.conflicts),
+                "exported_at": doc.get("exported_at"),
+                "exported_by": doc.get("exported_by"),
+            },
+        )
+    return report
+
+
+def _merge_cases(db, doc, records, report, uid) -> None:  # type: ignore[no-untyped-def]
+    review_id = doc["review"]["id"]
+    local = bundles.existing_ids(db, "case_file", [c["id"] for c in doc["cases"]])
+    references = {r: True for r in review_data.references(db, review_id)}
+    rows = []
+    for case in doc["cases"]:
+        here = local.get(case["id"])
+        if here is not None:
+            if here["review_id"] != review_id:
+                report.conflicts.append(
+                    f"case {case['pseudonym']}: its id belongs to another review"
+                )
+            elif not _same(here, case, ("reference", "case_type")):
+                report.conflicts.append(
+                    f"case {case['pseudonym']}: differs here (kept this installation's copy)"
+                )
+            continue
+        if case["reference"] in references:
+            report.conflicts.append(
+                f"case {case['pseudonym']}: reference {case['reference']} is already in the "
+                "review under another record; not added"
+            )
+            continue
+        rows.append(
+            {
+                "id": case["id"],
+                "review_id": review_id,
+                "reference": case["reference"],
+                "pseudonym": case["pseudonym"],
+                "case_type": case["case_type"],
+                "team": case.get("team") or "",
+                "worker_role": case.get("worker_role") or "",
+                "age_band": case.get("age_band") or "",
+                "dates": json.dumps(case.get("dates") or {}, sort_keys=True),
+                "assigned_to": uid(case.get("assigned_to")),
+                "second_audit": int(bool(case.get("second_audit"))),
+                "second_assigned_to": uid(case.get("second_assigned_to")),
+                "created_at": case.get("created_at") or bundles.now(),
+            }
+        )
+    records["case_file"] = rows
+
+
+def _merge_audits(db, doc, records, report, uid) -> None:  # type: ignore[no-untyped-def]
+    review_id = doc["review"]["id"]
+    skipped_cases = {c["id"] for c in doc["cases"]} - {r["id"] for r in records["case_file"]}
+    existing_cases = bundles.existing_ids(db, "case_file", list(skipped_cases))
+    local = bundles.existing_ids(db, "case_audit", [a["id"] for a in doc["audits"]])
+    pseudonyms = {c["id"]: c["pseudonym"] for c in doc["cases"]}
+    audits, answers = [], []
+    for audit in doc["audits"]:
+        label = f"audit of {pseudonyms.get(audit['case_id'], '?')} ({audit['purpose']})"
+        here = local.get(audit["id"])
+        mine = sorted(
+            (a["question_id"], a.get("value"), bool(a.get("not_applicable")), a.get("evidence", ""))
+            for a in audit.get("answers", [])
+        )
+        if here is not None:
+            theirs = sorted(
+                (a["question_id"], a["value"], bool(a["not_applicable"]), a["evidence"])
+                for a in bundles.answers_of(db, audit["id"])
+            )
+            if (here["status"], theirs) != (audit["status"], mine):
+                report.conflicts.append(
+                    f"{label}: differs here (version {here['version']} here, "
+                    f"{audit['version']} in the bundle); kept this installation's copy"
+                )
+            continue
+        if audit["case_id"] in skipped_cases and audit["case_id"] not in existing_cases:
+            report.conflicts.append(f"{label}: its case was not added; not added")
+            continue
+        audits.append(
+            {
+                "id": audit["id"],
+                "case_id": audit["case_id"],
+                "review_id": review_id,
+                "reviewer_id": uid(audit["reviewer"]),
+                "purpose": audit["purpose"],
+                "status": audit["status"],
+                "version": audit["version"],
+                "earlier_audit_id": audit.get("earlier_audit_id"),
+                "sections_not_applicable": json.dumps(audit.get("sections_not_applicable") or []),
+                "feedback": json.dumps(audit.get("feedback") or {}, sort_keys=True),
+                "created_at": audit.get("created_at") or bundles.now(),
+                "updated_at": audit.get("updated_at") or bundles.now(),
+                "submitted_at": audit.get("submitted_at"),
+            }
+        )
+        for a in audit.get("answers", []):
+            answers.append(
+                {
+                    "audit_id": audit["id"],
+                    "question_id": a["question_id"],
+                    "value": a.get("value"),
+                    "not_applicable": int(bool(a.get("not_applicable"))),
+                    "evidence": a.get("evidence") or "",
+                    "updated_at": a.get("updated_at") or bundles.now(),
+                }
+            )
+    records["case_audit"] = audits
+    records["answer"] = answers
+
+
+def _merge_simple(db, doc, records, report, uid) -> None:  # type: ignore[no-untyped-def]
+    """Escalations, moderation, findings and actions: add what is missing, report clashes."""
+    review_id = doc["review"]["id"]
+    present_audits = set(bundles.existing_ids(db, "case_audit", [a["id"] for a in doc["audits"]]))
+    present_audits |= {a["id"] for a in records["case_audit"]}
+    specs = [
+        ("escalation", "escalations", ("told_who", "recorded_at", "withdrawn_at")),
+        ("moderation", "moderation", ("outcome", "moderated_value")),
+        ("finding", "findings", ("text", "status", "position")),
+        ("action", "actions", ("what", "status", "due_date")),
+    ]
+    for table, key, compare in specs:
+        local = bundles.existing_ids(db, table, [item["id"] for item in doc[key]])
+        rows = []
+        for item in doc[key]:
+            if item["id"] in local:
+                if not _same(local[item["id"]], item, compare):
+                    report.conflicts.append(
+                        f"{table} {item['id'][:8]}: differs here; kept this installation's copy"
+                    )
+                continue
+            if item.get("audit_id") and item["audit_id"] not in present_audits:
+                report.conflicts.append(f"{table} {item['id'][:8]}: its audit was not added")
+                continue
+            rows.append(_row(table, item, review_id, uid))
+        records[table] = rows
+    records["action_note"] = [
+        {
+            "id": n["id"],
+            "action_id": a["id"],
+            "note": n["note"],
+            "noted_on": n["noted_on"],
+            "created_by": uid(n.get("created_by")),
+            "created_at": n["created_at"],
+        }
+        for a in doc["actions"]
+        if any(r["id"] == a["id"] for r in records["action"])
+        for n in a.get("notes", [])
+    ]
+
+
+def _row(table: str, item: Mapping[str, Any], review_id: str, uid: Any) -> dict[str, Any]:
+    if table == "escalation":
+        return {
+            "id": item["id"],
+            "review_id": review_id,
+            "case_id": item["case_id"],
+            "audit_id": item["audit_id"],
+            "question_id": item["question_id"],
+            "raised_by": uid(item["raised_by"]),
+            "raised_at": item["raised_at"],
+            "told_who": item.get("told_who"),
+            "told_at": item.get("told_at"),
+            "agreed_action": item.get("agreed_action"),
+            "recorded_by": uid(item.get("recorded_by")),
+            "recorded_at": item.get("recorded_at"),
+            "withdrawn_by": uid(item.get("withdrawn_by")),
+            "withdrawn_at": item.get("withdrawn_at"),
+        }
+    if table == "moderation":
+        return {
+            "id": item["id"],
+            "audit_id": item["audit_id"],
+            "question_id": item.get("question_id"),
+            "outcome": item["outcome"],
+            "original_value": item.get("original_value"),
+            "moderated_value": item.get("moderated_value"),
+            "reason": item.get("reason") or "",
+            "moderator_id": uid(item["moderator"]),
+            "created_at": item["created_at"],
+        }
+    if table == "finding":
+        return {
+            "id": item["id"],
+            "review_id": review_id,
+            "kind": item["kind"],
+            "status": item["status"],
+            "origin": item.get("origin") or "audits",
+            "text": item["text"],
+            "position": item.get("position") or 0,
+            "question_ids": json.dumps(item.get("question_ids") or []),
+            "evidence": json.dumps(item.get("evidence") or {}, sort_keys=True),
+            "merged_into": item.get("merged_into"),
+            "created_by": uid(item.get("created_by")),
+            "created_at": item["created_at"],
+            "updated_at": item["updated_at"],
+            "version": item.get("version") or 1,
+        }
+    return {
+        "id": item["id"],
+        "review_id": review_id,
+        "finding_id": item.get("finding_id"),
+        "audit_id": item.get("audit_id"),
+        "what": item["what"],
+        "owner": item.get("owner") or "",
+        "due_date": item.get("due_date"),
+        "status": item.get("status") or "not_started",
+        "created_by": uid(item.get("created_by")),
+        "created_at": item["created_at"],
+        "updated_at": item["updated_at"],
+    }
+
+
+def new_id() -> str:
+    """Return a fresh record id (for tests and tools that build bundles)."""
+    return str(uuid.uuid4())

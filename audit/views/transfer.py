@@ -1,0 +1,74 @@
+"""Data leaving and entering the app: review bundles and spreadsheet exports."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, g, render_template
+
+from audit import analysis, bundle
+from audit.forms import BundleForm
+from audit.views import get_db, requires
+
+bp = Blueprint("transfer", __name__)
+
+
+def _filename(title: str, suffix: str) -> str:
+    """Make a safe download name from a review title."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-").lower()[:60] or "review"
+    return f"{stem}{suffix}"
+
+
+def download(data: bytes, filename: str, mimetype: str) -> Response:
+    """Send bytes as a file download that browsers never render inline."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/reviews/<review_id>/bundle")
+@requires("review.manage")
+def bundle_download(review_id: str) -> Response:
+    """Download the review as a bundle for another installation."""
+    doc = bundle.export_review(get_db(), review_id, exported_by=g.user.username)
+    return download(
+        bundle.dumps(doc), _filename(g.review.title, ".case-audit.json"), "application/json"
+    )
+
+
+@bp.route("/reviews/import", methods=["GET", "POST"])
+@requires("review.create")
+def bundle_upload() -> str | Response:
+    """Import a bundle: a new review, or merge a reviewer's work into one held here."""
+    form = BundleForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        data = form.bundle_file.data.read()
+        try:
+            report = bundle.import_bundle(get_db(), data, by=g.user.id)
+        except bundle.BundleInvalid as exc:
+            problems = exc.problems
+            form.bundle_file.errors = ["The bundle was rejected: nothing was imported"]
+        else:
+            from audit.data import reviews as review_data
+
+            if (
+                review_data.membership(get_db(), report.review_id, g.user.id) is None
+                and not g.user.is_admin
+            ):
+                review_data.add_member(get_db(), report.review_id, g.user.id, "lead", by=g.user.id)
+            return render_template("transfer/imported.html", report=report)
+    return render_template("transfer/import.html", form=form, problems=problems)
+
+
+@bp.route("/reviews/<review_id>/export/<what>.<fmt>")
+@requires("review.manage")
+def export_download(review_id: str, what: str, fmt: str) -> Response:
+    """Download every answer (one row per case and question) or the findings."""
+    if (what, fmt) not in {("answers", "xlsx"), ("answers", "csv"), ("findings", "csv")}:
+        from flask import abort
+
+        abort(404)
+    data, mimetype = analysis.spreadsheet(get_db(), g.review, fmt, what)
+    suffix = ".xlsx" if fmt == "xlsx" else f"-{what}.csv"
+    return download(data, _filename(g.review.title, suffix), mimetype)

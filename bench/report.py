@@ -1,0 +1,314 @@
+"""Findings report render time and memory: the whole pipeline beside WeasyPrint alone.
+
+Targets (from the issue):
+- "a 40-case report renders in under 3 seconds on the 2-core machine"
+- "a 1,000-case review's report in under 15 seconds and 300 MB"
+- "the whole pipeline is at most 1.2x the time WeasyPrint alone takes to render the same
+  finished HTML"
+
+The pipeline is ``audit.report.build_html`` (queries, charts, template) then
+``audit.report.render_pdf`` (WeasyPrint through the allow-listing URL fetcher, PDF/UA-1).
+"WeasyPrint alone" renders the very HTML the pipeline built, with WeasyPrint's own fetcher
+reading the stylesheet from disk, to the same PDF variant. Each measurement runs in a fresh
+process (after one small warm-up render that loads fonts), so peak RSS is that process's
+own (``resource.getrusage``).
+
+Run: .venv/bin/python bench/report.py
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from common import (
+    DEMO_RUBRIC,
+    REPO,
+    connect_db,
+    demo_review_id,
+    header,
+    make_app,
+    median,
+    result,
+    secs,
+    seed_demo,
+    table,
+    temp_instance,
+)
+
+LARGE_CASES = 1000
+LARGE_TITLE = "Synthetic 1,000-case self-audit"
+REPEATS = {"demo": 3, "large": 3}
+TARGETS_S = {"demo": 3.0, "large": 15.0}
+LARGE_RSS_MB = 300
+RATIO_TARGET = 1.2
+TEAMS = [f"Synthetic Team {n:02d}" for n in range(1, 21)]
+CASE_TYPES = ["early_help", "referral_assessment", "cin", "cp", "cla", "care_leaver"]
+
+
+# --------------------------------------------------------------------------- the large review
+
+
+def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> str:
+    """Create a review of ``cases`` submitted audits by SQL, as a council's year might hold.
+
+    Case files go in through the data layer; audits, answers, a few second audits, moderations
+    and escalations are inserted directly (executemany), which is what makes 1,000 quick.
+    """
+    from audit import analysis
+    from audit import findings as findings_domain
+    from audit.data import findings as finding_data
+    from audit.data import reviews
+    from audit.data.db import utcnow, write
+    from audit.scoring import applicable
+
+    rng = random.Random(seed)
+    db = connect_db(app)
+    try:
+        lead = db.execute("SELECT id FROM user WHERE username = 'lead'").fetchone()[0]
+        reviewer_ids = [row[0] for row in db.execute("SELECT id FROM user WHERE role = 'reviewer'")]
+        rubric = app.extensions["rubric_library"].get(DEMO_RUBRIC)
+        review = reviews.create(
+            db,
+            title=LARGE_TITLE,
+            host_organisation="Synthetic Council",
+            kind="self_audit",
+            rubric=rubric,
+            start_date="2026-01-05",
+            end_date="2026-12-18",
+            by=lead,
+        )
+        reviews.add_member(db, review.id, lead, "lead", by=lead)
+        for reviewer in reviewer_ids:
+            reviews.add_member(db, review.id, reviewer, "reviewer", by=lead)
+        case_ids = reviews.add_case_files(
+            db,
+            review.id,
+            [
+                {
+                    "reference": f"SYN-{n:06d}",
+                    "case_type": rng.choice(CASE_TYPES),
+                    "team": rng.choice(TEAMS),
+                    "assigned_to": reviewer_ids[n % len(reviewer_ids)],
+                    "dates": {
+                        "referral_date": "2026-03-02",
+                        "assessment_start_date": "2026-03-03",
+                        "assessment_completed_date": f"2026-03-{rng.randint(9, 28):02d}",
+                        "last_supervision_date": "2026-11-20",
+                        "previous_supervision_date": f"2026-10-{rng.randint(10, 30):02d}",
+                    },
+                }
+                for n in range(1, cases + 1)
+            ],
+            by=lead,
+        )
+        reviews.set_status(db, review.id, "in_progress", by=lead)
+        levels = [level.id for level in rubric.scale.levels]
+        now = utcnow()
+        audits, answers, seconds = [], [], []
+        types = {
+            row["id"]: row["case_type"]
+            for row in db.execute(
+                "SELECT id, case_type FROM case_file WHERE review_id = ?", [review.id]
+            )
+        }
+        for index, case_id in enumerate(case_ids):
+            reviewer = reviewer_ids[index % len(reviewer_ids)]
+            audit_id = str(uuid.uuid4())
+            audits.append((audit_id, case_id, review.id, reviewer, "first", now))
+            leaning = rng.random()
+            values: dict[str, str] = {}
+            for _section, questions in applicable(rubric, types[case_id]):
+                for q in questions:
+                    if q.type == "grade":
+                        value = levels[min(3, int((1 - leaning) * 2.2 + rng.random() * 1.8))]
+                    elif q.type == "yes_no":
+                        good = q.critical or rng.random() < 0.4 + leaning * 0.5
+                        value = (
+                            (q.good_answer or "yes")
+                            if good
+                            else ("no" if (q.good_answer or "yes") == "yes" else "yes")
+                        )
+                    else:
+                        value = "Synthetic summary."
+                    values[q.id] = value
+                    answers.append((audit_id, q.id, value, "Synthetic evidence.", now))
+            if index % 20 == 0:  # one case in twenty gets an independent second audit
+                second_id = str(uuid.uuid4())
+                second = reviewer_ids[(index + 1) % len(reviewer_ids)]
+                audits.append((second_id, case_id, review.id, second, "second", now))
+                seconds.append((second, case_id))
+                for question_id, value in values.items():
+                    if value in levels and rng.random() < 0.25:
+                        value = levels[max(0, min(3, levels.index(value) + rng.choice([-1, 1])))]
+                    answers.append((second_id, question_id, value, "", now))
+        with write(db):
+            db.conn.executemany(
+                "INSERT INTO case_audit (id, case_id, review_id, reviewer_id, purpose, status,"
+                " created_at, updated_at, submitted_at) VALUES (?, ?, ?, ?, ?, 'submitted',"
+                " ?6, ?6, ?6)",
+                audits,
+            )
+            db.conn.executemany(
+                "INSERT INTO answer (audit_id, question_id, value, evidence, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                answers,
+            )
+            db.conn.executemany(
+                "UPDATE case_file SET second_audit = 1, second_assigned_to = ? WHERE id = ?",
+                seconds,
+            )
+        agg = analysis.aggregate(db, reviews.get(db, review.id))
+        suggestions = findings_domain.suggest(agg)
+        for kind in ("strength", "development"):
+            for suggestion in [s for s in suggestions if s.kind == kind][:3]:
+                finding_data.add_from_suggestion(
+                    db, review.id, suggestion, status="accepted", text=suggestion.text, by=lead
+                )
+        finding_data.set_executive_summary(
+            db, review.id, "A year of monthly self-audits.\n\nSynthetic data.", by=lead
+        )
+        return review.id
+    finally:
+        db.conn.close()
+
+
+# --------------------------------------------------------------------------- one measurement
+
+
+def _warm_up() -> None:
+    """Render a tiny document so font loading is not counted in either figure."""
+    from audit import report
+
+    report.render_pdf(
+        '<html lang="en-GB"><body><p>Warm-up</p></body></html>', title="warm", author="bench"
+    )
+
+
+def child(instance: str, review_id: str, mode: str, repeats: int) -> None:
+    """Measure one mode in this fresh process and print JSON: seconds per run, peak RSS."""
+    import resource
+
+    from audit import report
+    from audit.data import reviews
+    from audit.data.db import connect
+
+    app = make_app(Path(instance))
+    db = connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    review = reviews.get(db, review_id)
+    title = report.pdf_title(review, "internal")
+    author = report.pdf_author(app, db, review)
+    _warm_up()
+    times, html_times = [], []
+    if mode == "pipeline":
+        for _ in range(repeats):
+            start = time.perf_counter()
+            html = report.build_html(app, db, review, audience="internal")
+            built = time.perf_counter()
+            report.render_pdf(html, title=title, author=author)
+            times.append(time.perf_counter() - start)
+            html_times.append(built - start)
+    else:
+        import weasyprint
+
+        html = report.build_html(app, db, review, audience="internal")
+        static = (REPO / "audit" / "static").as_uri() + "/"
+        plain = html.replace('href="/static/', f'href="{static}')
+        for _ in range(repeats):
+            start = time.perf_counter()
+            weasyprint.HTML(string=plain, base_url=static).write_pdf(pdf_variant=report.PDF_VARIANT)
+            times.append(time.perf_counter() - start)
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "times": times,
+                "html_times": html_times,
+                "rss_mb": rss_kb / 1024,
+                "html_kb": len(html) / 1024,
+            }
+        )
+    )
+
+
+def _measure(instance: Path, review_id: str, mode: str, repeats: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(instance), review_id, mode, str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    header("Findings report: pipeline (build_html + render_pdf) beside WeasyPrint alone")
+    with temp_instance() as instance:
+        app = make_app(instance)
+        seed_demo(app)
+        started = time.perf_counter()
+        large = seed_large_review(app)
+        seeded = secs(time.perf_counter() - started)
+        print(f"   synthetic {LARGE_CASES}-case review seeded in {seeded}")
+        reviews = {"demo": demo_review_id(app), "large": large}
+        rows, outcomes = [], []
+        for kind, review_id in reviews.items():
+            pipe = _measure(instance, review_id, "pipeline", REPEATS[kind])
+            alone = _measure(instance, review_id, "alone", REPEATS[kind])
+            p, a = median(pipe["times"]), median(alone["times"])
+            ratio = p / a
+            rows.append(
+                [
+                    "demo (40 cases, 24 audited)" if kind == "demo" else f"{LARGE_CASES} cases",
+                    secs(median(pipe["html_times"])),
+                    secs(p),
+                    secs(a),
+                    f"{ratio:.2f}x",
+                    f"{pipe['rss_mb']:.0f} MB",
+                    f"{alone['rss_mb']:.0f} MB",
+                    f"{pipe['html_kb']:.0f} KB",
+                ]
+            )
+            outcomes.append((kind, p, ratio, pipe["rss_mb"]))
+        table(
+            rows,
+            [
+                "review",
+                "build_html",
+                "pipeline",
+                "WeasyPrint alone",
+                "ratio",
+                "peak RSS (pipeline)",
+                "peak RSS (alone)",
+                "HTML",
+            ],
+        )
+        print(f"   medians of {REPEATS['demo']} (demo) and {REPEATS['large']} (large) renders")
+        for kind, seconds, ratio, rss in outcomes:
+            result(
+                f"{kind} report under {TARGETS_S[kind]:.0f} s",
+                seconds < TARGETS_S[kind],
+                secs(seconds),
+            )
+            result(
+                f"{kind} pipeline at most {RATIO_TARGET}x WeasyPrint alone",
+                ratio <= RATIO_TARGET,
+                f"{ratio:.2f}x",
+            )
+            if kind == "large":
+                result(f"large report under {LARGE_RSS_MB} MB", rss < LARGE_RSS_MB, f"{rss:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    else:
+        sys.exit(main())

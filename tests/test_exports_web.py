@@ -1,0 +1,52 @@
+"""Exports through the browser and the command line."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from audit.cli import main
+from tests.helpers import make_review
+
+
+def test_lead_downloads_answers_and_findings(client, auth, db, people) -> None:  # type: ignore[no-untyped-def]
+    review, _ = make_review(db, people)
+    auth.sign_in("lead")
+    xlsx = client.get(f"/reviews/{review.id}/export/answers.xlsx")
+    assert xlsx.status_code == 200
+    assert xlsx.headers["Content-Disposition"] == 'attachment; filename="test-review.xlsx"'
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True)
+    assert book.sheetnames == ["Answers", "Findings"]
+    book.close()
+    csv = client.get(f"/reviews/{review.id}/export/answers.csv")
+    assert csv.data.startswith(b"\xef\xbb\xbfCase,Host reference")
+    findings = client.get(f"/reviews/{review.id}/export/findings.csv")
+    assert findings.data.startswith(b"\xef\xbb\xbfKind,")
+    assert client.get(f"/reviews/{review.id}/export/findings.xlsx").status_code == 404
+    auth.sign_in("reviewer")
+    assert client.get(f"/reviews/{review.id}/export/answers.csv").status_code == 403
+
+
+def test_answers_command_writes_excel_or_csv(tmp_path: Path) -> None:
+    runner = CliRunner()
+    inst = str(tmp_path / "inst")
+    runner.invoke(main, ["demo", "--instance", inst])
+    title = "Example Borough peer safeguarding health check"
+    out = tmp_path / "answers.xlsx"
+    result = runner.invoke(main, ["answers", title, "-o", str(out), "--instance", inst])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out, read_only=True)
+    rows = list(book["Answers"].iter_rows(values_only=True))
+    book.close()
+    assert rows[0][:3] == ("Case", "Host reference", "Case type")
+    assert len(rows) > 1000  # 36 audits x their questions
+    csv_out = tmp_path / "findings.csv"
+    result = runner.invoke(
+        main, ["answers", title, "-o", str(csv_out), "--findings", "--instance", inst]
+    )
+    assert result.exit_code == 0 and csv_out.read_bytes().startswith(b"\xef\xbb\xbfKind,")
+    bad = runner.invoke(main, ["answers", title, "-o", str(tmp_path / "x.txt"), "--instance", inst])
+    assert bad.exit_code == 1 and ".xlsx or .csv" in bad.output

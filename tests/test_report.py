@@ -1,0 +1,674 @@
+"""The findings report: content, the public version, accessibility, security, issuing, routes.
+
+PDFs are read the way their readers' tools read them: ``pdftotext`` for the words, ``pdfinfo``
+for tagging and metadata, ``pdftoppm`` for what a page looks like. Renders take about a second
+each, so the demo review's two versions are rendered once per module and shared by the tests
+that only read them; tests that change data use the ``app``/``db`` fixtures.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import socket
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from audit import create_app, demo, report
+from audit.data import audits, reviews, users
+from audit.data import findings as finding_data
+from audit.data import reports as report_data
+from audit.data.db import connect
+from tests.conftest import Auth, csrf_token
+from tests.helpers import REPO
+
+HOSTILE = {
+    "attachment": "<link rel=attachment href=file:///etc/passwd>",
+    "image": "<img src=http://127.0.0.1:9/>",
+    "import": "<style>@import url(file:///etc/passwd)</style>",
+    "css": "x { background: url(file:///etc/passwd) } url(http://127.0.0.1:9/x.png)",
+    "svg": '<svg><image href="file:///etc/passwd"/></svg>',
+}
+
+
+# --------------------------------------------------------------------------- PDF helpers
+
+
+def pdf_text(pdf: bytes, folder: Path, *, page: int | None = None) -> str:
+    """Return the PDF's text as pdftotext reads it (one page, or all)."""
+    path = folder / f"read-{hashlib.sha256(pdf).hexdigest()[:12]}.pdf"
+    path.write_bytes(pdf)
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    return subprocess.run(
+        ["pdftotext", *pages, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def flat(text: str) -> str:
+    """Collapse whitespace, so words wrapped across lines still match."""
+    return " ".join(text.split())
+
+
+def pdf_objects(pdf: bytes) -> bytes:
+    """Return the PDF's bytes with every compressed stream (object streams too) inflated."""
+    parts = [pdf]
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        end = pdf.find(b"endstream", match.end())
+        try:
+            parts.append(zlib.decompress(pdf[match.end() : end]))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+def page_pixels(pdf: bytes, folder: Path, page: int, dpi: int = 40) -> tuple[int, int, bytes]:
+    """Render one page in greyscale (PGM) and return (width, height, pixels)."""
+    path = folder / f"pixels-{hashlib.sha256(pdf).hexdigest()[:12]}.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftoppm", "-gray", "-r", str(dpi), "-f", str(page), "-l", str(page), str(path)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    match = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", out)
+    assert match, "pdftoppm did not write a PGM image"
+    width, height = int(match[1]), int(match[2])
+    pixels = out[match.end() :]
+    assert len(pixels) == width * height
+    return width, height, pixels
+
+
+def page_count(pdf: bytes, folder: Path) -> int:
+    path = folder / "count.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)[1])  # type: ignore[index]
+
+
+def page_with(pdf: bytes, folder: Path, words: str) -> int:
+    """Return the number of the first page whose text contains ``words``."""
+    for number in range(1, page_count(pdf, folder) + 1):
+        if words in flat(pdf_text(pdf, folder, page=number)):
+            return number
+    raise AssertionError(f"no page contains {words!r}")
+
+
+def watermark_pixels(pixels: bytes) -> int:
+    """Count pixels of exactly the watermark's light grey (#dddddd, 221 in greyscale)."""
+    return pixels.count(221)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    """The demo review, seeded once, with its two report versions rendered on first use."""
+    instance = tmp_path_factory.mktemp("report-demo") / "instance"
+    app = create_app({"INSTANCE_PATH": instance, "TESTING": True})
+    db = connect(app.config["DATABASE"])
+    demo.seed(db, app.extensions["rubric_library"], instance)
+    review = reviews.find(db, demo.DEMO_TITLE)
+    cache: dict[str, Any] = {}
+
+    def html(audience: str) -> str:
+        if ("html", audience) not in cache:
+            cache[("html", audience)] = report.build_html(app, db, review, audience=audience)
+        return cache[("html", audience)]
+
+    def pdf(audience: str) -> bytes:
+        if ("pdf", audience) not in cache:
+            calls: list[str] = []
+            cache[("pdf", audience)] = report.render_pdf(
+                html(audience),
+                title=report.pdf_title(review, audience),
+                author=report.pdf_author(app, db, review),
+                on_fetch=calls.append,
+            )
+            cache[("calls", audience)] = calls
+        return cache[("pdf", audience)]
+
+    folder = tmp_path_factory.mktemp("report-pdfs")
+    yield SimpleNamespace(
+        app=app,
+        db=db,
+        review=review,
+        html=html,
+        pdf=pdf,
+        calls=lambda audience: cache[("calls", audience)],
+        folder=folder,
+        text=lambda audience: pdf_text(pdf(audience), folder),
+    )
+    db.conn.close()
+
+
+@pytest.fixture
+def seeded(app: Flask, db: Any) -> SimpleNamespace:
+    """The demo seeded into this test's own app, with the demo users' passwords."""
+    credentials = demo.seed(db, app.extensions["rubric_library"], Path(app.instance_path))
+    return SimpleNamespace(
+        review=reviews.find(db, demo.DEMO_TITLE),
+        passwords={c.username: c.password for c in credentials},
+    )
+
+
+def sign_in(auth: Auth, seeded: SimpleNamespace, username: str) -> None:
+    response = auth.sign_in(username, seeded.passwords[username])
+    assert response.status_code == 302
+
+
+def complete(db: Any, review_id: str) -> None:
+    """Record the demo's open escalation and move the review on to complete."""
+    lead_id = db.execute("SELECT id FROM user WHERE username = 'lead'").fetchone()[0]
+    for alert in audits.escalations(db, review_id, open_only=True):
+        audits.record_escalation(
+            db,
+            alert["id"],
+            review_id,
+            told_who="Team manager",
+            told_at="2026-10-28 09:00",
+            agreed_action="Safety plan reviewed the same day.",
+            by=lead_id,
+        )
+    reviews.set_status(db, review_id, "moderation", by=lead_id)
+    reviews.set_status(db, review_id, "complete", by=lead_id)
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_pdf_has_the_title_curated_findings_safeguarding_statement_and_page_numbers(
+    demo_site: SimpleNamespace,
+) -> None:
+    text = flat(demo_site.text("internal"))
+    review = demo_site.review
+    assert review.title in text
+    assert "Example Borough Council" in text
+    accepted = [
+        f for f in finding_data.for_review(demo_site.db, review.id) if f.status == "accepted"
+    ]
+    assert {f.kind for f in accepted} == {"strength", "development"}
+    for finding in accepted:
+        assert flat(finding.text) in text, finding.text
+    assert "From interviews and focus groups" in text  # the lead's own finding
+    # The demo has two children found not adequately safeguarded, one escalation unrecorded.
+    statement = report.safeguarding_statement(
+        {"cases": 2, "recorded": 1}, 24, report.Numbers(public=False, below=5)
+    )
+    assert statement in text
+    assert "Page 1 of" in text
+    pages = page_count(demo_site.pdf("internal"), demo_site.folder)
+    assert f"Page {pages} of {pages}" in text
+    assert "OFFICIAL-SENSITIVE" in text
+    # The contents page gives each chapter's page number.
+    contents = flat(pdf_text(demo_site.pdf("internal"), demo_site.folder, page=2))
+    assert re.search(r"Auditor agreement[ .]*\d+", contents)
+
+
+def test_findings_appear_in_the_leads_order_and_only_accepted(demo_site: SimpleNamespace) -> None:
+    text = flat(demo_site.text("internal"))
+    strengths = [
+        flat(f.text)
+        for f in finding_data.for_review(demo_site.db, demo_site.review.id)
+        if f.status == "accepted" and f.kind == "strength"
+    ]
+    positions = [text.index(s) for s in strengths]
+    assert positions == sorted(positions)
+
+
+def test_safeguarding_statement_wording() -> None:
+    internal = report.Numbers(public=False, below=5)
+    public = report.Numbers(public=True, below=5)
+    assert report.safeguarding_statement({"cases": 0, "recorded": 0}, 40, internal) == (
+        "No child was found not adequately safeguarded in the 40 cases audited."
+    )
+    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, internal) == (
+        "In 2 of the 40 cases audited a child was found not adequately safeguarded; each was "
+        "escalated to the responsible manager and the action recorded."
+    )
+    waiting = report.safeguarding_statement({"cases": 3, "recorded": 1}, 40, internal)
+    assert "2 are still to be recorded" in waiting
+    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, public).startswith(
+        "In <5 of the 40 cases audited"
+    )
+
+
+def test_chart_page_is_not_blank(demo_site: SimpleNamespace) -> None:
+    pdf = demo_site.pdf("internal")
+    chart_page = page_with(pdf, demo_site.folder, "Grades given in each section")
+    text_page = page_with(pdf, demo_site.folder, "The peer team audited the sampled case files")
+    _, _, chart = page_pixels(pdf, demo_site.folder, chart_page)
+    _, _, words = page_pixels(pdf, demo_site.folder, text_page)
+    dark = sum(1 for value in chart if value < 100)
+    assert dark > 2000, f"the chart page has only {dark} dark pixels"
+    assert dark > 5 * sum(1 for value in words if value < 100)
+
+
+def test_report_draws_the_dashboards_own_charts(demo_site: SimpleNamespace) -> None:
+    from audit import analysis
+    from audit.views.findings import section_charts
+
+    html = demo_site.html("internal")
+    agg = analysis.aggregate(demo_site.db, demo_site.review)
+    expected = section_charts(agg, "report")
+    images = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    drawn = [base64.b64decode(data).decode("utf-8") for data in images]
+    assert str(expected["sections_chart"]) in drawn
+    assert str(expected["headline_chart"]) in drawn
+    assert str(expected["sections_table"]) in html
+
+
+def test_internal_version_has_the_case_level_appendix(demo_site: SimpleNamespace) -> None:
+    text = flat(demo_site.text("internal"))
+    assert "Appendix: results case by case" in text
+    assert re.search(r"\bC01\b", text)
+    assert "EXB-" in text
+
+
+def test_a_large_review_points_to_the_export_instead_of_listing_cases(
+    demo_site: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report, "APPENDIX_MAX_CASES", 10)
+    html = report.build_html(demo_site.app, demo_site.db, demo_site.review)
+    assert "XLSX export" in html
+    assert "EXB-" not in html
+    assert not re.search(r"\bC01\b", html)
+
+
+# --------------------------------------------------------------------------- public version
+
+
+def test_public_version_has_no_case_references_and_hides_small_counts(
+    demo_site: SimpleNamespace,
+) -> None:
+    text = flat(demo_site.text("public"))
+    html = demo_site.html("public")
+    assert "Public report" in text
+    assert "EXB-" not in text and "EXB-" not in html
+    assert not re.search(r"\bC\d{2,}\b", text)
+    assert not re.search(r"\bC\d{2,}\b", html)
+    assert "Appendix" not in text
+    assert "<5" in text
+    assert "In <5 of the 24 cases audited" in text
+    assert "OFFICIAL-SENSITIVE" not in text
+    assert "OFFICIAL" in text
+
+
+def _numeric_cells(html: str) -> list[str]:
+    cells = re.findall(r'<td class="[^"]*(?:report-num|cell--numeric)[^"]*">(.*?)</td>', html, re.S)
+    return [flat(re.sub(r"<[^>]+>", "", cell)).replace("&lt;", "<") for cell in cells]
+
+
+def test_public_version_writes_every_small_count_as_less_than_five(
+    demo_site: SimpleNamespace,
+) -> None:
+    small = re.compile(r"^[1-4](?:\D|$)")
+    internal = _numeric_cells(demo_site.html("internal"))
+    public = _numeric_cells(demo_site.html("public"))
+    assert any(small.match(cell) for cell in internal), "the demo has small counts to hide"
+    assert public and not [cell for cell in public if small.match(cell)]
+    assert "<5" in public
+    # Counts written inside chart segments and in the charts' descriptions are hidden too.
+    for data in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', demo_site.html("public")):
+        svg = base64.b64decode(data).decode("utf-8")
+        assert not re.search(r'class="app-chart__count">[1-4]<', svg)
+        assert not re.search(r"\b[1-4] of \d+", svg)
+        assert "data-count" not in svg
+    assert not re.search(r"[(\s][1-4] of \d+\)", flat(demo_site.text("public")))
+
+
+def test_public_marking_and_threshold_come_from_the_settings(
+    demo_site: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(demo_site.app.config, "PUBLIC_MARKING", "OFFICIAL (published)")
+    monkeypatch.setitem(demo_site.app.config, "PUBLIC_SUPPRESS_BELOW", 10)
+    monkeypatch.setitem(demo_site.app.config, "PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE PERSONAL")
+    public = report.build_html(demo_site.app, demo_site.db, demo_site.review, audience="public")
+    internal = report.build_html(demo_site.app, demo_site.db, demo_site.review)
+    assert "OFFICIAL (published)" in public
+    assert "&lt;10" in public and "&lt;5" not in public
+    assert "OFFICIAL-SENSITIVE PERSONAL" in internal
+
+
+# --------------------------------------------------------------------------- accessibility
+
+
+def test_pdf_is_tagged_with_headings_tables_and_figures_with_alternative_text(
+    demo_site: SimpleNamespace,
+) -> None:
+    pdf = demo_site.pdf("internal")
+    path = demo_site.folder / "tagged.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes", info.stdout, re.M)
+    assert re.search(r"^Title:\s+Example Borough peer safeguarding health check", info.stdout, re.M)
+    assert re.search(r"^Author:\s+Demo Lead Reviewer", info.stdout, re.M)
+    assert re.search(r"^Page size:.*\(A4\)", info.stdout, re.M)
+    struct = subprocess.run(
+        ["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    tags = {line.split()[0].rstrip(":") for line in struct.splitlines() if line.strip()}
+    assert {"H1", "H2", "H3", "Table", "TH", "TD", "L", "LI", "Figure"} <= tags
+    assert struct.count("H1") == 1
+    objects = pdf_objects(pdf)
+    assert b"/Lang (en-GB)" in objects
+    figures = [line for line in objects.split(b"\n") if b"/S /Figure" in line]
+    assert len(figures) >= 2
+    for figure in figures:
+        alt = re.search(rb"/Alt (\((?:[^()\\]|\\.)+\)|<[0-9A-Fa-f]+>)", figure)
+        assert alt, f"a figure without alternative text: {figure[:200]!r}"
+    assert any(b"Grades by section" in figure for figure in figures)
+
+
+def test_table_headers_have_scope_and_repeat_when_a_table_breaks(
+    demo_site: SimpleNamespace,
+) -> None:
+    html = demo_site.html("internal")
+    headers = re.findall(r"<th(?:\s[^>]*)?>", html)
+    assert headers and all("scope=" in th for th in headers)
+    appendix_pages = [
+        number
+        for number in range(1, page_count(demo_site.pdf("internal"), demo_site.folder) + 1)
+        if "Host reference"
+        in flat(pdf_text(demo_site.pdf("internal"), demo_site.folder, page=number))
+    ]
+    assert len(appendix_pages) >= 2, "the appendix table's header row repeats on each page"
+
+
+# --------------------------------------------------------------------------- security
+
+
+def test_url_fetcher_serves_only_the_allow_list() -> None:
+    body, mime = report.resolve_url(report.STATIC_URL + "css/report.css")
+    assert mime == "text/css" and b"@page" in body
+    svg = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg"></svg>').decode()
+    assert report.resolve_url(report.SVG_DATA + svg)[1] == "image/svg+xml"
+    for url in [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/",
+        "https://example.com/x.css",
+        report.STATIC_URL + "js/app.js",
+        report.STATIC_URL + "css/../../../../etc/passwd",
+        report.STATIC_URL + "css/report.css?x=1",
+        "data:text/html;base64," + base64.b64encode(b"<p>x</p>").decode(),
+        report.SVG_DATA + base64.b64encode(b"<html></html>").decode(),
+        report.SVG_DATA + "not base64!",
+    ]:
+        with pytest.raises(report.RefusedURL):
+            report.resolve_url(url)
+
+
+def test_render_refuses_any_other_url_even_in_unescaped_html() -> None:
+    calls: list[str] = []
+    for html in [
+        '<html lang="en-GB"><body><img src="http://127.0.0.1:9/" alt="x"></body></html>',
+        '<html lang="en-GB"><head><style>@import url(file:///etc/passwd);</style></head>'
+        "<body><p>x</p></body></html>",
+    ]:
+        with pytest.raises(report.ReportError):
+            report.render_pdf(html, title="t", author="a", on_fetch=calls.append)
+    assert calls == ["http://127.0.0.1:9/", "file:///etc/passwd"]
+    attached = report.render_pdf(
+        '<html lang="en-GB"><head><link rel="attachment" href="file:///etc/passwd"></head>'
+        "<body><p>x</p></body></html>",
+        title="t",
+        author="a",
+    )
+    assert b"/EmbeddedFile" not in pdf_objects(attached)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Fail any attempt to open a network connection during the test, and record it."""
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        attempts.append(args)
+        raise AssertionError(f"network connection attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    return attempts
+
+
+def test_hostile_text_is_escaped_and_makes_the_renderer_fetch_nothing(
+    app: Flask, db: Any, seeded: SimpleNamespace, no_network: list[Any], tmp_path: Path
+) -> None:
+    review_id = seeded.review.id
+    db.execute(
+        "UPDATE review SET title = ?, host_organisation = ? WHERE id = ?",
+        [f"Review {HOSTILE['attachment']}", f"Host {HOSTILE['import']}", review_id],
+    )
+    db.execute(
+        "UPDATE case_file SET team = ? WHERE review_id = ?", [f"Team {HOSTILE['svg']}", review_id]
+    )
+    db.execute("UPDATE user SET display_name = ? WHERE username = 'lead'", [HOSTILE["image"]])
+    lead = db.execute("SELECT id FROM user WHERE username = 'lead'").fetchone()[0]
+    finding_data.add_own(db, review_id, kind="strength", text=f"Good {HOSTILE['css']}", by=lead)
+    finding_data.add_own(
+        db, review_id, kind="development", text=f"Weak {HOSTILE['image']}", by=lead
+    )
+    finding_data.set_executive_summary(
+        db,
+        review_id,
+        f"First <b>bold</b> line\nstill the first paragraph.\n\nSecond {HOSTILE['image']}",
+        by=lead,
+    )
+    app.config["PROTECTIVE_MARKING"] = f"MARKED {HOSTILE['attachment']}"
+    review = reviews.get(db, review_id)
+
+    html = report.build_html(app, db, review)
+    for raw in HOSTILE.values():
+        if "<" in raw:
+            assert raw not in html
+    assert f'<li class="report-finding">Good {HOSTILE["css"]}<span' in html
+    assert "<p>First &lt;b&gt;bold&lt;/b&gt; line still the first paragraph.</p>" in html
+    assert "<p>Second &lt;img src=http://127.0.0.1:9/&gt;</p>" in html
+
+    calls: list[str] = []
+    pdf = report.render_pdf(
+        html,
+        title=report.pdf_title(review, "internal"),
+        author=report.pdf_author(app, db, review),
+        on_fetch=calls.append,
+    )
+    allowed = [
+        c
+        for c in calls
+        if c == report.STATIC_URL + "css/report.css" or c.startswith(report.SVG_DATA)
+    ]
+    assert calls and calls == allowed, calls
+    assert no_network == []
+    objects = pdf_objects(pdf)
+    assert b"/EmbeddedFile" not in objects
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(pdf)
+    detached = subprocess.run(
+        ["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True
+    )
+    assert detached.stdout.startswith("0 embedded files")
+    text = flat(pdf_text(pdf, tmp_path))
+    assert f"Review {HOSTILE['attachment']}" in text
+    assert f"Weak {HOSTILE['image']}" in text
+    assert f"Good {HOSTILE['css']}" in text
+    assert f"MARKED {HOSTILE['attachment']}" in text
+    assert "root:x:0:0" not in text
+
+
+# --------------------------------------------------------------------------- draft, issuing
+
+
+def test_draft_watermark_until_the_review_is_complete(
+    app: Flask, db: Any, seeded: SimpleNamespace, demo_site: SimpleNamespace, tmp_path: Path
+) -> None:
+    draft = demo_site.pdf("internal")
+    draft_text = demo_site.text("internal")
+    assert "DRAFT" in draft_text
+    complete(db, seeded.review.id)
+    review = reviews.get(db, seeded.review.id)
+    assert review.status == "complete"
+    html = report.build_html(app, db, review)
+    assert "report--draft" not in html
+    final = report.render_pdf(html, title="t", author="a")
+    assert "DRAFT" not in pdf_text(final, tmp_path)
+    for pdf in (draft, final):
+        assert page_count(pdf, tmp_path) > 3
+    # Every draft page carries the watermark; no page of the complete report does.
+    for number in range(1, page_count(draft, tmp_path) + 1):
+        assert watermark_pixels(page_pixels(draft, tmp_path, number)[2]) > 1000, number
+    for number in range(1, page_count(final, tmp_path) + 1):
+        assert watermark_pixels(page_pixels(final, tmp_path, number)[2]) < 400, number
+
+
+def test_issuing_stores_the_hash_and_downloads_return_the_stored_bytes(
+    app: Flask, db: Any, seeded: SimpleNamespace, client: Any, auth: Auth
+) -> None:
+    sign_in(auth, seeded, "lead")
+    base = f"/reviews/{seeded.review.id}/report"
+    token = csrf_token(client.get(base).text)
+    issued = client.post(f"{base}/issue", data={"csrf_token": token, "audience": "internal"})
+    assert issued.status_code == 302 and issued.headers["Location"].endswith(f"{base}/issued")
+    rows = report_data.issued(db, seeded.review.id)
+    assert len(rows) == 1 and rows[0]["audience"] == "internal"
+    listing = client.get(f"{base}/issued").text
+    assert rows[0]["sha256"] in listing and "Demo Lead Reviewer" in listing
+
+    first = client.get(f"{base}/issued/{rows[0]['id']}")
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    assert "attachment" in first.headers["Content-Disposition"]
+    assert first.data.startswith(b"%PDF")
+    assert hashlib.sha256(first.data).hexdigest() == rows[0]["sha256"]
+    stored = report_data.issued_pdf(db, seeded.review.id, rows[0]["id"])
+    assert bytes(stored["pdf"]) == first.data
+
+    # Issuing again makes a new record; the first is untouched and downloads identically.
+    client.post(f"{base}/issue", data={"csrf_token": token, "audience": "public"})
+    rows_after = report_data.issued(db, seeded.review.id)
+    assert len(rows_after) == 2 and {r["audience"] for r in rows_after} == {"internal", "public"}
+    again = client.get(f"{base}/issued/{rows[0]['id']}")
+    assert again.data == first.data
+    assert client.get(f"{base}/issued/not-a-report").status_code == 404
+
+
+def test_long_renders_run_in_the_background_and_the_page_refreshes(
+    app: Flask, db: Any, seeded: SimpleNamespace, client: Any, auth: Auth
+) -> None:
+    from audit.views import report as report_views
+
+    app.config["REPORT_INLINE_MAX_CASES"] = 0
+    sign_in(auth, seeded, "lead")
+    base = f"/reviews/{seeded.review.id}/report"
+    page = client.get(base).text
+    assert "Prepare the internal PDF" in page
+    started = client.post(
+        f"{base}/pdf", data={"csrf_token": csrf_token(page), "audience": "internal"}
+    )
+    assert started.status_code == 302 and "/jobs/" in started.headers["Location"]
+    job_url = started.headers["Location"]
+    job_id = job_url.rsplit("/", 1)[1]
+    waiting = client.get(job_url).text
+    thread = report_views.RUNNING.get(job_id)
+    if thread is not None:
+        assert '<meta http-equiv="refresh" content="2">' in waiting
+        assert "Preparing your report" in waiting
+        thread.join(timeout=30)
+    job = report_data.job(db, seeded.review.id, job_id)
+    assert job["status"] == "done", job
+    ready = client.get(job_url).text
+    assert "Your report is ready" in ready and 'http-equiv="refresh"' not in ready
+    pdf = client.get(f"{job_url}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    client.post(f"{base}/issue", data={"csrf_token": csrf_token(ready), "job": job_id})
+    (issued,) = report_data.issued(db, seeded.review.id)
+    assert issued["sha256"] == hashlib.sha256(pdf.data).hexdigest()
+
+
+# --------------------------------------------------------------------------- the app pages
+
+
+def test_preview_shows_the_same_content_as_an_app_page(
+    app: Flask, seeded: SimpleNamespace, client: Any, auth: Auth
+) -> None:
+    sign_in(auth, seeded, "lead")
+    review_page = client.get(f"/reviews/{seeded.review.id}").text
+    assert f"/reviews/{seeded.review.id}/report" in review_page
+    response = client.get(f"/reviews/{seeded.review.id}/report")
+    assert response.status_code == 200
+    page = response.text
+    assert page.count("<h1") == 1 and "Findings report</h1>" in page
+    assert 'class="report-h1" id="report-title">Example Borough' in page
+    assert "<h2" in page and 'src="data:image/svg+xml;base64,' in page
+    assert ' style="' not in page and "<style" not in page
+    assert "DRAFT watermark" in page
+    public = client.get(f"/reviews/{seeded.review.id}/report?audience=public").text
+    assert "Public report" in public and "EXB-" not in public
+    assert client.get(f"/reviews/{seeded.review.id}/report?audience=secret").status_code == 400
+
+
+def test_small_reviews_download_straight_away(
+    app: Flask, seeded: SimpleNamespace, client: Any, auth: Auth
+) -> None:
+    sign_in(auth, seeded, "lead")
+    base = f"/reviews/{seeded.review.id}/report"
+    token = csrf_token(client.get(base).text)
+    response = client.post(f"{base}/pdf", data={"csrf_token": token, "audience": "public"})
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert "findings-public" in response.headers["Content-Disposition"]
+    assert client.post(f"{base}/pdf", data={"audience": "public"}).status_code == 400
+
+
+def test_report_pages_need_review_manage(
+    app: Flask, db: Any, seeded: SimpleNamespace, client: Any, auth: Auth
+) -> None:
+    base = f"/reviews/{seeded.review.id}/report"
+    sign_in(auth, seeded, "lead")
+    token = csrf_token(client.get(base).text)
+    client.post(f"{base}/issue", data={"csrf_token": token, "audience": "internal"})
+    (issued,) = report_data.issued(db, seeded.review.id)
+    client.post("/sign-out", data={"csrf_token": token})
+
+    pages: list[tuple[str, Callable[[str], Any]]] = [
+        ("GET", lambda t: client.get(base)),
+        ("GET", lambda t: client.get(f"{base}/issued")),
+        ("GET", lambda t: client.get(f"{base}/issued/{issued['id']}")),
+        ("POST", lambda t: client.post(f"{base}/pdf", data={"csrf_token": t})),
+        ("POST", lambda t: client.post(f"{base}/issue", data={"csrf_token": t})),
+    ]
+    sign_in(auth, seeded, "reviewer1")  # a reviewer in this review: forbidden
+    token = auth.token()
+    assert [call(token).status_code for _, call in pages] == [403] * len(pages)
+    client.post("/sign-out", data={"csrf_token": token})
+
+    users.create(db, "outsider", "correct-horse-battery", "reviewer", display_name="Outsider")
+    assert auth.sign_in("outsider").status_code == 302  # not in the review: it does not exist
+    token = auth.token()
+    assert [call(token).status_code for _, call in pages] == [404] * len(pages)
+    client.post("/sign-out", data={"csrf_token": token})
+
+    assert auth.sign_in("admin", seeded.passwords["admin"]).status_code == 302
+    assert client.get(base).status_code == 200
+
+
+def test_importing_the_report_module_does_not_load_weasyprint() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, audit.report, audit.views.report; "
+            "assert 'weasyprint' not in sys.modules, 'weasyprint imported'",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
