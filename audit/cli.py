@@ -40,6 +40,14 @@ def _db(app):  # type: ignore[no-untyped-def]
     return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
 
 
+def _check_password(password: str, min_length: int) -> None:
+    from audit.passwords import problem
+
+    message = problem(password, min_length)
+    if message:
+        raise click.ClickException(message[0].lower() + message[1:])
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="case-audit")
 def main() -> None:
@@ -63,10 +71,7 @@ def init(instance: Path | None, password_stdin: bool) -> None:
         password = (
             sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
         )
-        if len(password) < app.config["PASSWORD_MIN_LENGTH"]:
-            raise click.ClickException(
-                f"the password must be at least {app.config['PASSWORD_MIN_LENGTH']} characters"
-            )
+        _check_password(password, app.config["PASSWORD_MIN_LENGTH"])
         users.create(db, "admin", password, "admin", display_name="Administrator")
         click.echo("Created the admin account:")
         click.echo("  username: admin")
@@ -168,10 +173,7 @@ def user_add(
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     app = _app(instance)
-    if len(password) < app.config["PASSWORD_MIN_LENGTH"]:
-        raise click.ClickException(
-            f"the password must be at least {app.config['PASSWORD_MIN_LENGTH']} characters"
-        )
+    _check_password(password, app.config["PASSWORD_MIN_LENGTH"])
     try:
         created = users.create(_db(app), username, password, role, display_name=display_name)
     except users.UserExists as exc:
@@ -440,3 +442,42 @@ def answers(instance: Path | None, review_key: str, output: Path, findings: bool
     data, _ = spreadsheet(db, found, suffix, "findings" if findings else "answers")
     output.write_bytes(data)
     click.echo(f"Wrote {output} ({len(data):,} bytes).")
+
+
+@main.command("backup")
+@instance_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(instance: Path | None, file: Path) -> None:
+    """Write a consistent copy of the database to FILE, safely while the app is serving."""
+    from audit.data.backup import BackupInvalid, backup
+    from audit.paths import instance_dir
+
+    database = instance_dir(instance) / "audit.db"
+    if not database.exists():
+        raise click.ClickException(f"no database at {database}")
+    try:
+        size = backup(database, file)
+    except BackupInvalid as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up {database} to {file} ({size:,} bytes, integrity check ok).")
+
+
+@main.command("restore")
+@instance_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
+    """Replace the instance's database with the backup FILE (stop the server first)."""
+    from audit.data.backup import BackupInvalid, check, restore
+    from audit.paths import instance_dir
+
+    database = instance_dir(instance) / "audit.db"
+    try:
+        check(file)
+    except BackupInvalid as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not yes:
+        click.confirm(f"Replace everything in {database} with {file}?", abort=True)
+    restore(file, database)
+    _app(instance)  # runs any migrations newer than the backup
+    click.echo(f"Restored {database} from {file}.")

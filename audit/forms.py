@@ -28,7 +28,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from audit.data.users import ROLES
 
@@ -52,14 +60,24 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-def _password_fields(min_length: int = 10) -> tuple[PasswordField, PasswordField]:
+class StrongPassword:
+    """Refuse short and common passwords (the length comes from the app's settings)."""
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        from flask import current_app
+
+        from audit.passwords import problem
+
+        message = problem(field.data or "", current_app.config["PASSWORD_MIN_LENGTH"])
+        if message:
+            raise ValidationError(message)
+
+
+def _password_fields() -> tuple[PasswordField, PasswordField]:
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
-        validators=[
-            DataRequired("Enter a password"),
-            Length(min=min_length, message=f"Password must be at least {min_length} characters"),
-        ],
+        validators=[DataRequired("Enter a password"), StrongPassword()],
     )
     confirm = PasswordField(
         "Confirm password",
@@ -406,3 +424,14 @@ class BundleForm(FlaskForm):
         ],
     )
     submit = SubmitField("Import", widget=GovSubmitInput())
+
+
+class DeleteReviewForm(FlaskForm):
+    """Confirm deleting a review by typing its title."""
+
+    confirm = StringField(
+        "Type the review's title to confirm",
+        widget=GovTextInput(),
+        validators=[DataRequired("Type the review's title to confirm")],
+    )
+    submit = SubmitField("Delete the review for good", widget=GovSubmitInput())

@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
@@ -208,6 +209,28 @@ def issue(
     return report_data.store_issued(
         db, review.id, audience=audience, pdf=pdf, filename=filename(review, audience), by=by
     )
+
+
+def write_report(
+    app: Flask,
+    db: sqlite_utils.Database,
+    review: review_data.Review,
+    pdf_path: Path,
+    *,
+    audience: str = "internal",
+    html_path: Path | None = None,
+) -> int:
+    """Write the report's PDF, and a standalone HTML copy if asked; return the PDF's size.
+
+    This is ``case-audit report REVIEW -o FILE.pdf [--html FILE.html] [--public]``.
+    """
+    html = build_html(app, db, review, audience=audience)
+    if html_path is not None:
+        standalone = build_html(app, db, review, audience=audience, standalone=True)
+        html_path.write_text(standalone, encoding="utf-8")
+    pdf = render_pdf(html, title=pdf_title(review, audience), author=pdf_author(app, db, review))
+    pdf_path.write_bytes(pdf)
+    return len(pdf)
 
 
 def render(
@@ -686,7 +709,8 @@ def _appendix(
     question_ids = [s.grade_question for s in graded]
     if rubric.overall.question:
         question_ids.append(rubric.overall.question)
-    grades = results.case_grades(db, review.id, question_ids)
+    sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
+    grades = results.case_grades(db, review.id, question_ids, sections)
     labels = {level.id: level.label for level in rubric.scale.levels}
     overall_section = None
     if rubric.overall.question:

@@ -70,7 +70,17 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from audit import errors, views
-    from audit.views import admin, auth, findings, report, reviews, rubrics, scoring, transfer
+    from audit.views import (
+        admin,
+        auth,
+        findings,
+        history,
+        report,
+        reviews,
+        rubrics,
+        scoring,
+        transfer,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(reviews.bp)
@@ -80,6 +90,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(findings.bp)
     app.register_blueprint(report.bp)
     app.register_blueprint(transfer.bp)
+    app.register_blueprint(history.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

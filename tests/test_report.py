@@ -279,7 +279,7 @@ def test_a_large_review_points_to_the_export_instead_of_listing_cases(
 ) -> None:
     monkeypatch.setattr(report, "APPENDIX_MAX_CASES", 10)
     html = report.build_html(demo_site.app, demo_site.db, demo_site.review)
-    assert "XLSX export" in html
+    assert "answers export (Excel)" in html
     assert "EXB-" not in html
     assert not re.search(r"\bC01\b", html)
 
@@ -657,6 +657,25 @@ def test_report_pages_need_review_manage(
 
     assert auth.sign_in("admin", seeded.passwords["admin"]).status_code == 302
     assert client.get(base).status_code == 200
+
+
+def test_command_line_writes_the_pdf_and_a_standalone_html_copy(
+    demo_site: SimpleNamespace, tmp_path: Path
+) -> None:
+    pdf_path, html_path = tmp_path / "report.pdf", tmp_path / "report.html"
+    size = report.write_report(
+        demo_site.app,
+        demo_site.db,
+        demo_site.review,
+        pdf_path,
+        audience="public",
+        html_path=html_path,
+    )
+    assert pdf_path.stat().st_size == size
+    assert "Public report" in flat(pdf_text(pdf_path.read_bytes(), tmp_path))
+    html = html_path.read_text(encoding="utf-8")
+    assert "<style>" in html and "@page" in html and 'rel="stylesheet"' not in html
+    assert "EXB-" not in html
 
 
 def test_importing_the_report_module_does_not_load_weasyprint() -> None:

@@ -39,14 +39,30 @@ def record(
     )
 
 
-def for_review(db: sqlite_utils.Database, review_id: str, limit: int = 500) -> list[dict]:
-    """Return a review's change log, newest first, with the name of who made each change."""
-    return [
-        dict(row)
-        for row in db.query(
-            "SELECT change_log.*, user.display_name AS user_name FROM change_log"
-            " LEFT JOIN user ON user.id = change_log.user_id"
-            " WHERE review_id = ? ORDER BY change_log.id DESC LIMIT ?",
-            [review_id, limit],
-        )
-    ]
+def entries(
+    db: sqlite_utils.Database,
+    *,
+    review_id: str | None = None,
+    before: int | None = None,
+    limit: int = 200,
+) -> list[dict]:
+    """Return change-log entries, newest first, for one review or (admins) every review.
+
+    ``before`` pages back: entries with a smaller id than the last one shown.
+    """
+    clauses, args = [], []
+    if review_id is not None:
+        clauses.append("change_log.review_id = ?")
+        args.append(review_id)
+    if before is not None:
+        clauses.append("change_log.id < ?")
+        args.append(before)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = db.execute(
+        "SELECT change_log.*, user.display_name AS user_name, review.title AS review_title"
+        " FROM change_log LEFT JOIN user ON user.id = change_log.user_id"
+        " LEFT JOIN review ON review.id = change_log.review_id"
+        f"{where} ORDER BY change_log.id DESC LIMIT ?",
+        [*args, limit],
+    )
+    return [dict(row) for row in rows]

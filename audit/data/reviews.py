@@ -479,3 +479,42 @@ def clear_setting(db: sqlite_utils.Database, review_id: str, key: str, by: int |
             after={key: None},
             review_id=review_id,
         )
+
+
+class ReviewNotClosed(Exception):
+    """Only a closed review can be deleted."""
+
+
+def delete(db: sqlite_utils.Database, review_id: str, by: int | None) -> dict[str, int]:
+    """Delete a closed review and everything in it, for good.
+
+    Its change log goes too (it holds the content); one entry records that a review was
+    deleted, by whom and how much, without its title or any content. Deleted pages are
+    overwritten (secure_delete) and the write-ahead log is checkpointed and truncated, so
+    nothing readable is left in the database files.
+    """
+    db.execute("PRAGMA secure_delete = ON")
+    with write(db):
+        review = get(db, review_id)
+        if review.status != "closed":
+            raise ReviewNotClosed(review.status)
+        counts = {
+            "case_files": db.execute(
+                "SELECT count(*) FROM case_file WHERE review_id = ?", [review_id]
+            ).fetchone()[0],
+            "audits": db.execute(
+                "SELECT count(*) FROM case_audit WHERE review_id = ?", [review_id]
+            ).fetchone()[0],
+        }
+        db.execute("DELETE FROM change_log WHERE review_id = ?", [review_id])
+        db.execute("DELETE FROM review WHERE id = ?", [review_id])
+        changes.record(
+            db,
+            user_id=by,
+            entity="review",
+            entity_id=review_id,
+            action="delete",
+            after={"deleted": True, **counts},
+        )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return counts

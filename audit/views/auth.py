@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
-from audit.data import users
+from audit.data import throttle, users
 from audit.forms import ActionForm, SignInForm
 from audit.views import get_db
+from audit.views.scoring import PENDING_KEY
 
 bp = Blueprint("auth", __name__)
 
@@ -29,16 +39,38 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> str | Response:
+def sign_in() -> str | Response | tuple[str, int]:
     """Show the sign-in form and sign the user in."""
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        user = users.authenticate(get_db(), form.username.data.strip(), form.password.data)
+        db = get_db()
+        username = form.username.data.strip()
+        address = request.remote_addr or "unknown"
+        settings = current_app.config
+        if throttle.blocked(
+            db,
+            username,
+            address,
+            max_failures=settings["SIGN_IN_MAX_FAILURES"],
+            minutes=settings["SIGN_IN_WINDOW_MINUTES"],
+        ):
+            error = (
+                "Too many failed attempts to sign in. Wait "
+                f"{settings['SIGN_IN_WINDOW_MINUTES']} minutes and try again, or ask your "
+                "administrator to reset your password."
+            )
+            form.password.errors = [error]
+            return render_template("auth/sign_in.html", form=form, error=error), 429
+        user = users.authenticate(db, username, form.password.data)
+        throttle.record(db, username, address, succeeded=user is not None)
         if user is not None:
+            kept = session.get(PENDING_KEY)  # work kept while the last sign-in ran out
             session.clear()
             session.permanent = True
             session["user_id"] = user.id
+            if kept:
+                session[PENDING_KEY] = kept
             return redirect(_safe_next(request.args.get("next")))
         # Never say whether the username exists.
         error = "The username or password is not right"

@@ -22,6 +22,7 @@ from audit.data import reviews as review_data
 from audit.forms import (
     ActionForm,
     CaseImportForm,
+    DeleteReviewForm,
     MemberForm,
     ReviewForm,
     SampleForm,
@@ -407,3 +408,25 @@ def timeliness_reset(review_id: str) -> Response:
         review_data.clear_setting(get_db(), review_id, "timeliness", by=g.user.id)
         flash("Using the rubric's default timeliness measures.")
     return redirect(url_for("reviews.timeliness_settings", review_id=review_id))
+
+
+@bp.route("/reviews/<review_id>/delete", methods=["GET", "POST"])
+@requires("review.delete")
+def review_delete(review_id: str) -> str | Response:
+    """Delete a closed review for good, after the admin types its title to confirm."""
+    review = g.review
+    form = DeleteReviewForm()
+    if review.status != "closed":
+        flash("Only a closed review can be deleted: close it first.", "error")
+        return redirect(url_for("reviews.review_page", review_id=review_id))
+    if form.validate_on_submit():
+        if (form.confirm.data or "").strip() != review.title:
+            form.confirm.errors = ["Type the review's title exactly to confirm"]
+        else:
+            counts = review_data.delete(get_db(), review_id, by=g.user.id)
+            flash(
+                f"Deleted the review, its {counts['case_files']} case files and "
+                f"{counts['audits']} audits. This cannot be undone."
+            )
+            return redirect(url_for("reviews.review_list"))
+    return render_template("reviews/delete.html", review=review, form=form)

@@ -35,6 +35,8 @@ from audit.views.scoring_form import (
 )
 
 bp = Blueprint("scoring", __name__, url_prefix="/reviews/<review_id>")
+# Session key holding the token of work kept when a sign-in ran out (see keep_unsaved_work).
+PENDING_KEY = "pending_save"
 
 
 def _audit_or_404(review_id: str, audit_id: str) -> audits.CaseAudit:
@@ -131,7 +133,12 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
     case_type = review_data.case_file(get_db(), audit.case_id, review_id)["case_type"]
     form_class = build_form_class(rubric, case_type)
     if request.method == "GET":
-        kept = pending.find(get_db(), request.args.get("restore", ""), audit.id)
+        token = request.args.get("restore", "")
+        kept = (
+            pending.find(get_db(), token, audit.id)
+            if token and token == session.get(PENDING_KEY)
+            else None
+        )
         if kept is not None:
             form = form_class(formdata=MultiDict(kept))
             return render_template(
@@ -342,18 +349,29 @@ def keep_unsaved_work() -> Response | None:
     if not _same_origin():
         return None
     args = request.view_args or {}
+    audit_id = args.get("audit_id", "")
+    signed_in = session.get("user_id")
+    if signed_in is not None:
+        owner = (
+            get_db()
+            .execute("SELECT reviewer_id FROM case_audit WHERE id = ?", [audit_id])
+            .fetchone()
+        )
+        if owner is None or owner["reviewer_id"] != signed_in:
+            return None  # only the audit's own reviewer's work is kept
     pairs = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    back_args = {"review_id": args.get("review_id"), "audit_id": audit_id}
     try:
-        token = pending.keep(get_db(), args.get("audit_id", ""), pairs)
+        token = pending.keep(get_db(), audit_id, pairs)
     except LookupError:
-        return None
-    back = url_for(
-        "scoring.audit_page",
-        review_id=args.get("review_id"),
-        audit_id=args.get("audit_id"),
-        restore=token,
-    )
-    if session.get("user_id") is None:
+        token = None
+    if token is not None:
+        # Kept work is restored only in this browser: a post from elsewhere cannot plant
+        # text in someone else's form.
+        session[PENDING_KEY] = token
+        back_args["restore"] = token
+    back = url_for("scoring.audit_page", **back_args)
+    if signed_in is None:
         flash("Your sign-in ran out. Sign in again: what you typed has been kept.")
         return redirect(url_for("auth.sign_in", next=back))
     return redirect(back)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, abort, g, render_template
 
-from audit import analysis, bundle
+from audit import analysis, bundle, policy
+from audit.data import reviews as review_data
 from audit.forms import BundleForm
 from audit.views import get_db, requires
 
@@ -36,6 +38,20 @@ def bundle_download(review_id: str) -> Response:
     )
 
 
+def _existing_review(data: bytes) -> str | None:
+    """Return the id of the review a bundle would merge into, if it exists here."""
+    try:
+        review_id = json.loads(data.decode("utf-8-sig")).get("review", {}).get("id")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(review_id, str):
+        return None
+    try:
+        return review_data.get(get_db(), review_id).id
+    except review_data.ReviewNotFound:
+        return None
+
+
 @bp.route("/reviews/import", methods=["GET", "POST"])
 @requires("review.create")
 def bundle_upload() -> str | Response:
@@ -44,18 +60,20 @@ def bundle_upload() -> str | Response:
     problems: list[str] = []
     if form.validate_on_submit():
         data = form.bundle_file.data.read()
+        existing = _existing_review(data)
+        if existing is not None and not policy.allowed(
+            g.user, "review.manage", review_data.membership(get_db(), existing, g.user.id)
+        ):
+            # Merging changes a review: only its leads (or an admin) may, and a bundle must
+            # never make its uploader a member of someone else's review.
+            abort(404)
         try:
             report = bundle.import_bundle(get_db(), data, by=g.user.id)
         except bundle.BundleInvalid as exc:
             problems = exc.problems
             form.bundle_file.errors = ["The bundle was rejected: nothing was imported"]
         else:
-            from audit.data import reviews as review_data
-
-            if (
-                review_data.membership(get_db(), report.review_id, g.user.id) is None
-                and not g.user.is_admin
-            ):
+            if report.created and not g.user.is_admin:
                 review_data.add_member(get_db(), report.review_id, g.user.id, "lead", by=g.user.id)
             return render_template("transfer/imported.html", report=report)
     return render_template("transfer/import.html", form=form, problems=problems)
