@@ -268,3 +268,49 @@ def spreadsheet(
         return exports.to_xlsx([("Answers", *answers), ("Findings", *found)]), XLSX
     header, rows = answers if what == "answers" else found
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"
+
+
+ACTION_PLAN_HEADER = [
+    "Area for development",
+    "Action",
+    "Owner",
+    "Due date",
+    "Status",
+    "Overdue",
+    "Progress notes",
+    "Last progress",
+    "action_id",
+]
+
+
+def action_plan_table(db: sqlite_utils.Database, review: Review) -> tuple[list[str], list[list]]:
+    """Return the action plan as a table: one row per action, its notes joined, overdue first."""
+    from audit.data import actions
+
+    rows = []
+    for item in actions.for_review(db, review.id):
+        notes = actions.notes(db, item["id"])
+        rows.append(
+            [
+                item["finding_text"] or "",
+                item["what"],
+                item["owner"],
+                item["due_date"] or "",
+                item["status_label"],
+                "Yes" if item["overdue"] else "No",
+                "\n".join(f"{n['noted_on']}: {n['note']}" for n in reversed(notes)),
+                item["last_note"] or "",
+                item["id"],
+            ]
+        )
+    return ACTION_PLAN_HEADER, rows
+
+
+def action_plan_file(db: sqlite_utils.Database, review: Review, fmt: str) -> tuple[bytes, str]:
+    """Build the action plan as XLSX or CSV (formula-safe, like every export)."""
+    from audit import exports
+
+    header, rows = action_plan_table(db, review)
+    if fmt == "xlsx":
+        return exports.to_xlsx([("Action plan", header, rows)]), XLSX
+    return exports.to_csv(header, rows), "text/csv; charset=utf-8"

@@ -318,6 +318,12 @@ def cases_import(instance: Path | None, review_key: str, file: Path, skip_existi
     help="Draw in proportion to case type or team.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (recorded).")
+@click.option(
+    "--exclude-months",
+    type=click.IntRange(min=0, max=60),
+    default=0,
+    help="Leave out cases with a submitted audit in the last N months.",
+)
 def cases_sample(
     instance: Path | None,
     review_key: str,
@@ -325,6 +331,7 @@ def cases_sample(
     size: int,
     stratify_by: str | None,
     seed: int | None,
+    exclude_months: int,
 ) -> None:
     """Draw a random sample of --size cases from FILE into REVIEW; keep only those drawn."""
     from audit import intake
@@ -333,7 +340,14 @@ def cases_sample(
     found, db = _review_and_db(instance, review_key)
     try:
         sample = intake.sample_cases(
-            db, found, _read(file), file.name, size=size, stratify_by=stratify_by, seed=seed
+            db,
+            found,
+            _read(file),
+            file.name,
+            size=size,
+            stratify_by=stratify_by,
+            seed=seed,
+            exclude_months=exclude_months,
         )
     except CaseListInvalid as exc:
         _fail_invalid(file, exc)

@@ -135,6 +135,8 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
         credentials.append(DemoCredential(username, password, role))
     lead = people["lead"]
     rubric = library.get(DEMO_RUBRIC)
+    # The programme comes first so that the peer review is the newest review in the lists.
+    seed_programme(db, rubric, people, random.Random(seed_value(DEMO_SEED, "programme")))
     review = reviews.create(
         db,
         title=DEMO_TITLE,
@@ -160,6 +162,141 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     )
     write_credentials(instance, credentials)
     return credentials
+
+
+PROGRAMME_TITLE = "Monthly practice audit"
+PROGRAMME_MONTHS = [
+    ("August 2026", "2026-08-03", "2026-08-14", 0.0),
+    ("September 2026", "2026-09-01", "2026-09-11", 0.25),
+    ("October 2026", "2026-10-01", "2026-10-12", 0.5),
+]
+
+
+def seed_programme(  # type: ignore[no-untyped-def]
+    db: sqlite_utils.Database, rubric, people: dict, rng: random.Random
+) -> None:
+    """Seed a self-audit programme: three completed monthly reviews and the next under way.
+
+    Practice improves month by month (with honest intervals on the trend); each month's
+    areas for development carry actions, one of them overdue; November's review was started
+    from October's in one step and re-audits two of October's cases.
+    """
+    from datetime import date, timedelta
+
+    from audit import analysis, programme
+    from audit import findings as findings_domain
+    from audit.data import actions, audits, programmes
+    from audit.data import findings as finding_data
+
+    lead = people["lead"]
+    reviewer_ids = [people["reviewer1"].id, people["reviewer2"].id]
+    programme_id = programmes.create(
+        db,
+        title=PROGRAMME_TITLE,
+        kind="self_audit",
+        description="Fifteen open cases drawn at random each month, audited by team managers.",
+        by=lead.id,
+    )
+    today = date.today()
+    previous = None
+    for month_index, (month, start, end, lift) in enumerate(PROGRAMME_MONTHS):
+        review = reviews.create(
+            db,
+            title=f"{PROGRAMME_TITLE}, {month}",
+            host_organisation=DEMO_HOST,
+            kind="self_audit",
+            rubric=rubric,
+            start_date=start,
+            end_date=end,
+            programme_id=programme_id,
+            by=lead.id,
+            settings={
+                "sampling_rules": {"size": 15, "stratify_by": "case_type", "exclude_months": 12}
+            },
+        )
+        reviews.add_member(db, review.id, lead.id, "lead", by=lead.id)
+        for reviewer in reviewer_ids:
+            reviews.add_member(db, review.id, reviewer, "reviewer", by=lead.id)
+        cases = demo_cases(seed=DEMO_SEED + 100 + month_index)[:15]
+        for index, case in enumerate(cases):
+            case["reference"] = f"EXM-{month_index + 1}{case['reference'][4:]}"
+            case["assigned_to"] = reviewer_ids[index % 2]
+        reviews.add_case_files(db, review.id, cases, by=lead.id)
+        reviews.set_status(db, review.id, "in_progress", by=lead.id)
+        for case in reviews.case_files(db, review.id):
+            audit_id = audits.start(db, case["id"], case["assigned_to"])
+            answers = demo_answers(rubric, case["case_type"], rng, complete=True, lift=lift)
+            audits.save(
+                db,
+                audit_id,
+                expected_version=1,
+                answers=answers,
+                sections_na=(),
+                feedback={},
+                adverse_questions=[],
+                critical_questions=[],
+                by=case["assigned_to"],
+                submit=True,
+            )
+        review = reviews.get(db, review.id)
+        agg = analysis.aggregate(db, review)
+        development = [
+            s for s in findings_domain.suggest(agg) if s.kind == "development" and not s.critical
+        ][:2]
+        for number, suggestion in enumerate(development):
+            finding_id = finding_data.add_from_suggestion(
+                db, review.id, suggestion, status="accepted", text=suggestion.text, by=lead.id
+            )
+            due = (
+                today - timedelta(days=20)
+                if month_index == 2 and number == 0
+                else today + timedelta(days=30 * (number + 1))
+            )
+            action_id = actions.add(
+                db,
+                review.id,
+                finding_id=finding_id,
+                what="Team managers to review this in supervision and record the decision",
+                owner="Head of Service",
+                due_date=due.isoformat(),
+                by=lead.id,
+            )
+            status = "done" if month_index == 0 else "in_progress"
+            actions.update(
+                db,
+                review.id,
+                action_id,
+                status=status,
+                what="Team managers to review this in supervision and record the decision",
+                owner="Head of Service",
+                due_date=due.isoformat(),
+                by=lead.id,
+            )
+            actions.add_note(
+                db,
+                review.id,
+                action_id,
+                note="Discussed at the practice meeting; guidance sent to team managers.",
+                noted_on=end,
+                by=lead.id,
+            )
+        for status in ("moderation", "complete"):
+            reviews.set_status(db, review.id, status, by=lead.id)
+        previous = reviews.get(db, review.id)
+    assert previous is not None
+    november = programme.start_next(
+        db,
+        previous,
+        title=f"{PROGRAMME_TITLE}, November 2026",
+        rubric=rubric,
+        start_date="2026-11-02",
+        end_date="2026-11-13",
+        by=lead.id,
+    )
+    earlier = programmes.earlier_audits(db, programme_id, november.id)[:2]
+    programme.add_re_audits(db, november, [a["audit_id"] for a in earlier], by=lead.id)
+    reviews.share_evenly(db, november.id, by=lead.id)
+    reviews.set_status(db, november.id, "in_progress", by=lead.id)
 
 
 def seed_value(seed: int, purpose: str) -> int:
@@ -203,11 +340,16 @@ def _grade(rng: random.Random, leaning: float) -> str:
     return "inadequate"
 
 
-def demo_answers(rubric, case_type: str, rng: random.Random, complete: bool = True) -> dict:  # type: ignore[no-untyped-def]
-    """Make a plausible set of answers for one case: grades, yes/no checks, evidence."""
+def demo_answers(  # type: ignore[no-untyped-def]
+    rubric, case_type: str, rng: random.Random, complete: bool = True, lift: float = 0.0
+) -> dict:
+    """Make a plausible set of answers for one case: grades, yes/no checks, evidence.
+
+    ``lift`` (0 to 1) shifts practice towards better grades, to show a programme improving.
+    """
     from audit.scoring import Answer, applicable
 
-    leaning = rng.random()
+    leaning = min(rng.random() + lift, 1.0)
     answers: dict[str, Answer] = {}
     grades: list[str] = []
     for _section, questions in applicable(rubric, case_type):

@@ -220,6 +220,12 @@ class ReviewForm(FlaskForm):
         validators=[DataRequired("Choose a rubric")],
         description="The review keeps its own copy: later changes to the file do not affect it.",
     )
+    programme = SelectField(
+        "Programme (optional)",
+        widget=GovSelect(),
+        validate_choice=True,
+        description="For repeated audits: the review joins the programme and its trend.",
+    )
     submit = SubmitField("Create review", widget=GovSubmitInput())
 
 
@@ -295,6 +301,13 @@ class SampleForm(FlaskForm):
         default="",
         widget=GovRadioInput(),
         validate_choice=True,
+    )
+    exclude_months = IntegerField(
+        "Leave out cases audited in the last … months (optional)",
+        description="Councils usually avoid re-auditing a file within 12 months. Leave blank "
+        "to draw from every case.",
+        widget=GovTextInput(),
+        validators=[Optional(), NumberRange(min=1, max=60, message="Enter 1 to 60 months")],
     )
     seed = StringField(
         "Random seed (optional)",
@@ -435,3 +448,108 @@ class DeleteReviewForm(FlaskForm):
         validators=[DataRequired("Type the review's title to confirm")],
     )
     submit = SubmitField("Delete the review for good", widget=GovSubmitInput())
+
+
+class ProgrammeForm(FlaskForm):
+    """Start a programme of repeated reviews."""
+
+    title = StringField(
+        "Title",
+        description="For example, Monthly practice audit",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter a title for the programme"), Length(max=200)],
+    )
+    kind = RadioField(
+        "Kind of review",
+        choices=KIND_CHOICES,
+        default="self_audit",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose the kind of review")],
+    )
+    description = TextAreaField(
+        "What the programme is for (optional)",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=2000)],
+    )
+    submit = SubmitField("Create programme", widget=GovSubmitInput())
+
+
+class NextReviewForm(FlaskForm):
+    """The next review of a programme: title, dates and the rubric version."""
+
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter a title for the review"), Length(max=200)],
+    )
+    start_date = StringField(
+        "Start date",
+        description="For example, 1/12/2026",
+        widget=GovTextInput(),
+        validators=[Regexp(DATE_PATTERN, message="Enter the start date as 1/12/2026")],
+    )
+    end_date = StringField(
+        "End date",
+        description="For example, 31/12/2026",
+        widget=GovTextInput(),
+        validators=[Regexp(DATE_PATTERN, message="Enter the end date as 31/12/2026")],
+    )
+    rubric = RadioField(
+        "Rubric", widget=GovRadioInput(), validators=[DataRequired("Choose a rubric")]
+    )
+    submit = SubmitField("Start the next review", widget=GovSubmitInput())
+
+
+class ActionPlanForm(FlaskForm):
+    """An action on an area for development."""
+
+    what = TextAreaField(
+        "Action",
+        widget=GovTextArea(),
+        validators=[DataRequired("Describe the action"), Length(max=2000)],
+    )
+    owner = StringField(
+        "Owner",
+        description="A role, for example Head of Service, Children in Need",
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=200)],
+    )
+    due_date = StringField(
+        "Due date",
+        description="For example, 31/1/2027",
+        widget=GovTextInput(),
+        validators=[Regexp(DATE_PATTERN, message="Enter the due date as 31/1/2027")],
+    )
+    status = RadioField(
+        "Status",
+        choices=[
+            SelectChoice("not_started", "Not started"),
+            SelectChoice("in_progress", "In progress"),
+            SelectChoice("done", "Done"),
+            SelectChoice("dropped", "Dropped"),
+        ],
+        default="not_started",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose the status")],
+    )
+    submit = SubmitField("Save action", widget=GovSubmitInput())
+
+
+class ActionNoteForm(FlaskForm):
+    """A dated progress note on an action."""
+
+    note = TextAreaField(
+        "Progress note",
+        widget=GovTextArea(),
+        validators=[DataRequired("Write the progress note"), Length(max=4000)],
+    )
+    noted_on = StringField(
+        "Date",
+        description="For example, 15/12/2026",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter the date"),
+            Regexp(DATE_PATTERN, message="Enter the date as 15/12/2026"),
+        ],
+    )
+    submit = SubmitField("Add note", widget=GovSubmitInput())

@@ -43,6 +43,9 @@ RULES: dict[str, Rule] = {
     "rubrics.view": _rule("See the rubrics and their errors", ("admin", "lead")),
     "rubrics.upload": _rule("Upload a rubric", ("admin", "lead")),
     "users.manage": _rule("Add, deactivate and reset users", ("admin",)),
+    "programmes.manage": _rule(
+        "See programmes and their trends, start a programme's next review", ("admin", "lead")
+    ),
     "review.delete": _rule("Delete a closed review and everything in it", ("admin",)),
 }
 

@@ -268,12 +268,15 @@ class Numbers:
     def share(self, p: Proportion, *, none: str = "no answers") -> str:
         """Write a share, its interval and counts: "50% (95% interval 31% to 69%; 12 of 24)".
 
-        Where the count or the total is hidden, so is the share (it would give the count away).
+        Where the count or the total is hidden, so is the share (it would give the count away);
+        so too where the cases left over are a small count ("more than 19 of 24").
         """
         if p.share is None or p.n == 0:
             return none
         if self.small(p.count) or self.small(p.n):
             return f"{self.count(p.count)} of {self.count(p.n)}"
+        if self.small(p.n - p.count):  # "23 of 24" would give away the one case left
+            return f"more than {p.n - self.below} of {p.n}"
         return (
             f"{percent(p.share)} (95% interval {percent(p.low)} to {percent(p.high)}; "
             f"{p.count} of {p.n})"
@@ -293,12 +296,18 @@ class Numbers:
         return self.small(whole) or self.small(round(whole * int(pct) / 100))
 
     def text(self, words: str) -> str:
-        """Hide small counts written into prose as "N of M" (curated findings' wording)."""
+        """Hide small counts written into prose as "N of M" (curated findings' wording).
+
+        "23 of 24" hides the one case left over too: "more than 19 of 24".
+        """
         if not self.public:
             return words
 
         def hide(match: re.Match[str]) -> str:
-            return f"{self.count(int(match[1]))} of {self.count(int(match[2]))}"
+            count, n = int(match[1]), int(match[2])
+            if not self.small(count) and not self.small(n) and self.small(n - count):
+                return f"more than {n - self.below} of {n}"
+            return f"{self.count(count)} of {self.count(n)}"
 
         return _OF.sub(hide, words)
 

@@ -75,6 +75,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         findings,
         history,
+        programmes,
         report,
         reviews,
         rubrics,
@@ -91,6 +92,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(report.bp)
     app.register_blueprint(transfer.bp)
     app.register_blueprint(history.bp)
+    app.register_blueprint(programmes.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

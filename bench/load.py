@@ -666,9 +666,10 @@ def run(args: argparse.Namespace) -> bool:
         codes = ", ".join(
             f"{code}x{n}" for (k, code), n in sorted(stats.statuses.items()) if k == kind
         )
-        later = stats.steady.get(kind) or [float("nan")]
+        later = stats.steady.get(kind)
+        steady_cells = [ms(p95(later)), ms(max(later))] if later else ["-", "-"]
         all_of = [ms(median(values)), ms(p95(values)), ms(max(values))]
-        rows.append([kind, len(values), *all_of, codes, ms(p95(later)), ms(max(later))])
+        rows.append([kind, len(values), *all_of, codes, *steady_cells])
     table(
         rows,
         ["request", "n", "median", "p95", "max", "statuses", "p95 after 10 s", "max after 10 s"],

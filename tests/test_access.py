@@ -35,7 +35,7 @@ from werkzeug.test import TestResponse
 
 from audit import analysis, bundle, policy
 from audit import findings as findings_domain
-from audit.data import audits, holidays, users
+from audit.data import actions, audits, holidays, programmes, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
@@ -167,6 +167,21 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("findings.moderate", "POST"): _managers(DONE),
     ("findings.moderation_setting", "POST"): _managers(DONE),
     ("findings.agreement_page", "GET"): _managers(200),
+    # ------------------------------------------------------------------ programmes, actions
+    # Programmes belong to the installation's leads (policy programmes.manage).
+    ("programmes.programme_list", "GET"): _account(200, *_CREATORS),
+    ("programmes.programme_new", "GET"): _account(200, *_CREATORS),
+    ("programmes.programme_new", "POST"): _account(DONE, *_CREATORS),
+    ("programmes.programme_page", "GET"): _account(200, *_CREATORS),
+    ("programmes.next_review", "GET"): _account(200, *_CREATORS),
+    ("programmes.next_review", "POST"): _account(DONE, *_CREATORS),
+    ("programmes.re_audit", "GET"): _managers(200),
+    ("programmes.re_audit", "POST"): _managers(DONE),
+    ("programmes.action_add", "POST"): _managers(DONE),
+    ("programmes.action_page", "GET"): _managers(200),
+    ("programmes.action_page", "POST"): _managers(DONE),
+    ("programmes.action_plan", "GET"): _managers(200),
+    ("transfer.action_plan_download", "GET"): _managers(200),
     ("findings.second_audits", "POST"): _managers(DONE),
     # ------------------------------------------------------------------ report
     ("report.preview", "GET"): _managers(200),
@@ -429,6 +444,21 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         db, b_id, b_cases, everyone["reviewer_out"].id, everyone["lead_other"].id, rubric, "B"
     )
 
+    programme_id = programmes.create(db, title="Monthly audit", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, a.id])
+    development = finding_data.add_own(
+        db, a.id, kind="development", text="A development finding.", by=people["lead"].id
+    )
+    action_id = actions.add(
+        db,
+        a.id,
+        finding_id=development,
+        what="Do it",
+        owner="Owner",
+        due_date=None,
+        by=people["lead"].id,
+    )
+
     holiday = date(2031, 12, 29)
     holidays.add(db, holiday, "Test holiday", by=people["admin"].id)
     suggestions = findings_domain.suggest(analysis.aggregate(db, review_data.get(db, a.id)))
@@ -460,6 +490,8 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         "report_id": a.report,
         "what": "answers",
         "fmt": "csv",
+        "programme_id": programme_id,
+        "action_id": action_id,
     }
     return World(app, db, a, b, everyone, clients, tokens, args, suggestions[0].key)
 

@@ -22,6 +22,10 @@ After each kill the parent opens the database afresh (WAL recovery runs) and che
 
 About 15 rounds with one writer, then rounds with two writer processes on different audits
 at once (contending for the write lock), then the same checks. Runs in well under 20 s.
+
+What a killed process cannot show: losing power or the operating system. The kernel's page
+cache outlives a killed process, so this tests the commit protocol (acknowledge only after
+COMMIT; WAL recovery on the next open), not the fsyncs that ``synchronous=FULL`` adds.
 """
 
 from __future__ import annotations

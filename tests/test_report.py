@@ -28,6 +28,7 @@ from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data.db import connect
+from audit.stats import wilson
 from tests.conftest import Auth, csrf_token
 from tests.helpers import REPO
 
@@ -237,6 +238,13 @@ def test_safeguarding_statement_wording() -> None:
     )
     waiting = report.safeguarding_statement({"cases": 3, "recorded": 1}, 40, internal)
     assert "2 are still to be recorded" in waiting
+    assert public.share(wilson(23, 24)) == "more than 19 of 24"
+    assert public.share(wilson(3, 24)) == "<5 of 24"
+    assert public.share(wilson(12, 24)).startswith("50% (95% interval")
+    assert internal.share(wilson(23, 24)).endswith("; 23 of 24)")
+    assert public.text("Yes in 96% of cases (23 of 24); 2 of 3 teams") == (
+        "Yes in 96% of cases (more than 19 of 24); <5 of <5 teams"
+    )
     assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, public).startswith(
         "In <5 of the 40 cases audited"
     )
@@ -323,7 +331,12 @@ def test_public_version_writes_every_small_count_as_less_than_five(
         assert not re.search(r'class="app-chart__count">[1-4]<', svg)
         assert not re.search(r"\b[1-4] of \d+", svg)
         assert "data-count" not in svg
-    assert not re.search(r"[(\s][1-4] of \d+\)", flat(demo_site.text("public")))
+    # Neither a small count nor a small remainder shows in "N of M" anywhere in the text.
+    for count, n in re.findall(
+        r"(?<!Page )(?<![<\w])(\d+) of (\d+)\b", flat(demo_site.text("public"))
+    ):
+        assert not 0 < int(count) < 5 and not 0 < int(n) - int(count) < 5, f"{count} of {n}"
+    assert "more than 19 of 24" in demo_site.text("public")
 
 
 def test_public_marking_and_threshold_come_from_the_settings(

@@ -101,8 +101,18 @@ def first_audit_id(db: sqlite_utils.Database, case_id: str) -> str | None:
     return None if row is None else row["id"]
 
 
-def start(db: sqlite_utils.Database, case_id: str, reviewer_id: int, purpose: str = "first") -> str:
-    """Return the case's audit for this purpose, creating an empty draft if none exists."""
+def start(
+    db: sqlite_utils.Database,
+    case_id: str,
+    reviewer_id: int,
+    purpose: str = "first",
+    earlier_audit_id: str | None = None,
+) -> str:
+    """Return the case's audit for this purpose, creating an empty draft if none exists.
+
+    ``earlier_audit_id`` links a deliberate re-audit to the audit of the same case in an
+    earlier review, so the page can show what changed.
+    """
     with write(db):
         row = db.execute(
             "SELECT id FROM case_audit WHERE case_id = ? AND purpose = ?"
@@ -125,6 +135,7 @@ def start(db: sqlite_utils.Database, case_id: str, reviewer_id: int, purpose: st
                 "purpose": purpose,
                 "status": "draft",
                 "version": 1,
+                "earlier_audit_id": earlier_audit_id,
                 "created_at": now,
                 "updated_at": now,
             }

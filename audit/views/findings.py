@@ -14,11 +14,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from audit import analysis, charts, findings, policy
-from audit.data import audits, moderation
+from audit.data import actions, audits, moderation
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.findings import percent
-from audit.forms import ActionForm, FindingForm, SecondAuditForm, SummaryForm
+from audit.forms import ActionForm, ActionPlanForm, FindingForm, SecondAuditForm, SummaryForm
 from audit.views import get_db, requires
 from audit.widgets import FastRadioInput, FastTextArea, FastTextInput
 
@@ -140,10 +140,16 @@ def findings_page(review_id: str) -> str:
         for q in review.rubric.questions
         if q.type != "text"
     ]
+    plan: dict[str, list] = {}
+    for item in actions.for_review(db, review_id):
+        plan.setdefault(item["finding_id"], []).append(item)
     return render_template(
         "findings/findings.html",
         review=review,
         agg=agg,
+        plan=plan,
+        plan_form=ActionPlanForm(formdata=None),
+        last_time=_last_time(review, stored, pending),
         pending=pending,
         quotes=quotes,
         accepted=[f for f in stored if f.status == "accepted"],
@@ -151,9 +157,34 @@ def findings_page(review_id: str) -> str:
         moved=moved,
         summary_form=summary_form,
         own_form=own_form,
-        action_form=ActionForm(),
         percent=percent,
     )
+
+
+def _last_time(review: Any, stored: list, pending: list) -> dict[str, Any] | None:
+    """Return the previous review's areas for development and their actions, if any.
+
+    Each is marked with today's findings on the same questions, so "did it work?" is one
+    look.
+    """
+    from audit import programme
+
+    db = get_db()
+    previous = programme.previous_review(db, review)
+    if previous is None:
+        return None
+    now = [(f.text, set(f.question_ids)) for f in stored if f.status == "accepted"]
+    now += [(s.text, set(s.question_ids)) for s in pending]
+    plan: dict[str, list] = {}
+    for item in actions.for_review(db, previous.id):
+        plan.setdefault(item["finding_id"], []).append(item)
+    items = []
+    for finding in finding_data.for_review(db, previous.id):
+        if finding.status != "accepted" or finding.kind != "development":
+            continue
+        same = [text for text, ids in now if ids & set(finding.question_ids)]
+        items.append({"finding": finding, "actions": plan.get(finding.id, []), "now": same})
+    return {"review": previous, "items": items}
 
 
 def _evidence(question_ids: tuple[str, ...], good: bool) -> dict[str, Any]:

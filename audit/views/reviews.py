@@ -69,6 +69,13 @@ def review_new() -> str | Response:
     form.rubric.choices = [
         SelectChoice(key, f"{r.title} (version {r.version})") for key, r in rubrics.items()
     ]
+    from audit.data import programmes
+
+    form.programme.choices = [SelectChoice("", "Not part of a programme")] + [
+        SelectChoice(p["id"], p["title"]) for p in programmes.all_programmes(get_db())
+    ]
+    if request.method == "GET" and request.args.get("programme"):
+        form.programme.data = request.args["programme"]
     if form.validate_on_submit():
         try:
             start, end = _iso(form.start_date.data), _iso(form.end_date.data)
@@ -86,6 +93,7 @@ def review_new() -> str | Response:
                     rubric=rubrics[form.rubric.data],
                     start_date=start,
                     end_date=end,
+                    programme_id=form.programme.data or None,
                     by=g.user.id,
                 )
                 review_data.add_member(get_db(), review.id, g.user.id, "lead", by=g.user.id)
@@ -242,6 +250,7 @@ def cases_sample(review_id: str) -> str | Response:
                 size=form.size.data,
                 stratify_by=form.stratify_by.data or None,
                 seed=int(seed_text) if seed_text else None,
+                exclude_months=form.exclude_months.data or 0,
                 by=g.user.id,
             )
         except caselist.CaseListInvalid as exc:
@@ -250,7 +259,16 @@ def cases_sample(review_id: str) -> str | Response:
         except ValueError as exc:
             form.size.errors = [str(exc)]
         else:
-            flash(f"Drew {len(sample.rows)} of {sample.population} cases with seed {sample.seed}.")
+            record = review_data.get(get_db(), review_id).settings.get("sampling", {})
+            left_out = record.get("excluded_recently_audited", 0)
+            flash(
+                f"Drew {len(sample.rows)} of {sample.population} cases with seed {sample.seed}."
+                + (
+                    f" Left out {left_out} audited in the last {record['exclude_months']} months."
+                    if left_out
+                    else ""
+                )
+            )
             return redirect(url_for("reviews.review_page", review_id=review_id) + "#cases")
     return render_template("cases/sample.html", form=form, problems=problems, review=g.review)
 

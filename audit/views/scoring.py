@@ -79,7 +79,8 @@ def start_audit(review_id: str, case_id: str) -> Response:
     if existing is None:
         if case["assigned_to"] != g.user.id:
             abort(403)
-        existing = audits.start(get_db(), case_id, g.user.id)
+        earlier = (g.review.settings.get("re_audits") or {}).get(case_id)
+        existing = audits.start(get_db(), case_id, g.user.id, earlier_audit_id=earlier)
     return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=existing))
 
 
@@ -107,9 +108,31 @@ def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
         ),
         "may_reopen": policy.allowed(g.user, "review.manage", g.review_role),
         "moderation": moderation.for_audit(db, audit.id),
+        "earlier": _earlier(audit, answers),
         "action_form": ActionForm(),
         **extra,
     }
+
+
+def _earlier(audit: audits.CaseAudit, answers: Any) -> dict[str, Any] | None:
+    """Return the earlier audit this one re-audits, and the answers that changed since."""
+    if not audit.earlier_audit_id:
+        return None
+    db = get_db()
+    try:
+        before = audits.get(db, audit.earlier_audit_id)
+    except audits.AuditNotFound:
+        return None
+    source = review_data.get(db, before.review_id)
+    rubric = g.review.rubric
+    known = {q.id for q in rubric.questions}
+    changed = []
+    for question in rubric.questions:
+        old = before.answers.get(question.id, scoring.Answer())
+        new = answers.get(question.id, scoring.Answer())
+        if question.id in known and old.effective != new.effective:
+            changed.append((question, old, new))
+    return {"audit": before, "review": source, "changed": changed}
 
 
 @bp.route("/audits/<audit_id>", methods=["GET", "POST"])

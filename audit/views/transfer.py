@@ -90,3 +90,13 @@ def export_download(review_id: str, what: str, fmt: str) -> Response:
     data, mimetype = analysis.spreadsheet(get_db(), g.review, fmt, what)
     suffix = ".xlsx" if fmt == "xlsx" else f"-{what}.csv"
     return download(data, _filename(g.review.title, suffix), mimetype)
+
+
+@bp.route("/reviews/<review_id>/export/action-plan.<fmt>")
+@requires("review.manage")
+def action_plan_download(review_id: str, fmt: str) -> Response:
+    """Download the review's action plan (Excel or CSV), overdue first."""
+    if fmt not in {"xlsx", "csv"}:
+        abort(404)
+    data, mimetype = analysis.action_plan_file(get_db(), g.review, fmt)
+    return download(data, _filename(g.review.title, f"-action-plan.{fmt}"), mimetype)
