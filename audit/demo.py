@@ -165,6 +165,14 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
 
 
 PROGRAMME_TITLE = "Monthly practice audit"
+DEMO_ACTIONS = [
+    "Team managers to check this in every supervision and record the decision",
+    "Practice workshop for all social workers, led by the principal social worker",
+    "Add a prompt to the case recording template and check it in monthly dip samples",
+    "Heads of service to review a sample each month with team managers",
+    "Refresh the practice standard and brief every team at the next team meeting",
+    "Pair newly qualified workers with a senior practitioner for case recording",
+]
 PROGRAMME_MONTHS = [
     ("August 2026", "2026-08-03", "2026-08-14", 0.0),
     ("September 2026", "2026-09-01", "2026-09-11", 0.25),
@@ -252,11 +260,12 @@ def seed_programme(  # type: ignore[no-untyped-def]
                 if month_index == 2 and number == 0
                 else today + timedelta(days=30 * (number + 1))
             )
+            what = DEMO_ACTIONS[(month_index * 2 + number) % len(DEMO_ACTIONS)]
             action_id = actions.add(
                 db,
                 review.id,
                 finding_id=finding_id,
-                what="Team managers to review this in supervision and record the decision",
+                what=what,
                 owner="Head of Service",
                 due_date=due.isoformat(),
                 by=lead.id,
@@ -267,7 +276,7 @@ def seed_programme(  # type: ignore[no-untyped-def]
                 review.id,
                 action_id,
                 status=status,
-                what="Team managers to review this in supervision and record the decision",
+                what=what,
                 owner="Head of Service",
                 due_date=due.isoformat(),
                 by=lead.id,
@@ -328,9 +337,9 @@ NO_NOTES = [
 ]
 
 
-def _grade(rng: random.Random, leaning: float) -> str:
-    """Pick a grade, leaning towards better practice for higher ``leaning``."""
-    roll = rng.random() * 0.7 + leaning * 0.3
+def _grade(rng: random.Random, leaning: float, bonus: float = 0.0) -> str:
+    """Pick a grade, leaning towards better practice for higher ``leaning`` (and ``bonus``)."""
+    roll = rng.random() * 0.7 + leaning * 0.3 + bonus
     if roll > 0.78:
         return "outstanding"
     if roll > 0.42:
@@ -365,7 +374,7 @@ def demo_answers(  # type: ignore[no-untyped-def]
                     value = rubric.scale.round_down(values[(len(values) - 1) // 2]).id
                 else:
                     weak = rubric.section_of(question.id).id in DEMO_WEAK_SECTIONS
-                    value = _grade(rng, leaning * (0.3 if weak else 1.0))
+                    value = _grade(rng, leaning * (0.3 if weak else 1.0), bonus=lift * 0.12)
                     grades.append(value)
                 answers[question.id] = Answer(value, evidence=GRADE_NOTES[value])
             elif question.type == "yes_no":
