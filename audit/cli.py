@@ -146,7 +146,16 @@ def serve(instance: Path | None, host: str, port: int, threads: int, with_demo: 
     click.echo(f"Serving on http://{host}:{port}/ (ready in {time.perf_counter() - started:.2f} s)")
     click.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="case-audit")
+    options: dict[str, Any] = {}
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies:
+        # waitress drops X-Forwarded-* from peers it does not trust before the app sees them.
+        options = {
+            "trusted_proxy": app.config["TRUSTED_PROXY"],
+            "trusted_proxy_count": proxies,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        }
+    waitress.serve(app, host=host, port=port, threads=threads, ident="case-audit", **options)
 
 
 @main.group()
@@ -495,3 +504,46 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
     restore(file, database)
     _app(instance)  # runs any migrations newer than the backup
     click.echo(f"Restored {database} from {file}.")
+
+
+@main.command("report")
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The PDF file to write.",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as a standalone HTML file.",
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="The public version: no case-level table, small counts shown as <5.",
+)
+def report_command(
+    instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
+) -> None:
+    """Write REVIEW's findings report as a tagged PDF (and optionally HTML)."""
+    from audit import report
+    from audit.data import reviews
+
+    app = _app(instance)
+    db = _db(app)
+    try:
+        found = reviews.find(db, review_key)
+    except reviews.ReviewNotFound as exc:
+        raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
+    size = report.write_report(
+        app, db, found, output, audience="public" if public else "internal", html_path=html_path
+    )
+    click.echo(
+        f"Wrote {output} ({size:,} bytes)" + (f" and {html_path}" if html_path else "") + "."
+    )

@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_MAX_FAILURES": 5,
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PASSWORD_MIN_LENGTH": 10,
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    "TRUSTED_PROXY_COUNT": 0,
+    "TRUSTED_PROXY": "127.0.0.1",
+    "REPORT_INLINE_MAX_CASES": 100,
 }
 
 

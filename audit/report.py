@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, paths
+from audit import analysis, paths, trends
+from audit.data import actions as action_data
 from audit.data import findings as finding_data
+from audit.data import programmes as programme_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.findings import Aggregation, percent
@@ -202,10 +204,7 @@ def issue(
     """
     check_audience(audience)
     if pdf is None:
-        html = build_html(app, db, review, audience=audience)
-        pdf = render_pdf(
-            html, title=pdf_title(review, audience), author=pdf_author(app, db, review)
-        )
+        pdf = render(app, db, review, audience)
     return report_data.store_issued(
         db, review.id, audience=audience, pdf=pdf, filename=filename(review, audience), by=by
     )
@@ -618,7 +617,20 @@ def report_context(
 
     total_cases = report_data.case_file_count(db, review.id)
     draft = review.status not in COMPLETE_STATUSES
+    plan = [
+        {
+            "finding": numbers.text(item["finding_text"] or ""),
+            "what": item["what"],
+            "owner": item["owner"],
+            "due": _long_date(item["due_date"]) if item["due_date"] else "",
+            "status": "Overdue" if item["overdue"] else item["status_label"],
+            "last": _long_date(item["last_note"]) if item["last_note"] else "",
+        }
+        for item in action_data.for_review(db, review.id)
+    ]
     return {
+        "plan": plan,
+        "trend": _trend(db, review, numbers),
         "review": review,
         "audience": audience,
         "public": public,
@@ -680,6 +692,36 @@ def report_context(
         "appendix": appendix,
         "appendix_max": APPENDIX_MAX_CASES,
     }
+
+
+def _trend(db: sqlite_utils.Database, review: review_data.Review, numbers: Numbers) -> Any:
+    """Return the programme's trend up to this review, worded for the report, or None."""
+    if review.programme_id is None:
+        return None
+    ids = programme_data.review_ids(db, review.programme_id)
+    if review.id not in ids or ids.index(review.id) == 0:
+        return None
+    series = []
+    for rid in ids[: ids.index(review.id) + 1]:
+        other = review_data.get(db, rid)
+        series.append((other.id, other.title, analysis.aggregate(db, other)))
+    result = trends.trend(series)
+    rows = []
+    for line in [result["overall"], *result["sections"]]:
+        rows.append(
+            {
+                "label": line.label,
+                "points": [
+                    {
+                        "label": point.label,
+                        "share": numbers.share(point.good),
+                        "change": line.changes[i - 1].describe() if i else "",
+                    }
+                    for i, point in enumerate(line.points)
+                ],
+            }
+        )
+    return {"rows": rows, "left_out": list(result["comparability"].left_out)}
 
 
 def wording_warnings(

@@ -340,6 +340,12 @@ def _series(key: str, label: str, points: Sequence[Point]) -> Series:
     return Series(key=key, label=label, points=tuple(points), changes=changes)
 
 
+def _overall_question(rubrics: Sequence[Rubric]) -> str | None:
+    """Return the overall question id when every rubric judges overall by the same question."""
+    ids = {rubric.overall.question for rubric in rubrics}
+    return ids.pop() if len(ids) == 1 else None
+
+
 def trend(
     reviews: Sequence[tuple[str, str, Aggregation]],
     *,
@@ -378,6 +384,8 @@ def trend(
             ],
         )
         for section in _comparable_sections(rubrics, comparable)
+        # A section whose grade is the overall judgement would repeat the overall line.
+        if not (section.grade_question and section.grade_question == _overall_question(rubrics))
     ]
     latest = rubrics[-1] if rubrics else None
     questions = [

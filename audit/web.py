@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,7 +33,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the app; see :func:`audit.create_app`."""
     test_config = dict(test_config or {})
     instance = paths.instance_dir(test_config.pop("INSTANCE_PATH", None))
-    instance.mkdir(parents=True, exist_ok=True)
+    # Owner-only: the folder holds the database, its backups and the signing key.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = Flask(
         "audit",
         instance_path=str(instance),
@@ -60,6 +62,15 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     init_database(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies:
+        # Behind a reverse proxy, take the client's address (for sign-in throttling) and
+        # scheme from the proxy's X-Forwarded-* headers, trusting exactly that many hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     app.extensions["rubric_library"] = RubricLibrary(
         [paths.RUBRICS_DIR, Path(app.instance_path) / "rubrics"]
     )
@@ -131,9 +142,11 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def init_database(path: str, busy_timeout_ms: int = 10_000) -> None:
     """Create the database if needed and apply any pending migrations."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = connect(path, busy_timeout_ms)
     try:
         migrate(db)
     finally:
         db.conn.close()
+    # Owner-only; SQLite gives the -wal and -shm files the database's permissions.
+    os.chmod(path, 0o600)

@@ -620,6 +620,7 @@ def run(args: argparse.Namespace) -> bool:
             sign_in_s = time.perf_counter() - signed_in_at
             load_before = os.getloadavg()
             cpu_before = server.cpu_seconds()
+            log_at_start = log.stat().st_size
             wall_start = time.perf_counter()
             deadline[0] = time.monotonic() + args.seconds
             stats.steady_after = deadline[0] - args.seconds + 10
@@ -646,6 +647,7 @@ def run(args: argparse.Namespace) -> bool:
     locked = server_log.count("database is locked")
     tracebacks = server_log.count("Traceback (most recent call last)")
     queue_warnings = len(re.findall(r"Task queue depth is \d+", server_log))
+    queue_in_run = len(re.findall(r"Task queue depth is \d+", server_log[log_at_start:]))
     max_queue = max(
         (int(n) for n in re.findall(r"Task queue depth is (\d+)", server_log)), default=0
     )
@@ -700,7 +702,8 @@ def run(args: argparse.Namespace) -> bool:
         print(f"     {message}")
     print(
         f"   server log: 'database is locked' x{locked}; tracebacks x{tracebacks}; "
-        f"waitress queue-depth warnings x{queue_warnings} (deepest {max_queue})"
+        f"waitress queue-depth warnings x{queue_warnings} (deepest {max_queue}; "
+        f"{queue_warnings - queue_in_run} while signing in, {queue_in_run} in the timed run)"
     )
     if probe is not None:
         print(f"   another reviewer posting to this audit: HTTP {probe} (expected 403)")

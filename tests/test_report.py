@@ -117,7 +117,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamesp
     instance = tmp_path_factory.mktemp("report-demo") / "instance"
     app = create_app({"INSTANCE_PATH": instance, "TESTING": True})
     db = connect(app.config["DATABASE"])
-    demo.seed(db, app.extensions["rubric_library"], instance)
+    credentials = demo.seed(db, app.extensions["rubric_library"], instance)
     review = reviews.find(db, demo.DEMO_TITLE)
     cache: dict[str, Any] = {}
 
@@ -148,8 +148,17 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamesp
         calls=lambda audience: cache[("calls", audience)],
         folder=folder,
         text=lambda audience: pdf_text(pdf(audience), folder),
+        passwords={c.username: c.password for c in credentials},
+        base=f"/reviews/{review.id}/report",
     )
     db.conn.close()
+
+
+@pytest.fixture
+def browser(demo_site: SimpleNamespace) -> SimpleNamespace:
+    """A fresh test client on the shared demo, with the sign-in helper."""
+    client = demo_site.app.test_client()
+    return SimpleNamespace(client=client, auth=Auth(client))
 
 
 @pytest.fixture
@@ -162,8 +171,8 @@ def seeded(app: Flask, db: Any) -> SimpleNamespace:
     )
 
 
-def sign_in(auth: Auth, seeded: SimpleNamespace, username: str) -> None:
-    response = auth.sign_in(username, seeded.passwords[username])
+def sign_in(auth: Auth, site: SimpleNamespace, username: str) -> None:
+    response = auth.sign_in(username, site.passwords[username])
     assert response.status_code == 302
 
 
@@ -544,14 +553,15 @@ def test_draft_watermark_until_the_review_is_complete(
 
 
 def test_issuing_stores_the_hash_and_downloads_return_the_stored_bytes(
-    app: Flask, db: Any, seeded: SimpleNamespace, client: Any, auth: Auth
+    demo_site: SimpleNamespace, browser: SimpleNamespace
 ) -> None:
-    sign_in(auth, seeded, "lead")
-    base = f"/reviews/{seeded.review.id}/report"
+    client, db, base = browser.client, demo_site.db, demo_site.base
+    sign_in(browser.auth, demo_site, "lead")
+    before = {row["id"] for row in report_data.issued(db, demo_site.review.id)}
     token = csrf_token(client.get(base).text)
     issued = client.post(f"{base}/issue", data={"csrf_token": token, "audience": "internal"})
     assert issued.status_code == 302 and issued.headers["Location"].endswith(f"{base}/issued")
-    rows = report_data.issued(db, seeded.review.id)
+    rows = [r for r in report_data.issued(db, demo_site.review.id) if r["id"] not in before]
     assert len(rows) == 1 and rows[0]["audience"] == "internal"
     listing = client.get(f"{base}/issued").text
     assert rows[0]["sha256"] in listing and "Demo Lead Reviewer" in listing
@@ -561,26 +571,26 @@ def test_issuing_stores_the_hash_and_downloads_return_the_stored_bytes(
     assert "attachment" in first.headers["Content-Disposition"]
     assert first.data.startswith(b"%PDF")
     assert hashlib.sha256(first.data).hexdigest() == rows[0]["sha256"]
-    stored = report_data.issued_pdf(db, seeded.review.id, rows[0]["id"])
+    stored = report_data.issued_pdf(db, demo_site.review.id, rows[0]["id"])
     assert bytes(stored["pdf"]) == first.data
 
     # Issuing again makes a new record; the first is untouched and downloads identically.
     client.post(f"{base}/issue", data={"csrf_token": token, "audience": "public"})
-    rows_after = report_data.issued(db, seeded.review.id)
-    assert len(rows_after) == 2 and {r["audience"] for r in rows_after} == {"internal", "public"}
+    after = [r for r in report_data.issued(db, demo_site.review.id) if r["id"] not in before]
+    assert len(after) == 2 and {r["audience"] for r in after} == {"internal", "public"}
     again = client.get(f"{base}/issued/{rows[0]['id']}")
     assert again.data == first.data
     assert client.get(f"{base}/issued/not-a-report").status_code == 404
 
 
 def test_long_renders_run_in_the_background_and_the_page_refreshes(
-    app: Flask, db: Any, seeded: SimpleNamespace, client: Any, auth: Auth
+    demo_site: SimpleNamespace, browser: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from audit.views import report as report_views
 
-    app.config["REPORT_INLINE_MAX_CASES"] = 0
-    sign_in(auth, seeded, "lead")
-    base = f"/reviews/{seeded.review.id}/report"
+    client, db, base = browser.client, demo_site.db, demo_site.base
+    monkeypatch.setitem(demo_site.app.config, "REPORT_INLINE_MAX_CASES", 0)
+    sign_in(browser.auth, demo_site, "lead")
     page = client.get(base).text
     assert "Prepare the internal PDF" in page
     started = client.post(
@@ -595,27 +605,25 @@ def test_long_renders_run_in_the_background_and_the_page_refreshes(
         assert '<meta http-equiv="refresh" content="2">' in waiting
         assert "Preparing your report" in waiting
         thread.join(timeout=30)
-    job = report_data.job(db, seeded.review.id, job_id)
+    job = report_data.job(db, demo_site.review.id, job_id)
     assert job["status"] == "done", job
     ready = client.get(job_url).text
     assert "Your report is ready" in ready and 'http-equiv="refresh"' not in ready
     pdf = client.get(f"{job_url}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     client.post(f"{base}/issue", data={"csrf_token": csrf_token(ready), "job": job_id})
-    (issued,) = report_data.issued(db, seeded.review.id)
-    assert issued["sha256"] == hashlib.sha256(pdf.data).hexdigest()
-
-
-# --------------------------------------------------------------------------- the app pages
+    hashes = {row["sha256"] for row in report_data.issued(db, demo_site.review.id)}
+    assert hashlib.sha256(pdf.data).hexdigest() in hashes
 
 
 def test_preview_shows_the_same_content_as_an_app_page(
-    app: Flask, seeded: SimpleNamespace, client: Any, auth: Auth
+    demo_site: SimpleNamespace, browser: SimpleNamespace
 ) -> None:
-    sign_in(auth, seeded, "lead")
-    review_page = client.get(f"/reviews/{seeded.review.id}").text
-    assert f"/reviews/{seeded.review.id}/report" in review_page
-    response = client.get(f"/reviews/{seeded.review.id}/report")
+    client, review_id = browser.client, demo_site.review.id
+    sign_in(browser.auth, demo_site, "lead")
+    review_page = client.get(f"/reviews/{review_id}").text
+    assert f"/reviews/{review_id}/report" in review_page
+    response = client.get(f"/reviews/{review_id}/report")
     assert response.status_code == 200
     page = response.text
     assert page.count("<h1") == 1 and "Findings report</h1>" in page
@@ -623,16 +631,16 @@ def test_preview_shows_the_same_content_as_an_app_page(
     assert "<h2" in page and 'src="data:image/svg+xml;base64,' in page
     assert ' style="' not in page and "<style" not in page
     assert "DRAFT watermark" in page
-    public = client.get(f"/reviews/{seeded.review.id}/report?audience=public").text
+    public = client.get(f"/reviews/{review_id}/report?audience=public").text
     assert "Public report" in public and "EXB-" not in public
-    assert client.get(f"/reviews/{seeded.review.id}/report?audience=secret").status_code == 400
+    assert client.get(f"/reviews/{review_id}/report?audience=secret").status_code == 400
 
 
 def test_small_reviews_download_straight_away(
-    app: Flask, seeded: SimpleNamespace, client: Any, auth: Auth
+    demo_site: SimpleNamespace, browser: SimpleNamespace
 ) -> None:
-    sign_in(auth, seeded, "lead")
-    base = f"/reviews/{seeded.review.id}/report"
+    client, base = browser.client, demo_site.base
+    sign_in(browser.auth, demo_site, "lead")
     token = csrf_token(client.get(base).text)
     response = client.post(f"{base}/pdf", data={"csrf_token": token, "audience": "public"})
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
@@ -641,15 +649,17 @@ def test_small_reviews_download_straight_away(
 
 
 def test_report_pages_need_review_manage(
-    app: Flask, db: Any, seeded: SimpleNamespace, client: Any, auth: Auth
+    demo_site: SimpleNamespace, browser: SimpleNamespace
 ) -> None:
-    base = f"/reviews/{seeded.review.id}/report"
-    sign_in(auth, seeded, "lead")
-    token = csrf_token(client.get(base).text)
-    client.post(f"{base}/issue", data={"csrf_token": token, "audience": "internal"})
-    (issued,) = report_data.issued(db, seeded.review.id)
-    client.post("/sign-out", data={"csrf_token": token})
-
+    client, auth, db, base = browser.client, browser.auth, demo_site.db, demo_site.base
+    issued = report_data.store_issued(
+        db,
+        demo_site.review.id,
+        audience="internal",
+        pdf=b"%PDF-1.7 test",
+        filename="t.pdf",
+        by=None,
+    )
     pages: list[tuple[str, Callable[[str], Any]]] = [
         ("GET", lambda t: client.get(base)),
         ("GET", lambda t: client.get(f"{base}/issued")),
@@ -657,7 +667,7 @@ def test_report_pages_need_review_manage(
         ("POST", lambda t: client.post(f"{base}/pdf", data={"csrf_token": t})),
         ("POST", lambda t: client.post(f"{base}/issue", data={"csrf_token": t})),
     ]
-    sign_in(auth, seeded, "reviewer1")  # a reviewer in this review: forbidden
+    sign_in(auth, demo_site, "reviewer1")  # a reviewer in this review: forbidden
     token = auth.token()
     assert [call(token).status_code for _, call in pages] == [403] * len(pages)
     client.post("/sign-out", data={"csrf_token": token})
@@ -668,8 +678,9 @@ def test_report_pages_need_review_manage(
     assert [call(token).status_code for _, call in pages] == [404] * len(pages)
     client.post("/sign-out", data={"csrf_token": token})
 
-    assert auth.sign_in("admin", seeded.passwords["admin"]).status_code == 302
+    sign_in(auth, demo_site, "admin")
     assert client.get(base).status_code == 200
+    assert client.get(f"{base}/issued/{issued['id']}").data == b"%PDF-1.7 test"
 
 
 def test_command_line_writes_the_pdf_and_a_standalone_html_copy(

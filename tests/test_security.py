@@ -295,3 +295,25 @@ def test_hostile_text_is_escaped_on_every_page(client, auth, db, people) -> None
     record = client.get(f"/reviews/{review.id}/audits/{audit_id}").text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in record
     assert "{{ 7*7 }}" in record  # shown as typed, never evaluated as a template
+
+
+def test_instance_files_are_owner_only(app, instance: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import stat
+
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    assert stat.S_IMODE((instance / "audit.db").stat().st_mode) == 0o600
+    backup(instance / "audit.db", tmp_path / "copy.db")
+    assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600
+
+
+def test_behind_a_trusted_proxy_throttling_counts_the_real_address(instance: Path, people) -> None:  # type: ignore[no-untyped-def]
+    app = create_app({"INSTANCE_PATH": instance, "TRUSTED_PROXY_COUNT": 1})
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    attacker = Auth(app.test_client())
+    attacker.client.environ_base.update(proxy | {"HTTP_X_FORWARDED_FOR": "203.0.113.9"})
+    for n in range(20):
+        attacker.sign_in(f"guess{n}", "wrong-password-123")
+    assert attacker.sign_in("admin").status_code == 429
+    colleague = Auth(app.test_client())
+    colleague.client.environ_base.update(proxy | {"HTTP_X_FORWARDED_FOR": "198.51.100.7"})
+    assert colleague.sign_in("admin").status_code == 302  # not locked out by the attacker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def backup(database: Path | str, target: Path | str) -> int:
     target = Path(target)
     part = target.with_name(target.name + ".part")
     part.unlink(missing_ok=True)
+    # Owner-only from the start: a backup holds everything the database does.
+    os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     source = sqlite3.connect(str(database), timeout=30)
     copy = sqlite3.connect(str(part))
     try:

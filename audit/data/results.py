@@ -44,8 +44,9 @@ WHERE moderated.moderated_value IS NOT NULL AND NOT EXISTS (
 
 # Answers in a section the reviewer marked "does not apply" are left out.
 _IN_APPLICABLE_SECTION = """
-NOT EXISTS (SELECT 1 FROM json_each(counted.sections_not_applicable)
-            WHERE json_each.value = question_section.section_id)
+(counted.sections_not_applicable = '[]'
+ OR NOT EXISTS (SELECT 1 FROM json_each(counted.sections_not_applicable)
+                WHERE json_each.value = question_section.section_id))
 """
 
 _COUNTED = """

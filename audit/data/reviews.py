@@ -177,14 +177,17 @@ def visible_to(db: sqlite_utils.Database, user_id: int, is_admin: bool) -> list[
         else (" WHERE review.id IN (SELECT review_id FROM review_member WHERE user_id = :user_id)")
     )
     rows = db.execute(
-        _LIST_SQL + where + " ORDER BY review.created_at DESC, review.rowid DESC", {"user_id": user_id}
+        _LIST_SQL + where + " ORDER BY review.created_at DESC, review.rowid DESC",
+        {"user_id": user_id},
     ).fetchall()
     return [_review(r) for r in rows]
 
 
 def all_reviews(db: sqlite_utils.Database) -> list[Review]:
     """Return every review, newest first (for the command line)."""
-    rows = db.execute(_LIST_SQL + " ORDER BY review.created_at DESC, review.rowid DESC", {"user_id": None})
+    rows = db.execute(
+        _LIST_SQL + " ORDER BY review.created_at DESC, review.rowid DESC", {"user_id": None}
+    )
     return [_review(r) for r in rows.fetchall()]
 
 

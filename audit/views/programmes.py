@@ -112,8 +112,8 @@ def programme_page(programme_id: str) -> str:
         actions=actions.for_programme(db, programme_id),
         case_types=case_types,
         teams=sorted(teams),
-        case_type=case_type,
-        team=team,
+        chosen=chosen,
+        rubric_changed=len({(r.rubric_id, r.rubric_version) for r in reviews}) > 1,
     )
 
 
