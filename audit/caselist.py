@@ -301,8 +301,8 @@ def _cell_text(value: _Cell) -> str:
     return str(value).strip()
 
 
-def _cell_date(value: _Cell) -> date | None:
-    """Return the date a cell holds, from a real Excel date or from text."""
+def as_date(value: Any) -> date | None:
+    """Return the date a cell or stored value holds: a real date, or text in a known format."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -641,7 +641,7 @@ class _RowChecker:
             value = self.cell(cells, column)
             if _cell_text(value) == "":
                 continue
-            parsed = _cell_date(value)
+            parsed = as_date(value)
             if parsed is None:
                 problem(column, f"{_quote(_cell_text(value))} is not a date; {_DATE_HINT}")
             else:

@@ -18,11 +18,11 @@ import bisect
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from audit.caselist import parse_date
+from audit.caselist import as_date
 from audit.paths import PACKAGE_DIR
 from audit.rubric import TIMELINESS_UNITS, TimelinessMeasure
 
@@ -326,17 +326,6 @@ class CaseTiming:
         return {"case_id": self.case_id, "status": self.status, "days": self.days}
 
 
-def _case_date(value: Any) -> date | None:
-    """Read a stored case date, treating anything missing or unreadable as not recorded."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        return parse_date(value)
-    return None
-
-
 def time_case(
     measure: Measure,
     case_id: str,
@@ -348,8 +337,8 @@ def time_case(
     if not measure.applies(case_type):
         return CaseTiming(case_id, NOT_APPLICABLE, None)
     dates = dates or {}
-    start = _case_date(dates.get(measure.start))
-    end = _case_date(dates.get(measure.end))
+    start = as_date(dates.get(measure.start))
+    end = as_date(dates.get(measure.end))
     if start is None or end is None or end < start:
         return CaseTiming(case_id, NOT_RECORDED, None)
     days = elapsed(measure, start, end, holidays)

@@ -438,26 +438,43 @@ def share_evenly(db: sqlite_utils.Database, review_id: str, by: int | None) -> i
     return assign(db, review_id, plan, by)
 
 
+def _replace_settings(
+    db: sqlite_utils.Database,
+    review_id: str,
+    settings: Mapping[str, Any],
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    by: int | None,
+) -> None:
+    db.execute(
+        "UPDATE review SET settings = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        [json.dumps(dict(settings), sort_keys=True), utcnow(), review_id],
+    )
+    changes.record(
+        db,
+        user_id=by,
+        entity="review",
+        entity_id=review_id,
+        action="update",
+        before=before,
+        after=after,
+        review_id=review_id,
+    )
+
+
 def update_settings(
     db: sqlite_utils.Database, review_id: str, updates: Mapping[str, Any], by: int | None
 ) -> None:
     """Merge keys into the review's settings JSON (timeliness, thresholds, sampling record)."""
     with write(db):
         current = get(db, review_id)
-        merged = {**current.settings, **updates}
-        db.execute(
-            "UPDATE review SET settings = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            [json.dumps(merged, sort_keys=True), utcnow(), review_id],
-        )
-        changes.record(
+        _replace_settings(
             db,
-            user_id=by,
-            entity="review",
-            entity_id=review_id,
-            action="update",
-            before={k: current.settings.get(k) for k in updates},
-            after=dict(updates),
-            review_id=review_id,
+            review_id,
+            {**current.settings, **updates},
+            {k: current.settings.get(k) for k in updates},
+            dict(updates),
+            by,
         )
 
 
@@ -465,23 +482,11 @@ def clear_setting(db: sqlite_utils.Database, review_id: str, key: str, by: int |
     """Remove a key from the review's settings, falling back to the rubric's default."""
     with write(db):
         current = get(db, review_id)
-        if key not in current.settings:
-            return
-        remaining = {k: v for k, v in current.settings.items() if k != key}
-        db.execute(
-            "UPDATE review SET settings = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-            [json.dumps(remaining, sort_keys=True), utcnow(), review_id],
-        )
-        changes.record(
-            db,
-            user_id=by,
-            entity="review",
-            entity_id=review_id,
-            action="update",
-            before={key: current.settings[key]},
-            after={key: None},
-            review_id=review_id,
-        )
+        if key in current.settings:
+            remaining = {k: v for k, v in current.settings.items() if k != key}
+            _replace_settings(
+                db, review_id, remaining, {key: current.settings[key]}, {key: None}, by
+            )
 
 
 class ReviewNotClosed(Exception):
