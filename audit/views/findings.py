@@ -110,6 +110,7 @@ def dashboard(review_id: str) -> str:
         moderation=analysis.moderation_summary(db, review),
         timeliness=analysis.timeliness_rows(db, review),
         overall_agreement=agreed["overall"],
+        plan=actions.for_review(db, review_id),
         twice=agreed["cases"],
         percent=percent,
         **section_charts(agg, "dashboard"),
