@@ -7,7 +7,7 @@ the report, so every surface shows the same numbers.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,18 +184,21 @@ def aggregate(
     section grades.
     """
     tallies: dict[str, _Tally] = defaultdict(_Tally)
-    for audit in audits:
-        key = (audit["case_type"], audit["team"] or "")
+    # Audits of the same case type and team with the same sections marked "does not apply"
+    # ask the same questions: count each such shape once, not each audit.
+    shapes = Counter((a["case_type"], a["team"] or "", frozenset(a["sections_na"])) for a in audits)
+    for (case_type, team, sections_na), count in shapes.items():
+        key = (case_type, team)
         for section in rubric.sections:
-            if not section.applies(audit["case_type"]):
+            if not section.applies(case_type):
                 continue
             for question in section.questions:
-                if not question.applies(audit["case_type"]):
+                if not question.applies(case_type):
                     continue
                 tally = tallies[question.id]
-                tally.eligible[key] += 1
-                if section.id in audit["sections_na"]:
-                    tally.na[key] += 1
+                tally.eligible[key] += count
+                if section.id in sections_na:
+                    tally.na[key] += count
     for row in answer_rows:
         tally = tallies[row["question_id"]]
         key = (row["case_type"], row["team"] or "")

@@ -476,11 +476,14 @@ def _describe(label: str, info: dict[str, Any]) -> None:
     print(
         f"   {label}: {info['cases']:,} case files, {info['cases']:,} submitted first audits"
         f" ({info['answers']:,} answer rows, {info['per_audit']:.1f} per audit),"
-        f" {info['second_audits']:,} submitted second audits, {info['sections_na']} audits with"
-        f" a section marked not applicable, {info['escalations']} escalations recorded,"
-        f" {info['moderated_audits']} audits moderated ({info['changed_rows']} moderation rows"
-        f" 'changed', {info['grades_changed']} grades changed of which {info['grades_added']}"
-        f" given where the reviewer left none); inserted in {secs(info['seconds'])}"
+        f" {info['second_audits']:,} submitted second audits"
+    )
+    print(
+        f"      {info['sections_na']} audits with a section marked not applicable,"
+        f" {info['escalations']} escalations recorded, {info['moderated_audits']} audits"
+        f" moderated: {info['changed_rows']} moderation rows with outcome 'changed'"
+        f" ({info['grades_changed']} grade changes, {info['grades_added']} of them where the"
+        f" reviewer left the grade blank); inserted in {secs(info['seconds'])}"
     )
 
 

@@ -13,16 +13,26 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["startup.py", "scoring_page.py", "draft_save.py"]
+# Each entry is a script, or a script with its arguments (load.py runs 20 s here, not 60).
+SCRIPTS: list[str | list[str]] = [
+    "startup.py",
+    "scoring_page.py",
+    "draft_save.py",
+    "aggregation.py",
+    "report.py",
+    ["load.py", "--seconds", "20"],
+]
 
 
 def main() -> int:
     results: list[str] = []
     crashed: list[str] = []
-    for name in SCRIPTS:
+    for entry in SCRIPTS:
+        script, *args = [entry] if isinstance(entry, str) else entry
+        name = " ".join([script, *args])
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, str(HERE / name)],
+            [sys.executable, str(HERE / script), *args],
             cwd=HERE.parent,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -8,6 +8,7 @@ done by SQLite (GROUP BY) so that 10,000 audits aggregate in one pass.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,30 +24,24 @@ JOIN (SELECT audit_id, question_id, max(rowid) AS last FROM moderation
 WHERE m.outcome = 'changed'
 """
 
-# Each counted answer with moderation applied: a moderated grade replaces the reviewer's
-# (even an N/A), and a grade the lead gave where the reviewer left none is counted too.
-_EFFECTIVE = """
-SELECT answer.audit_id, answer.question_id,
-       CASE WHEN moderated.moderated_value IS NOT NULL THEN moderated.moderated_value
-            WHEN answer.not_applicable THEN NULL ELSE answer.value END AS value,
-       CASE WHEN moderated.moderated_value IS NOT NULL THEN 0
-            ELSE answer.not_applicable END AS not_applicable
-FROM answer JOIN counted ON counted.audit_id = answer.audit_id
-LEFT JOIN moderated ON moderated.audit_id = answer.audit_id
-     AND moderated.question_id = answer.question_id
-UNION ALL
-SELECT moderated.audit_id, moderated.question_id, moderated.moderated_value, 0
-FROM moderated JOIN counted ON counted.audit_id = moderated.audit_id
-WHERE moderated.moderated_value IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM answer WHERE answer.audit_id = moderated.audit_id
-    AND answer.question_id = moderated.question_id)
+# Counted audits with a small integer per (case type, team), so the big GROUP BY groups on
+# one integer rather than two text columns; names are joined back onto the few result rows.
+_COUNTED_GROUPED = """
+SELECT case_audit.id AS audit_id, case_audit.sections_not_applicable AS na_sections,
+       dense_rank() OVER (ORDER BY case_file.case_type, case_file.team) AS grp,
+       case_file.case_type, case_file.team
+FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id
+WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'
+  AND case_audit.status = 'submitted'
 """
 
-# Answers in a section the reviewer marked "does not apply" are left out.
+# An answer counts unless its section was marked "does not apply" in that audit. Most
+# audits mark none ('[]'), so the JSON is only opened when there is something in it.
 _IN_APPLICABLE_SECTION = """
-(counted.sections_not_applicable = '[]'
- OR NOT EXISTS (SELECT 1 FROM json_each(counted.sections_not_applicable)
-                WHERE json_each.value = question_section.section_id))
+({na} = '[]' OR NOT EXISTS (
+    SELECT 1 FROM json_each({na})
+    JOIN question_section ON question_section.section_id = json_each.value
+    WHERE question_section.question_id = {question}))
 """
 
 _COUNTED = """
@@ -71,22 +66,66 @@ def answer_counts(
 
     ``sections`` maps question id to section id: answers left in a section the reviewer
     marked "does not apply" are not counted (the section counts as not applicable).
+
+    Moderation is applied as a correction to the plain counts (the reviewer's grade out,
+    the lead's in), which keeps the one pass over every answer as cheap as a plain GROUP BY:
+    joining the moderation table to each answer made 10,000 audits eight times slower.
     """
     if not sections:
         return []
     section_cte, args = _sections_cte(sections)
-    sql = f"""
-    WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED}),
-         effective AS ({_EFFECTIVE}), {section_cte}
-    SELECT effective.question_id, effective.value, effective.not_applicable,
-           counted.case_type, counted.team, count(*) AS n
-    FROM effective
-    JOIN counted ON counted.audit_id = effective.audit_id
-    JOIN question_section ON question_section.question_id = effective.question_id
-    WHERE {_IN_APPLICABLE_SECTION}
-    GROUP BY 1, 2, 3, 4, 5
+    applicable = _IN_APPLICABLE_SECTION.format(
+        na="counted.na_sections", question="answer.question_id"
+    )
+    main = f"""
+    WITH counted AS MATERIALIZED ({_COUNTED_GROUPED}), {section_cte},
+    raw AS (
+      SELECT answer.question_id,
+             CASE WHEN answer.not_applicable THEN NULL ELSE answer.value END AS value,
+             answer.not_applicable, counted.grp, count(*) AS n
+      FROM counted JOIN answer ON answer.audit_id = counted.audit_id
+      WHERE {applicable}
+      GROUP BY 1, 2, 3, 4)
+    SELECT raw.question_id, raw.value, raw.not_applicable, names.case_type, names.team, raw.n
+    FROM raw JOIN (SELECT DISTINCT grp, case_type, team FROM counted) AS names
+      ON names.grp = raw.grp
     """
-    return [dict(row) for row in db.execute(sql, [review_id, *args])]
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for row in db.execute(main, [review_id, *args]):
+        counts[tuple(row[:5])] += row[5]
+    moderated_applicable = _IN_APPLICABLE_SECTION.format(
+        na="counted.sections_not_applicable", question="moderated.question_id"
+    )
+    correction = f"""
+    WITH moderated AS ({_MODERATED}), {section_cte}
+    SELECT moderated.question_id, moderated.moderated_value, answer.rowid IS NOT NULL,
+           CASE WHEN answer.not_applicable THEN NULL ELSE answer.value END,
+           answer.not_applicable, case_file.case_type, case_file.team
+    FROM moderated JOIN case_audit AS counted ON counted.id = moderated.audit_id
+    JOIN case_file ON case_file.id = counted.case_id
+    LEFT JOIN answer ON answer.audit_id = moderated.audit_id
+         AND answer.question_id = moderated.question_id
+    WHERE counted.review_id = ? AND counted.purpose = 'first' AND counted.status = 'submitted'
+      AND moderated.moderated_value IS NOT NULL AND {moderated_applicable}
+    """
+    for question, new, had, old, old_na, case_type, team in db.execute(
+        correction, [*args, review_id]
+    ):
+        if had:
+            counts[(question, old, old_na, case_type, team)] -= 1
+        counts[(question, new, 0, case_type, team)] += 1
+    return [
+        {
+            "question_id": k[0],
+            "value": k[1],
+            "not_applicable": k[2],
+            "case_type": k[3],
+            "team": k[4],
+            "n": n,
+        }
+        for k, n in counts.items()
+        if n
+    ]
 
 
 def counted_audits(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
@@ -108,26 +147,39 @@ def case_grades(
     """Return audit id -> {question id: effective value} for the given questions.
 
     With ``sections`` (question id -> section id), grades left in a section marked "does
-    not apply" are ignored, as they are in the counts.
+    not apply" are ignored, as they are in the counts. Moderated grades are laid over the
+    reviewer's from a second, small query.
     """
     ids = sorted(set(question_ids))
     if not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
-    mapping = dict(sections or {q: "" for q in ids})
-    section_cte, section_args = _sections_cte(mapping)
-    sql = f"""
-    WITH counted AS ({_COUNTED.replace(":review_id", "?")}), moderated AS ({_MODERATED}),
-         effective AS ({_EFFECTIVE}), {section_cte}
-    SELECT effective.audit_id, effective.question_id, effective.value
-    FROM effective JOIN counted ON counted.audit_id = effective.audit_id
-    JOIN question_section ON question_section.question_id = effective.question_id
-    WHERE effective.not_applicable = 0 AND effective.value IS NOT NULL
-      AND effective.question_id IN ({marks}) AND {_IN_APPLICABLE_SECTION}
-    """
+    section_cte, section_args = _sections_cte(dict(sections or {q: "" for q in ids}))
+    where = "counted.review_id = ? AND counted.purpose = 'first' AND counted.status = 'submitted'"
     out: dict[str, dict[str, str]] = {}
-    for row in db.execute(sql, [review_id, *section_args, *ids]):
-        out.setdefault(row["audit_id"], {})[row["question_id"]] = row["value"]
+    answers = _IN_APPLICABLE_SECTION.format(
+        na="counted.sections_not_applicable", question="answer.question_id"
+    )
+    for audit_id, question_id, value in db.execute(
+        f"WITH {section_cte} SELECT counted.id, answer.question_id, answer.value"
+        f" FROM case_audit AS counted JOIN answer ON answer.audit_id = counted.id"
+        f" WHERE {where} AND answer.question_id IN ({marks}) AND answer.not_applicable = 0"
+        f" AND answer.value IS NOT NULL AND {answers}",
+        [*section_args, review_id, *ids],
+    ):
+        out.setdefault(audit_id, {})[question_id] = value
+    moderated = _IN_APPLICABLE_SECTION.format(
+        na="counted.sections_not_applicable", question="moderated.question_id"
+    )
+    for audit_id, question_id, value in db.execute(
+        f"WITH moderated AS ({_MODERATED}), {section_cte}"
+        f" SELECT moderated.audit_id, moderated.question_id, moderated.moderated_value"
+        f" FROM moderated JOIN case_audit AS counted ON counted.id = moderated.audit_id"
+        f" WHERE {where} AND moderated.question_id IN ({marks})"
+        f" AND moderated.moderated_value IS NOT NULL AND {moderated}",
+        [*section_args, review_id, *ids],
+    ):
+        out.setdefault(audit_id, {})[question_id] = value
     return out
 
 
