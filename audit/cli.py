@@ -28,6 +28,17 @@ def instance_option(command: F) -> F:
     )(command)
 
 
+def output_option(help_text: str) -> Callable[[F], F]:
+    """Add the required ``-o/--output FILE`` every exporting command takes."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        required=True,
+        help=help_text,
+    )
+
+
 def _app(instance: Path | None):  # type: ignore[no-untyped-def]
     from audit import create_app
 
@@ -394,13 +405,7 @@ def findings(instance: Path | None, review_key: str, as_json: bool) -> None:
 @main.command("export")
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The bundle file to write (JSON).",
-)
+@output_option("The bundle file to write (JSON).")
 def export_command(instance: Path | None, review_key: str, output: Path) -> None:
     """Write REVIEW as a bundle: one JSON file another installation can import."""
     from audit import bundle
@@ -444,13 +449,7 @@ def import_command(instance: Path | None, file: Path) -> None:
 @main.command()
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="FILE.xlsx (answers and findings sheets) or FILE.csv (answers).",
-)
+@output_option("FILE.xlsx (answers and findings sheets) or FILE.csv (answers).")
 @click.option(
     "--findings", is_flag=True, help="With a .csv file: export the findings, not the answers."
 )
@@ -509,13 +508,7 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 @main.command("report")
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The PDF file to write.",
-)
+@output_option("The PDF file to write.")
 @click.option(
     "--html",
     "html_path",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -153,8 +154,10 @@ def test_backup_while_saving_is_consistent_and_restores(app, db, people, tmp_pat
     thread = threading.Thread(target=keep_saving)
     thread.start()
     try:
-        while len(saved) < 20:
-            pass
+        deadline = time.monotonic() + 30
+        while len(saved) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)  # let the writer commit some saves before copying
+        assert len(saved) >= 20, "the writer thread did not get going"
         copies = [tmp_path / f"copy{n}.db" for n in range(3)]
         for copy in copies:
             backup(app.config["DATABASE"], copy)
