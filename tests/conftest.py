@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, settings
 from flask.testing import FlaskClient
 
 from audit import create_app
 from audit.data import users
 from audit.data.db import connect
+
+# The machine running the tests is shared and its speed varies: a property test must fail on
+# a wrong answer, never on a slow example.
+settings.register_profile(
+    "case-audit", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("case-audit")
 
 PASSWORD = "correct-horse-battery"
 ROLES = {"admin": "admin", "lead": "lead", "reviewer": "reviewer", "other": "reviewer"}
