@@ -237,11 +237,12 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
                 "position": f.position,
                 "question_ids": list(f.question_ids),
                 "evidence": dict(f.evidence),
-                "numbers_moved": moved(agg, f),
-                "flagged": moved(agg, f) is not None,
+                "numbers_moved": now,
+                "flagged": now is not None,
             }
             for f in finding_data.for_review(db, review.id)
             if f.status == "accepted"
+            for now in [moved(agg, f)]
         ],
         "executive_summary": review.executive_summary,
     }

@@ -28,18 +28,22 @@ def add(
     db: sqlite_utils.Database,
     review_id: str,
     *,
-    finding_id: str,
     what: str,
     owner: str,
     due_date: str | None,
     by: int | None,
+    finding_id: str | None = None,
+    audit_id: str | None = None,
 ) -> str:
-    """Add an action to an area for development."""
+    """Add an action: on an area for development, or a case action agreed during an audit."""
+    if (finding_id is None) == (audit_id is None):
+        raise ValueError("an action belongs to either a finding or an audit")
     now = utcnow()
     row = {
         "id": str(uuid.uuid4()),
         "review_id": review_id,
         "finding_id": finding_id,
+        "audit_id": audit_id,
         "what": what.strip(),
         "owner": owner.strip(),
         "due_date": due_date or None,
@@ -48,12 +52,13 @@ def add(
         "created_at": now,
         "updated_at": now,
     }
+    table, owner_id = ("finding", finding_id) if finding_id else ("case_audit", audit_id)
     with write(db):
         found = db.execute(
-            "SELECT kind FROM finding WHERE id = ? AND review_id = ?", [finding_id, review_id]
+            f"SELECT 1 FROM {table} WHERE id = ? AND review_id = ?", [owner_id, review_id]
         ).fetchone()
         if found is None:
-            raise LookupError(finding_id)
+            raise LookupError(owner_id)
         db["action"].insert(row)
         changes.record(
             db,
@@ -61,10 +66,31 @@ def add(
             entity="action",
             entity_id=row["id"],
             action="create",
-            after={k: row[k] for k in ("what", "owner", "due_date", "finding_id")},
+            after={k: row[k] for k in ("what", "owner", "due_date", "finding_id", "audit_id")},
             review_id=review_id,
         )
     return row["id"]
+
+
+def case_actions(
+    db: sqlite_utils.Database, *, audit_id: str | None = None, review_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Return case-level actions for one audit or a whole review, soonest due first."""
+    where, args = (
+        ("action.audit_id = ?", [audit_id])
+        if audit_id
+        else ("action.review_id = ? AND action.audit_id IS NOT NULL", [review_id])
+    )
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT action.*, case_file.pseudonym FROM action"
+            " JOIN case_audit ON case_audit.id = action.audit_id"
+            " JOIN case_file ON case_file.id = case_audit.case_id"
+            f" WHERE {where} ORDER BY action.due_date IS NULL, action.due_date, action.created_at",
+            args,
+        )
+    ]
 
 
 def get(db: sqlite_utils.Database, review_id: str, action_id: str) -> dict[str, Any]:

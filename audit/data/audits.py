@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from audit.data import changes
+from audit.data import actions, changes
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
 
@@ -267,7 +267,15 @@ def save(
                 review_id=current.review_id,
             )
         if new_action and new_action.get("what", "").strip():
-            add_case_action(db, current, new_action, by=by, now=now)
+            actions.add(
+                db,
+                current.review_id,
+                audit_id=current.id,
+                what=new_action["what"],
+                owner=new_action.get("owner") or "",
+                due_date=new_action.get("due_date") or None,
+                by=by,
+            )
     return SaveResult(
         version=version, open_escalations=open_ids, raised=raised, submitted=submitted
     )
@@ -363,64 +371,6 @@ def reopen(db: sqlite_utils.Database, audit_id: str, by: int) -> None:
             after={"status": "draft", "reopened": True},
             review_id=current.review_id,
         )
-
-
-def add_case_action(
-    db: sqlite_utils.Database,
-    audit: CaseAudit,
-    action: Mapping[str, str],
-    *,
-    by: int,
-    now: str | None = None,
-) -> str:
-    """Record a case-level action agreed in feedback to the worker, for the lead to follow up."""
-    now = now or utcnow()
-    action_id = str(uuid.uuid4())
-    row = {
-        "id": action_id,
-        "review_id": audit.review_id,
-        "audit_id": audit.id,
-        "what": action["what"].strip(),
-        "owner": (action.get("owner") or "").strip(),
-        "due_date": action.get("due_date") or None,
-        "status": "not_started",
-        "created_by": by,
-        "created_at": now,
-        "updated_at": now,
-    }
-    with write(db):
-        db["action"].insert(row)
-        changes.record(
-            db,
-            user_id=by,
-            entity="action",
-            entity_id=action_id,
-            action="create",
-            after={k: row[k] for k in ("what", "owner", "due_date", "audit_id")},
-            review_id=audit.review_id,
-        )
-    return action_id
-
-
-def case_actions(
-    db: sqlite_utils.Database, *, audit_id: str | None = None, review_id: str | None = None
-) -> list[dict[str, Any]]:
-    """Return case-level actions for one audit or a whole review, soonest due first."""
-    where, args = (
-        ("action.audit_id = ?", [audit_id])
-        if audit_id
-        else ("action.review_id = ? AND action.audit_id IS NOT NULL", [review_id])
-    )
-    return [
-        dict(row)
-        for row in db.execute(
-            "SELECT action.*, case_file.pseudonym FROM action"
-            " JOIN case_audit ON case_audit.id = action.audit_id"
-            " JOIN case_file ON case_file.id = case_audit.case_id"
-            f" WHERE {where} ORDER BY action.due_date IS NULL, action.due_date, action.created_at",
-            args,
-        )
-    ]
 
 
 # --------------------------------------------------------------------------- escalations

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from audit import caselist, intake, policy
-from audit.data import audits, users
+from audit.data import actions, audits, users
 from audit.data import reviews as review_data
 from audit.forms import (
     ActionForm,
@@ -140,7 +140,7 @@ def review_page(review_id: str) -> str:
             status_form=status_form,
             member_form=member_form,
             alerts=review_data_alerts(review_id),
-            case_actions=audits.case_actions(db, review_id=review_id),
+            case_actions=actions.case_actions(db, review_id=review_id),
             counts={
                 status: sum(1 for c in all_cases if c["status"] == status)
                 for status in ("not_started", "in_progress", "submitted")

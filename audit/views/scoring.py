@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from audit import caselist, policy, scoring
-from audit.data import audits, moderation, pending
+from audit.data import actions, audits, moderation, pending
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
 from audit.views import get_db, requires
@@ -101,7 +101,7 @@ def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
         "progress": scoring.progress(rubric, case["case_type"], answers, sections_na),
         "status_labels": scoring.SECTION_STATUS_LABELS,
         "escalations": audits.escalations(db, review.id, audit_id=audit.id),
-        "actions": audits.case_actions(db, audit_id=audit.id),
+        "actions": actions.case_actions(db, audit_id=audit.id),
         "reviewer": next(
             (m for m in review_data.members(db, review.id) if m["id"] == audit.reviewer_id),
             None,

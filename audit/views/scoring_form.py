@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp
 
 from audit.caselist import parse_date
+from audit.forms import DATE_PATTERN
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer, answer_field, applicable, evidence_field, section_na_field
 from audit.widgets import FastCheckboxInput, FastRadioInput, FastTextArea, FastTextInput
@@ -62,7 +63,7 @@ class ScoringFormBase(FlaskForm):
         validators=[
             Optional(),
             Regexp(
-                r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})\s*$",
+                DATE_PATTERN,
                 message="Enter the date feedback was given as 27/10/2026",
             ),
         ],
@@ -92,7 +93,7 @@ class ScoringFormBase(FlaskForm):
         validators=[
             Optional(),
             Regexp(
-                r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})\s*$",
+                DATE_PATTERN,
                 message="Enter the date the action is due as 10/11/2026",
             ),
         ],
