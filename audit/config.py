@@ -18,7 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "PROTECTIVE_MARKING": "OFFICIAL-SENSITIVE",
     "PUBLIC_MARKING": "OFFICIAL",
     "PUBLIC_SUPPRESS_BELOW": 5,
+    # A session ends after this long however busy it is, and after IDLE_MINUTES unused.
     "SESSION_HOURS": 12,
+    "SESSION_IDLE_MINUTES": 30,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -35,6 +37,16 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXY_COUNT": 0,
     "TRUSTED_PROXY": "127.0.0.1",
     "REPORT_INLINE_MAX_CASES": 100,
+    # Single sign-on over OpenID Connect: off until SSO_ISSUER and SSO_CLIENT_ID are set.
+    "SSO_ISSUER": "",
+    "SSO_CLIENT_ID": "",
+    "SSO_CLIENT_SECRET": "",
+    "SSO_PROVIDER_NAME": "your organisation's account",
+    "SSO_SCOPE": "openid email profile",
+    # How long someone may take at the identity provider before coming back.
+    "SSO_STATE_MINUTES": 10,
+    # One-time code attempts before a pause, like passwords (per account, in the same window).
+    "CODE_MAX_FAILURES": 5,
 }
 
 
@@ -85,6 +97,13 @@ def load_settings(instance: Path, environ: Mapping[str, str] | None = None) -> d
         except ConfigError as exc:
             raise ConfigError(f"{name}: {exc}") from exc
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(settings["SESSION_HOURS"]))
+    settings["SESSION_IDLE"] = timedelta(minutes=float(settings["SESSION_IDLE_MINUTES"]))
+    if bool(settings["SSO_ISSUER"]) != bool(settings["SSO_CLIENT_ID"]):
+        raise ConfigError("single sign-on needs both sso_issuer and sso_client_id")
+    issuer = str(settings["SSO_ISSUER"])
+    # Plain http only on this machine's loopback (the tests' provider); never over a network.
+    if issuer and not issuer.startswith(("https://", "http://127.0.0.1:")):
+        raise ConfigError(f"sso_issuer must be an https:// address, got {issuer!r}")
     return settings
 
 

@@ -110,6 +110,18 @@ class UserForm(FlaskForm):
         widget=GovTextInput(),
         validators=[DataRequired("Enter the person's name"), Length(max=120)],
     )
+    email = StringField(
+        "Work email (optional)",
+        description="Their email at the identity provider, if they will use single sign-on",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            Length(max=254, message="Email must be 254 characters or fewer"),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email like name@example.gov.uk"
+            ),
+        ],
+    )
     role = RadioField(
         "Role",
         choices=ROLE_CHOICES,
@@ -126,6 +138,55 @@ class PasswordResetForm(FlaskForm):
 
     password, confirm = _password_fields()
     submit = SubmitField("Set password", widget=GovSubmitInput())
+
+
+class CodeForm(FlaskForm):
+    """A one-time code from an authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code",
+        description="The 6-digit code from your authenticator app, or one of your recovery codes",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired("Enter the code from your authenticator app"),
+            Length(max=40, message="Enter a 6-digit code or a recovery code"),
+        ],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class PasswordChangeForm(FlaskForm):
+    """Change your own password (you must know the current one)."""
+
+    current = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired("Enter your current password")],
+    )
+    password, confirm = _password_fields()
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class SecuritySettingsForm(FlaskForm):
+    """The admin's sign-in settings."""
+
+    mfa_required = BooleanField(
+        "Require a one-time code for admins and leads who sign in with a password",
+        widget=GovCheckboxInput(),
+    )
+    submit = SubmitField("Save settings", widget=GovSubmitInput())
+
+
+class RoleForm(FlaskForm):
+    """Give a user a role."""
+
+    role = RadioField(
+        "Role",
+        choices=ROLE_CHOICES,
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a role")],
+    )
+    submit = SubmitField("Give role", widget=GovSubmitInput())
 
 
 class ActionForm(FlaskForm):

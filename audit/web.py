@@ -74,7 +74,10 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rubric_library"] = RubricLibrary(
         [paths.RUBRICS_DIR, Path(app.instance_path) / "rubrics"]
     )
+    from audit.session_store import DatabaseSessionInterface
     from audit.views.scoring import keep_unsaved_work
+
+    app.session_interface = DatabaseSessionInterface()
 
     # Before the CSRF check, so a post that fails it because a sign-in expired is kept.
     app.before_request(keep_unsaved_work)
@@ -82,6 +85,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from audit import errors, views
     from audit.views import (
+        account,
         admin,
         auth,
         findings,
@@ -95,6 +99,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     app.register_blueprint(auth.bp)
+    auth.init_app(app)
+    app.register_blueprint(account.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(rubrics.bp)

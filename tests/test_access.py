@@ -116,6 +116,23 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("auth.sign_in", "GET"): _everyone(200, anonymous=200),
     ("auth.sign_in", "POST"): _everyone(200, anonymous=200),  # empty form: re-rendered
     ("auth.sign_out", "POST"): _everyone(302),
+    # Public steps of signing in: the code page sends anyone with no right password pending
+    # back to sign in; single sign-on is not configured in this app, so its pages are 404.
+    ("auth.sign_in_code", "GET"): _everyone(302),
+    ("auth.sign_in_code", "POST"): _everyone(302),
+    ("auth.sso_start", "GET"): _everyone(404, anonymous=404),
+    ("auth.sso_callback", "GET"): _everyone(404, anonymous=404),
+    # Only an account waiting for a role sees the waiting page; the rest go home.
+    ("auth.waiting", "GET"): _everyone(302),
+    # Your own account: every signed-in person, acting on their own sessions and settings.
+    ("account.overview", "GET"): _everyone(200),
+    ("account.password", "GET"): _everyone(200),
+    ("account.password", "POST"): _everyone(200),  # empty form: re-rendered with errors
+    ("account.two_factor", "GET"): _everyone(200),
+    ("account.two_factor", "POST"): _everyone(200),  # no code: re-rendered with an error
+    ("account.two_factor_off", "POST"): _everyone(302),  # codes are not on: nothing to do
+    ("account.session_end", "POST"): _everyone(302),  # someone else's or no session: no-op
+    ("account.sessions_end_all", "POST"): _everyone(302),
     ("reviews.home", "GET"): _everyone(302),
     ("reviews.review_list", "GET"): _everyone(200),
     ("reviews.review_new", "GET"): _account(200, *_CREATORS),
@@ -207,6 +224,9 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.bank_holidays", "GET"): _account(200, *_ADMINS),
     ("admin.bank_holidays", "POST"): _account(DONE, *_ADMINS),
     ("admin.bank_holiday_delete", "POST"): _account(DONE, *_ADMINS),
+    ("admin.user_role", "POST"): _account(DONE, *_ADMINS),
+    ("admin.security", "GET"): _account(200, *_ADMINS),
+    ("admin.security", "POST"): _account(DONE, *_ADMINS),
     ("history.all_history", "GET"): _account(200, *_ADMINS),
 }
 
@@ -221,12 +241,31 @@ FORM: dict[str, dict[str, str]] = {
 }
 
 # Run these last: reopening turns the submitted audit back into a draft, and signing out
-# ends each role's session.
-LAST = ("scoring.reopen", "auth.sign_out")
+# (everywhere, or here) ends each role's session.
+LAST = ("scoring.reopen", "account.sessions_end_all", "auth.sign_out")
 
-# Endpoints with no ``@requires``: reachable by anyone (sign-in, static files) or harmless
-# to every signed-in user (the home redirect, signing out).
-UNGUARDED = {"static", "auth.sign_in", "auth.sign_out", "reviews.home"}
+# Signing out everywhere ends the role's session: sign it in again before the next route.
+ENDS_SESSIONS = {"account.sessions_end_all"}
+
+# Endpoints with no ``@requires``: reachable by anyone (the steps of signing in, static
+# files) or harmless to every signed-in user because they act only on the user's own account
+# (the home redirect, signing out, the waiting page, your account's pages).
+UNGUARDED = {
+    "static",
+    "auth.sign_in",
+    "auth.sign_in_code",
+    "auth.sso_start",
+    "auth.sso_callback",
+    "auth.waiting",
+    "auth.sign_out",
+    "reviews.home",
+    "account.overview",
+    "account.password",
+    "account.two_factor",
+    "account.two_factor_off",
+    "account.session_end",
+    "account.sessions_end_all",
+}
 
 USERNAMES = {
     "reviewer_in": "reviewer",
@@ -364,6 +403,13 @@ class World:
         with self.app.test_request_context():
             return url_for(rule.endpoint, **values)
 
+    def sign_in_again(self, role: str) -> None:
+        """Sign ``role`` in afresh (after a route that ended its session) with a new token."""
+        client = self.clients[role]
+        assert client.get("/reviews").status_code == 302, f"{role}'s session did not end"
+        assert Auth(client).sign_in(USERNAMES[role]).status_code == 302
+        self.tokens[role] = csrf_token(client.get("/sign-in").text)
+
     def open(
         self, role: str, method: str, url: str, data: Mapping[str, Any] | None = None
     ) -> TestResponse:
@@ -492,6 +538,7 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         "fmt": "csv",
         "programme_id": programme_id,
         "action_id": action_id,
+        "session_id": "999999",
     }
     return World(app, db, a, b, everyone, clients, tokens, args, suggestions[0].key)
 
@@ -568,6 +615,8 @@ def test_each_role_gets_what_the_table_says_on_every_route(world: World) -> None
             expected = ACCESS[key][role]
             status = response.status_code
             where = f"{method} {url} ({rule.endpoint}) as {role}"
+            if rule.endpoint in ENDS_SESSIONS and role != "anonymous":
+                world.sign_in_again(role)
             if not _matches(status, expected):
                 problems.append(f"{where}: expected {_show(expected)}, got {status}")
             elif status == 400 and CSRF_FAILURE in response.text:

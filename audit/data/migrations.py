@@ -244,6 +244,49 @@ CREATE INDEX idx_pending_save_audit ON pending_save(audit_id)
 """
 
 
+# Server-side sessions, single sign-on identities, one-time codes and the auth settings.
+_AUTH_SQL = """
+CREATE TABLE auth_session (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER REFERENCES user(id) ON DELETE CASCADE,
+    data TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    user_agent TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX idx_auth_session_user ON auth_session(user_id);
+CREATE INDEX idx_auth_session_seen ON auth_session(last_seen_at);
+ALTER TABLE user ADD COLUMN email TEXT;
+CREATE UNIQUE INDEX idx_user_email ON user(email COLLATE NOCASE) WHERE email IS NOT NULL;
+ALTER TABLE user ADD COLUMN awaiting_role INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE user ADD COLUMN totp_secret TEXT;
+ALTER TABLE user ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE user_identity (
+    issuer TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    linked_at TEXT NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE TABLE recovery_code (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE INDEX idx_recovery_code_user ON recovery_code(user_id);
+CREATE TABLE auth_setting (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_by INTEGER REFERENCES user(id),
+    updated_at TEXT NOT NULL
+)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -266,6 +309,7 @@ MIGRATIONS: list[Migration] = [
         "0005_escalation_audit_index",
         _run("CREATE INDEX idx_escalation_audit ON escalation(audit_id)"),
     ),
+    ("auth_sessions_sso_mfa", _run(_AUTH_SQL)),
 ]
 
 

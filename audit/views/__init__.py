@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlite_utils
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 
 from audit import policy
 from audit.data import reviews as review_data
@@ -17,7 +17,17 @@ from audit.data.db import connect
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Endpoints anyone may reach without signing in.
-PUBLIC_ENDPOINTS = {"auth.sign_in", "static"}
+PUBLIC_ENDPOINTS = {
+    "auth.sign_in",
+    "auth.sign_in_code",
+    "auth.sso_start",
+    "auth.sso_callback",
+    "static",
+}
+# What a signed-in person may still reach before they can use the service: a single sign-on
+# account waiting for a role, or an admin or lead who must first set up one-time codes.
+ACCOUNT_ENDPOINTS = {"auth.sign_out", "auth.waiting", "static"}
+MFA_ROLES = ("admin", "lead")
 
 
 def get_db() -> sqlite_utils.Database:
@@ -25,6 +35,15 @@ def get_db() -> sqlite_utils.Database:
     if "db" not in g:
         g.db = connect(current_app.config["DATABASE"], current_app.config["BUSY_TIMEOUT_MS"])
     return g.db
+
+
+def mfa_required(user: users.User) -> bool:
+    """Tell whether this user must use one-time codes (an admin's setting, password sign-ins)."""
+    return (
+        user.role in MFA_ROLES
+        and session.get("auth_method") == "password"
+        and users.auth_setting(get_db(), "mfa_required_for_admins_and_leads") == "1"
+    )
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -40,10 +59,18 @@ def register_request_hooks(app: Flask) -> None:
                 g.user = user
             else:
                 session.clear()
-        if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
-            if request.endpoint is None:
+        endpoint = request.endpoint
+        if g.user is None and endpoint not in PUBLIC_ENDPOINTS:
+            if endpoint is None:
                 return None  # let the 404 handler answer
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        if g.user is None or endpoint is None or endpoint in ACCOUNT_ENDPOINTS:
+            return None
+        if g.user.awaiting_role and not endpoint.startswith("account."):
+            return redirect(url_for("auth.waiting"))
+        if not g.user.totp_enabled and endpoint != "account.two_factor" and mfa_required(g.user):
+            flash("Your administrator asks admins and leads to use a one-time code: set it up now.")
+            return redirect(url_for("account.two_factor"))
         return None
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from audit.data import users
-from audit.forms import ActionForm, BankHolidayForm, PasswordResetForm, UserForm
+from audit.forms import (
+    ActionForm,
+    BankHolidayForm,
+    PasswordResetForm,
+    RoleForm,
+    SecuritySettingsForm,
+    UserForm,
+)
 from audit.views import get_db, requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -17,7 +24,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def user_list() -> str:
     """List every user with their role and whether they can sign in."""
     return render_template(
-        "admin/users.html", users=users.all_users(get_db()), action_form=ActionForm()
+        "admin/users.html",
+        users=users.all_users(get_db()),
+        action_form=ActionForm(),
+        role_form=RoleForm(),
     )
 
 
@@ -35,9 +45,13 @@ def user_new() -> str | Response:
                 form.role.data,
                 display_name=form.display_name.data.strip(),
                 by=g.user.id,
+                email=form.email.data,
             )
-        except users.UserExists:
-            form.username.errors = ["A user with that username already exists"]
+        except users.UserExists as exc:
+            if form.email.data and str(exc) == form.email.data.strip():
+                form.email.errors = ["A user with that email already exists"]
+            else:
+                form.username.errors = ["A user with that username already exists"]
         else:
             flash(f"Added {user.display_name} ({user.username}) as {user.role}.")
             return redirect(url_for("admin.user_list"))
@@ -84,7 +98,10 @@ def user_password(user_id: int) -> str | Response:
     form = PasswordResetForm()
     if form.validate_on_submit():
         users.set_password(get_db(), user.id, form.password.data, by=g.user.id)
-        flash(f"New password set for {user.display_name}. Tell them it in person or by phone.")
+        flash(
+            f"New password set for {user.display_name}; they have been signed out everywhere. "
+            "Tell them it in person or by phone."
+        )
         return redirect(url_for("admin.user_list"))
     return render_template("admin/user_password.html", form=form, user=user)
 
@@ -133,3 +150,40 @@ def bank_holiday_delete(day: str) -> Response:
     if ActionForm().validate_on_submit() and holidays.remove(get_db(), day, by=g.user.id):
         flash(f"Removed {day}.")
     return redirect(url_for("admin.bank_holidays"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@requires("users.manage")
+def user_role(user_id: int) -> Response:
+    """Give a user a role (a single sign-on account waiting for access gets its first)."""
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash(f"Choose a role for {user.display_name}.", "error")
+    elif user.id == g.user.id:
+        flash("You cannot change your own role.", "error")
+    else:
+        users.set_role(get_db(), user.id, form.role.data, by=g.user.id)
+        flash(f"{user.display_name} is now a {form.role.data}.")
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.route("/security", methods=["GET", "POST"])
+@requires("users.manage")
+def security() -> str | Response:
+    """Let an admin require one-time codes for admins and leads."""
+    db = get_db()
+    name = "mfa_required_for_admins_and_leads"
+    form = SecuritySettingsForm()
+    if form.validate_on_submit():
+        users.set_auth_setting(db, name, "1" if form.mfa_required.data else "0", by=g.user.id)
+        flash(
+            "Admins and leads signing in with a password now need a one-time code."
+            if form.mfa_required.data
+            else "One-time codes are now a choice for everyone."
+        )
+        return redirect(url_for("admin.security"))
+    form.mfa_required.data = users.auth_setting(db, name) == "1"
+    return render_template(
+        "admin/security.html", form=form, sso_configured=bool(current_app.config["SSO_ISSUER"])
+    )
