@@ -64,7 +64,7 @@ def register_request_hooks(app: Flask) -> None:
             if endpoint is None:
                 return None  # let the 404 handler answer
             return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-        if g.user is None or endpoint is None or endpoint in ACCOUNT_ENDPOINTS:
+        if endpoint is None or endpoint in ACCOUNT_ENDPOINTS or endpoint in PUBLIC_ENDPOINTS:
             return None
         if g.user.awaiting_role and not endpoint.startswith("account."):
             return redirect(url_for("auth.waiting"))
