@@ -320,7 +320,7 @@ def enable_totp(
             [secret, step, utcnow(), user_id],
         )
         db.execute("DELETE FROM recovery_code WHERE user_id = ?", [user_id])
-        db.executemany(
+        db.conn.executemany(
             "INSERT INTO recovery_code (user_id, code_hash) VALUES (?, ?)",
             [(user_id, code_hash) for code_hash in recovery_hashes],
         )
