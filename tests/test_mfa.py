@@ -238,9 +238,7 @@ def test_the_setting_is_off_by_default_and_recorded_in_the_audit_trail(
     Auth(lead).sign_in("lead")
     assert lead.get("/reviews").status_code == 200
     _require_codes(app)
-    logged = db.execute(
-        "SELECT user_id FROM change_log WHERE entity = 'auth_setting'"
-    ).fetchall()
+    logged = db.execute("SELECT user_id FROM change_log WHERE entity = 'auth_setting'").fetchall()
     assert [row[0] for row in logged] == [people["admin"].id]
 
 

@@ -183,9 +183,9 @@ def test_idle_sessions_end_after_the_setting(app: Flask, db, people) -> None:  #
     db.execute("UPDATE auth_session SET last_seen_at = ?", [idle])
     assert not _opens(_replay(app, copied))
     assert not _opens(client)
-    assert db.execute("SELECT count(*) FROM auth_session WHERE user_id IS NOT NULL").fetchone()[
-        0
-    ] == 0
+    assert (
+        db.execute("SELECT count(*) FROM auth_session WHERE user_id IS NOT NULL").fetchone()[0] == 0
+    )
 
 
 def test_the_idle_limit_is_a_setting(instance, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -240,9 +240,7 @@ def test_you_cannot_end_someone_elses_session(app: Flask, db, people) -> None:  
         "SELECT id FROM auth_session WHERE user_id = ?", [people["reviewer"].id]
     ).fetchone()[0]
     attacker = _signed_in(app, "other")
-    attacker.post(
-        f"/account/sessions/{victim_id}/end", data={"csrf_token": Auth(attacker).token()}
-    )
+    attacker.post(f"/account/sessions/{victim_id}/end", data={"csrf_token": Auth(attacker).token()})
     assert _opens(victim)
 
 

@@ -85,8 +85,7 @@ def load(
 ) -> StoredSession | None:
     """Return the live session for ``token``, or None if unknown, ended or timed out."""
     row = db.execute(
-        "SELECT id, user_id, data, created_at, last_seen_at FROM auth_session"
-        " WHERE token_hash = ?",
+        "SELECT id, user_id, data, created_at, last_seen_at FROM auth_session WHERE token_hash = ?",
         [_hash(token)],
     ).fetchone()
     if row is None:

@@ -47,7 +47,9 @@ def provider() -> Iterator[Provider]:
 
 
 @pytest.fixture(scope="module")
-def sso_server(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[LiveServer]:
+def sso_server(
+    tmp_path_factory: pytest.TempPathFactory, provider: Provider
+) -> Iterator[LiveServer]:
     """``case-audit serve --demo`` with single sign-on through ``provider``."""
     workdir = tmp_path_factory.mktemp("sso-server")
     instance = workdir / "instance"
@@ -213,4 +215,3 @@ def test_viewing_and_ending_sessions_journey(browser: Browser, sso_server: LiveS
         page.goto("/account")
         assert _path(page).startswith("/sign-in")
     assert_no_problems(problems)
-
