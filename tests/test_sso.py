@@ -142,6 +142,17 @@ def test_an_existing_user_is_matched_by_verified_email_and_keeps_their_role(
     assert Auth(sso_app.test_client()).sign_in("slead").status_code == 302
 
 
+def test_a_username_already_taken_by_someone_else_gets_a_new_one(sso_app: Flask, sso_db) -> None:  # type: ignore[no-untyped-def]
+    other = users.create(
+        sso_db, "sam.taylor@example-council.gov.uk", PASSWORD, "lead", email="st2@example.org"
+    )
+    _sso_sign_in(sso_app.test_client())
+    made = users.by_email(sso_db, "sam.taylor@example-council.gov.uk")
+    assert made is not None and made.id != other.id and made.awaiting_role
+    assert made.username == "sam.taylor@example-council.gov.uk-2"
+    assert users.get(sso_db, other.id).role == "lead"
+
+
 def test_a_next_address_off_the_site_is_ignored(sso_app: Flask) -> None:
     response = _sso_sign_in(sso_app.test_client(), next_url="https://evil.example/")
     assert response.headers["Location"] == "/"

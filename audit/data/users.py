@@ -273,11 +273,16 @@ def sign_on(
                     [email, now, user_id],
                 )
             else:
+                # A local user may already have the email as a username (with another email).
+                username, n = email, 1
+                while db.execute("SELECT 1 FROM user WHERE username = ?", [username]).fetchone():
+                    n += 1
+                    username = f"{email}-{n}"
                 cursor = db.execute(
                     "INSERT INTO user (username, display_name, role, password_hash, active,"
                     " created_at, updated_at, email, awaiting_role)"
                     " VALUES (?, ?, 'reviewer', ?, 1, ?, ?, ?, 1)",
-                    [email, name or email, NO_PASSWORD, now, now, email],
+                    [username, name or email, NO_PASSWORD, now, now, email],
                 )
                 user_id = cursor.lastrowid
                 created = True
@@ -287,7 +292,7 @@ def sign_on(
                     entity="user",
                     entity_id=user_id,
                     action="create",
-                    after={"username": email, "display_name": name or email, "role": ""},
+                    after={"username": username, "display_name": name or email, "role": ""},
                 )
             db.execute(
                 "INSERT INTO user_identity (issuer, subject, user_id, email, linked_at)"

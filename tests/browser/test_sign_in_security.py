@@ -119,6 +119,12 @@ def test_single_sign_on_journey(
         assert page.get_by_text("robin.shaw@example-council.gov.uk").count() >= 1
 
         sign_in(admin, sso_server, "admin")
+        admin.get_by_role("link", name="Security", exact=True).click()
+        admin.wait_for_load_state()
+        assert _path(admin) == "/admin/security"
+        check_page(admin, problems)
+        assert admin.get_by_text(f"People can sign in with {PROVIDER_NAME}").is_visible()
+        assert admin.get_by_label("Require a one-time code for admins and leads").is_visible()
         admin.goto("/admin/users")
         check_page(admin, problems)
         row = admin.get_by_role("row").filter(has_text="Robin Shaw")
