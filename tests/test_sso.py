@@ -168,45 +168,31 @@ def _nobody_signed_in(client: FlaskClient, db) -> None:  # type: ignore[no-untyp
     assert db.execute("SELECT count(*) FROM user_identity").fetchone()[0] == 0
 
 
-def test_an_id_token_from_another_issuer_is_refused(
-    sso_app: Flask, sso_db, provider: Provider
+EVIL = "https://login.evil.example/tenant"
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        pytest.param({"issuer_in_token": EVIL}, id="id-token-from-another-issuer"),
+        pytest.param(
+            {"issuer_in_metadata": EVIL, "issuer_in_token": EVIL},
+            id="provider-claiming-another-issuer",
+        ),
+        pytest.param({"forge_signature": True}, id="forged-signature"),
+        pytest.param({"nonce_in_token": "a-nonce-from-another-sign-in"}, id="nonce-mismatch"),
+        pytest.param({"expired": True}, id="expired-id-token"),
+    ],
+)
+def test_a_hostile_id_token_is_refused(
+    sso_app: Flask, sso_db, provider: Provider, knobs: dict
 ) -> None:  # type: ignore[no-untyped-def]
-    provider.issuer_in_token = "https://login.evil.example/tenant"
+    for name, value in knobs.items():
+        setattr(provider, name, value)
     client = sso_app.test_client()
     response = _sso_sign_in(client)
     _refused(response)
     assert FAILED in response.text
-    _nobody_signed_in(client, sso_db)
-
-
-def test_a_provider_claiming_another_issuer_is_refused(
-    sso_app: Flask, sso_db, provider: Provider
-) -> None:  # type: ignore[no-untyped-def]
-    provider.issuer_in_metadata = "https://login.evil.example/tenant"
-    provider.issuer_in_token = "https://login.evil.example/tenant"
-    client = sso_app.test_client()
-    _refused(_sso_sign_in(client))
-    _nobody_signed_in(client, sso_db)
-
-
-def test_a_forged_signature_is_refused(sso_app: Flask, sso_db, provider: Provider) -> None:  # type: ignore[no-untyped-def]
-    provider.forge_signature = True
-    client = sso_app.test_client()
-    _refused(_sso_sign_in(client))
-    _nobody_signed_in(client, sso_db)
-
-
-def test_a_nonce_mismatch_is_refused(sso_app: Flask, sso_db, provider: Provider) -> None:  # type: ignore[no-untyped-def]
-    provider.nonce_in_token = "a-nonce-from-another-sign-in"
-    client = sso_app.test_client()
-    _refused(_sso_sign_in(client))
-    _nobody_signed_in(client, sso_db)
-
-
-def test_an_expired_id_token_is_refused(sso_app: Flask, sso_db, provider: Provider) -> None:  # type: ignore[no-untyped-def]
-    provider.expired = True
-    client = sso_app.test_client()
-    _refused(_sso_sign_in(client))
     _nobody_signed_in(client, sso_db)
 
 

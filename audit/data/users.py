@@ -78,6 +78,25 @@ def _user(row: sqlite_utils.db.Row | dict | None) -> User | None:  # type: ignor
     )
 
 
+def _log(
+    db: sqlite_utils.Database,
+    by: int | None,
+    user_id: int,
+    after: dict,
+    before: dict | None = None,
+) -> None:
+    """Record a change to a user account in the change log (inside the caller's write)."""
+    changes.record(
+        db,
+        user_id=by,
+        entity="user",
+        entity_id=user_id,
+        action="update",
+        before=before,
+        after=after,
+    )
+
+
 def hash_password(password: str) -> str:
     """Hash with scrypt, Werkzeug's modern default KDF."""
     return generate_password_hash(password, method="scrypt")
@@ -175,15 +194,7 @@ def set_active(db: sqlite_utils.Database, user_id: int, active: bool, by: int | 
             "UPDATE user SET active = ?, updated_at = ? WHERE id = ?",
             [int(active), utcnow(), user_id],
         )
-        changes.record(
-            db,
-            user_id=by,
-            entity="user",
-            entity_id=user_id,
-            action="update",
-            before={"active": bool(before["active"])},
-            after={"active": active},
-        )
+        _log(db, by, user_id, {"active": active}, before={"active": bool(before["active"])})
         if not active:
             sessions.end_all(db, user_id)
 
@@ -206,14 +217,7 @@ def set_password(
         )
         if cursor.rowcount == 0:
             raise LookupError(user_id)
-        changes.record(
-            db,
-            user_id=by,
-            entity="user",
-            entity_id=user_id,
-            action="update",
-            after={"password": "reset"},
-        )
+        _log(db, by, user_id, {"password": "reset"})
         sessions.end_all(db, user_id, keep_token=keep_session)
 
 
@@ -231,14 +235,12 @@ def set_role(db: sqlite_utils.Database, user_id: int, role: str, by: int | None)
             "UPDATE user SET role = ?, awaiting_role = 0, updated_at = ? WHERE id = ?",
             [role, utcnow(), user_id],
         )
-        changes.record(
+        _log(
             db,
-            user_id=by,
-            entity="user",
-            entity_id=user_id,
-            action="update",
+            by,
+            user_id,
+            {"role": role},
             before={"role": "" if before["awaiting_role"] else before["role"]},
-            after={"role": role},
         )
 
 
@@ -329,14 +331,7 @@ def enable_totp(
             "INSERT INTO recovery_code (user_id, code_hash) VALUES (?, ?)",
             [(user_id, code_hash) for code_hash in recovery_hashes],
         )
-        changes.record(
-            db,
-            user_id=user_id,
-            entity="user",
-            entity_id=user_id,
-            action="update",
-            after={"one_time_codes": "on"},
-        )
+        _log(db, user_id, user_id, {"one_time_codes": "on"})
 
 
 def disable_totp(db: sqlite_utils.Database, user_id: int, by: int | None) -> None:
@@ -347,14 +342,7 @@ def disable_totp(db: sqlite_utils.Database, user_id: int, by: int | None) -> Non
             [utcnow(), user_id],
         )
         db.execute("DELETE FROM recovery_code WHERE user_id = ?", [user_id])
-        changes.record(
-            db,
-            user_id=by,
-            entity="user",
-            entity_id=user_id,
-            action="update",
-            after={"one_time_codes": "off"},
-        )
+        _log(db, by, user_id, {"one_time_codes": "off"})
 
 
 def use_totp_step(db: sqlite_utils.Database, user_id: int, step: int) -> bool:
