@@ -31,15 +31,20 @@ def provider() -> Iterator[Provider]:
 @pytest.fixture
 def sso_app(instance: Path, provider: Provider) -> Flask:
     """The app configured to sign people in through ``provider``."""
+    return _app(instance, provider.url, SSO_PROVIDER_NAME="Example Council account")
+
+
+def _app(instance: Path, issuer: str, **settings: object) -> Flask:
+    """The app signing people in through the provider at ``issuer``, with other settings."""
     return create_app(
         {
             "INSTANCE_PATH": instance,
             "TESTING": True,
-            "SSO_ISSUER": provider.url,
+            "SSO_ISSUER": issuer,
             "SSO_CLIENT_ID": CLIENT_ID,
             "SSO_CLIENT_SECRET": CLIENT_SECRET,
-            "SSO_PROVIDER_NAME": "Example Council account",
         }
+        | settings
     )
 
 
@@ -214,16 +219,8 @@ def test_a_callback_with_no_or_a_made_up_state_is_refused(sso_app: Flask) -> Non
 
 
 def test_an_expired_state_is_refused(instance: Path, provider: Provider) -> None:
-    app = create_app(
-        {
-            "INSTANCE_PATH": instance,
-            "TESTING": True,
-            "SSO_ISSUER": provider.url,
-            "SSO_CLIENT_ID": CLIENT_ID,
-            "SSO_CLIENT_SECRET": CLIENT_SECRET,
-            "SSO_STATE_MINUTES": 0,  # every state has run out by the time the person is back
-        }
-    )
+    # Every state has run out by the time the person is back.
+    app = _app(instance, provider.url, SSO_STATE_MINUTES=0)
     client = app.test_client()
     _refused(_sso_sign_in(client))
     assert client.get("/reviews").status_code == 302
@@ -255,28 +252,12 @@ def test_a_deactivated_user_cannot_sign_on(sso_app: Flask, sso_db) -> None:  # t
 
 
 def test_a_wrong_client_secret_is_refused(instance: Path, provider: Provider) -> None:
-    app = create_app(
-        {
-            "INSTANCE_PATH": instance,
-            "TESTING": True,
-            "SSO_ISSUER": provider.url,
-            "SSO_CLIENT_ID": CLIENT_ID,
-            "SSO_CLIENT_SECRET": "not-the-secret",
-        }
-    )
+    app = _app(instance, provider.url, SSO_CLIENT_SECRET="not-the-secret")
     _refused(_sso_sign_in(app.test_client()))
 
 
 def test_a_provider_that_is_down_gives_a_clear_page(instance: Path) -> None:
-    app = create_app(
-        {
-            "INSTANCE_PATH": instance,
-            "TESTING": True,
-            "SSO_ISSUER": "http://127.0.0.1:9",  # nothing listens on the discard port
-            "SSO_CLIENT_ID": CLIENT_ID,
-            "SSO_CLIENT_SECRET": CLIENT_SECRET,
-        }
-    )
+    app = _app(instance, "http://127.0.0.1:9")  # nothing listens on the discard port
     response = app.test_client().get("/sign-in/sso")
     assert response.status_code == 502
     assert "is not working just now" in response.text
