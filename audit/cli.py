@@ -209,7 +209,8 @@ def user_list(instance: Path | None) -> None:
 
     for person in users.all_users(_db(_app(instance))):
         state = "active" if person.active else "deactivated"
-        click.echo(f"{person.username}\t{person.role}\t{state}\t{person.display_name}")
+        role = person.role or "waiting"  # single sign-on, no role given yet
+        click.echo(f"{person.username}\t{role}\t{state}\t{person.display_name}")
 
 
 @main.group()

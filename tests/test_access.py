@@ -225,6 +225,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.bank_holidays", "POST"): _account(DONE, *_ADMINS),
     ("admin.bank_holiday_delete", "POST"): _account(DONE, *_ADMINS),
     ("admin.user_role", "POST"): _account(DONE, *_ADMINS),
+    ("admin.user_codes_off", "POST"): _account(DONE, *_ADMINS),
     ("admin.security", "GET"): _account(200, *_ADMINS),
     ("admin.security", "POST"): _account(DONE, *_ADMINS),
     ("history.all_history", "GET"): _account(200, *_ADMINS),

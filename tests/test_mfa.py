@@ -269,3 +269,33 @@ def test_password_is_still_checked_before_the_code(app: Flask, people, enrolled)
     response = Auth(client).sign_in("lead", "wrong-password-here")
     assert response.status_code == 200
     assert client.get("/sign-in/code").status_code == 302
+
+
+def test_an_admin_turns_codes_off_for_someone_who_lost_their_phone(
+    app: Flask, db, people, enrolled
+) -> None:  # type: ignore[no-untyped-def]
+    admin = app.test_client()
+    Auth(admin).sign_in("admin")
+    listing = admin.get("/admin/users").text
+    assert listing.count("Turn off one-time codes") == 1
+    response = admin.post(
+        f"/admin/users/{people['lead'].id}/codes-off", data={"csrf_token": csrf_token(listing)}
+    )
+    assert response.status_code == 302
+    assert not users.get(db, people["lead"].id).totp_enabled
+    assert Auth(app.test_client()).sign_in("lead").headers["Location"] == "/"
+    logged = db.execute(
+        "SELECT user_id, after FROM change_log WHERE entity = 'user' AND entity_id = ?"
+        " ORDER BY id DESC LIMIT 1",
+        [str(people["lead"].id)],
+    ).fetchone()
+    assert logged["user_id"] == people["admin"].id and "off" in logged["after"]
+
+
+def test_an_account_made_by_single_sign_on_has_no_password(app: Flask, db) -> None:  # type: ignore[no-untyped-def]
+    user, created = users.sign_on(
+        db, issuer="https://idp.example", subject="s1", email="a.b@example.org", name="A B"
+    )
+    assert created and not user.has_password
+    for guess in ("", users.NO_PASSWORD, "password"):
+        assert users.authenticate(db, "a.b@example.org", guess) is None

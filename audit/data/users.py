@@ -179,6 +179,10 @@ def authenticate(db: sqlite_utils.Database, username: str, password: str) -> Use
     if row is None:
         check_password_hash(_dummy_hash(), password)
         return None
+    if row["password_hash"] == NO_PASSWORD:
+        # A single sign-on account has no password: take as long as a wrong one would.
+        check_password_hash(_dummy_hash(), password)
+        return None
     if not check_password_hash(row["password_hash"], password) or not row["active"]:
         return None
     return _user(row)

@@ -168,6 +168,20 @@ def user_role(user_id: int) -> Response:
     return redirect(url_for("admin.user_list"))
 
 
+@bp.route("/users/<int:user_id>/codes-off", methods=["POST"])
+@requires("users.manage")
+def user_codes_off(user_id: int) -> Response:
+    """Turn off someone's one-time codes when they have lost their phone and recovery codes."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit() and user.totp_enabled:
+        users.disable_totp(get_db(), user.id, by=g.user.id)
+        flash(
+            f"One-time codes are off for {user.display_name}. Check who is asking before "
+            "you do this: they can now sign in with their password alone and set codes up again."
+        )
+    return redirect(url_for("admin.user_list"))
+
+
 @bp.route("/security", methods=["GET", "POST"])
 @requires("users.manage")
 def security() -> str | Response:
