@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "SSO_CLIENT_SECRET": "",
     "SSO_PROVIDER_NAME": "your organisation's account",
     "SSO_SCOPE": "openid email profile",
+    # Only emails in these domains may sign on (empty: any the provider vouches for). Set it
+    # for a provider shared by many organisations, such as Google.
+    "SSO_EMAIL_DOMAINS": [],
     # How long someone may take at the identity provider before coming back.
     "SSO_STATE_MINUTES": 10,
     # One-time code attempts before a pause, like passwords (per account, in the same window).

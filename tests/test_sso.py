@@ -239,6 +239,19 @@ def test_an_unverified_email_is_refused_and_no_account_is_made(
     assert sso_db.execute("SELECT count(*) FROM user").fetchone()[0] == 1
 
 
+def test_only_the_allowed_email_domains_sign_on(instance: Path, provider: Provider) -> None:
+    app = _app(instance, provider.url, SSO_EMAIL_DOMAINS=["other-council.gov.uk"])
+    client = app.test_client()
+    response = _sso_sign_in(client)
+    _refused(response, 403)
+    assert "is not an account this service accepts" in response.text
+    db = connect(app.config["DATABASE"])
+    _nobody_signed_in(client, db)
+    db.conn.close()
+    allowed = _app(instance, provider.url, SSO_EMAIL_DOMAINS=["Example-Council.gov.uk"])
+    assert _sso_sign_in(allowed.test_client()).status_code == 302
+
+
 def test_a_deactivated_user_cannot_sign_on(sso_app: Flask, sso_db) -> None:  # type: ignore[no-untyped-def]
     _sso_sign_in(sso_app.test_client())
     user = users.by_email(sso_db, "sam.taylor@example-council.gov.uk")
@@ -285,6 +298,9 @@ def test_settings_need_an_https_issuer_and_a_client_id(tmp_path: Path) -> None:
         'sso_client_secret = "y"\n',
         encoding="utf-8",
     )
-    settings = load_settings(tmp_path, environ={})
+    settings = load_settings(
+        tmp_path, environ={"CASE_AUDIT_SSO_EMAIL_DOMAINS": '["northshire.gov.uk"]'}
+    )
+    assert settings["SSO_EMAIL_DOMAINS"] == ["northshire.gov.uk"]
     assert settings["SSO_ISSUER"] == "https://login.example.com/tenant"
     assert settings["SSO_CLIENT_SECRET"] == "y"

@@ -271,6 +271,14 @@ def sso_callback() -> Any:
             "Your organisation's account has no verified email address, so it cannot be "
             "matched to a user here. Ask your administrator.",
         )
+    domains = {d.lower().lstrip("@") for d in current_app.config["SSO_EMAIL_DOMAINS"]}
+    if domains and email.rsplit("@", 1)[-1].lower() not in domains:
+        current_app.logger.warning("single sign-on refused: %s is not in an allowed domain", email)
+        return _sign_in_page(
+            SignInForm(formdata=None),
+            403,
+            f"{email} is not an account this service accepts. Sign in with your work account.",
+        )
     try:
         user, created = users.sign_on(
             get_db(),
