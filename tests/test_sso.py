@@ -304,3 +304,14 @@ def test_settings_need_an_https_issuer_and_a_client_id(tmp_path: Path) -> None:
     assert settings["SSO_EMAIL_DOMAINS"] == ["northshire.gov.uk"]
     assert settings["SSO_ISSUER"] == "https://login.example.com/tenant"
     assert settings["SSO_CLIENT_SECRET"] == "y"
+
+
+def test_the_user_list_command_shows_who_is_waiting(sso_app: Flask) -> None:
+    from click.testing import CliRunner
+
+    from audit.cli import main
+
+    _sso_sign_in(sso_app.test_client())
+    result = CliRunner().invoke(main, ["user", "list", "--instance", sso_app.instance_path])
+    assert result.exit_code == 0, result.output
+    assert "sam.taylor@example-council.gov.uk\twaiting\tactive\tSam Taylor" in result.output
