@@ -101,6 +101,7 @@ def test_a_new_person_is_created_with_no_role_and_waits_for_an_admin(
     waiting = client.get("/waiting")
     assert waiting.status_code == 200 and "Waiting for access" in waiting.text
     assert "sam.taylor@example-council.gov.uk" in waiting.text
+    assert 'aria-label="Menu"' not in waiting.text, "no menu of pages they cannot open"
     assert client.get("/account").status_code == 200
     # An admin gives them a role; the same session now opens the service.
     admin = users.create(sso_db, "admin", PASSWORD, "admin")
@@ -114,7 +115,8 @@ def test_a_new_person_is_created_with_no_role_and_waits_for_an_admin(
     )
     assert given.status_code == 302
     assert users.get(sso_db, user.id).role == "reviewer"
-    assert client.get("/reviews").status_code == 200
+    reviews = client.get("/reviews")
+    assert reviews.status_code == 200 and 'aria-label="Menu"' in reviews.text
     assert admin.id != user.id
 
 
