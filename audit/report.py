@@ -461,27 +461,208 @@ def _figure(svg: str, table: str, caption: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Figures:
+    """Every number the report prints, gathered once and shared by both versions.
+
+    The builders below word these for one audience through :meth:`numbers`: the internal
+    view writes every count as it is; the public view goes through disclosure control.
+    """
+
+    review: review_data.Review
+    agg: Aggregation
+    leads: list[str]
+    reviewers: list[str]
+    timeliness: list[analysis.TimelinessRow]
+    agreement: dict[str, Any]
+    moderation: dict[str, Any]
+    audited: list[dict[str, Any]]
+    total_cases: int
+    second_chosen: int
+    findings: list[finding_data.Finding]
+    actions: list[dict[str, Any]]
+    trend: dict[str, Any] | None
+    grades: dict[str, Any]
+    threshold: int
+
+    @property
+    def rubric(self) -> Any:
+        """Return the review's rubric."""
+        return self.review.rubric
+
+    @property
+    def levels(self) -> list[tuple[str, str]]:
+        """Return the scale as (id, label), best first."""
+        return [(level.id, level.label) for level in self.rubric.scale.levels]
+
+    def numbers(self, audience: str) -> Numbers:
+        """Return the writer of counts and shares for one version of the report."""
+        check_audience(audience)
+        return Numbers(public=audience == "public", below=self.threshold)
+
+
+def gather(app: Flask, db: sqlite_utils.Database, review: review_data.Review) -> Figures:
+    """Compute every figure the report shows, once, from the database."""
+    members = review_data.members(db, review.id)
+    audited = report_data.audited_cases(db, review.id)
+    return Figures(
+        review=review,
+        agg=analysis.aggregate(db, review),
+        leads=[m["display_name"] for m in members if m["role"] == "lead"],
+        reviewers=[m["display_name"] for m in members if m["role"] == "reviewer"],
+        timeliness=analysis.timeliness_rows(db, review),
+        agreement=analysis.agreement_for(db, review),
+        moderation=analysis.moderation_summary(db, review),
+        audited=audited,
+        total_cases=report_data.case_file_count(db, review.id),
+        second_chosen=report_data.second_audits_chosen(db, review.id),
+        findings=[f for f in finding_data.for_review(db, review.id) if f.status == "accepted"],
+        actions=action_data.for_review(db, review.id),
+        trend=_trend_series(db, review),
+        grades=_case_grades(db, review) if len(audited) <= APPENDIX_MAX_CASES else {},
+        threshold=int(app.config.get("PUBLIC_SUPPRESS_BELOW", 5) or 0),
+    )
+
+
 def report_context(
-    app: Flask, db: sqlite_utils.Database, review: review_data.Review, *, audience: str
+    app: Flask,
+    db: sqlite_utils.Database,
+    review: review_data.Review,
+    *,
+    audience: str,
+    figures: Figures | None = None,
 ) -> dict[str, Any]:
-    """Gather everything the report template shows, already worded for the audience."""
+    """Gather everything the report template shows, already worded for the audience.
+
+    The context is flat (the template's names); each chapter builder adds its own keys:
+    :func:`cover_chapter` (who, when, marking), :func:`method_chapter` (cases, sample,
+    moderation), :func:`headline_chapter`, :func:`findings_chapter`,
+    :func:`sections_chapter`, :func:`timeliness_chapter`, :func:`agreement_chapter`,
+    :func:`trends_chapter`, :func:`actions_chapter` and :func:`appendix_chapter`.
+    """
+    check_audience(audience)
+    figures = figures or gather(app, db, review)
+    numbers = figures.numbers(audience)
+    context: dict[str, Any] = {}
+    for chapter in CHAPTERS:
+        context.update(chapter(figures, numbers))
+    context.update(
+        audience=audience,
+        marking=marking_for(app, audience),
+        service_name=app.config["SERVICE_NAME"],
+        author=", ".join(figures.leads) if figures.leads else app.config["SERVICE_NAME"],
+        title=pdf_title(review, audience),
+    )
+    return context
+
+
+def cover_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return the cover's facts: the review, its dates and people, the version."""
+    review = figures.review
+    return {
+        "review": review,
+        "public": numbers.public,
+        "draft": review.status not in COMPLETE_STATUSES,
+        "threshold": numbers.below,
+        "numbers": numbers,
+        "generated": _long_date(datetime.now(UTC).date().isoformat()),
+        "generated_iso": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "dates": {
+            "start": _long_date(review.start_date),
+            "end": _long_date(review.end_date),
+            "days": _days(review.start_date, review.end_date),
+        },
+        "leads": figures.leads,
+        "reviewers": figures.reviewers,
+        "rubric": figures.rubric,
+        "summary": [numbers.text(p) for p in _paragraphs(review.executive_summary)],
+    }
+
+
+def method_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return how the review was done: cases by type and team, the sample, moderation."""
+    rubric = figures.rubric
+    by_type = Counter(c["case_type"] for c in figures.audited)
+    by_team = Counter(c["team"] or "No team given" for c in figures.audited)
+    sampling = figures.review.settings.get("sampling")
+    strata = []
+    if sampling and sampling.get("strata"):
+        for name, counts in sorted(sampling["strata"].items()):
+            label = (
+                _case_type_label(rubric, name)
+                if sampling.get("stratify_by") == "case_type"
+                else name
+            )
+            strata.append(
+                {
+                    "label": label,
+                    "population": numbers.count(int(counts.get("population", 0))),
+                    "sample": numbers.count(int(counts.get("sample", 0))),
+                }
+            )
+    moderation = figures.moderation
+    return {
+        "audited": figures.agg.audited,
+        "total_cases": figures.total_cases,
+        "by_type": [
+            {"label": _case_type_label(rubric, ct), "count": numbers.count(n)}
+            for ct, n in sorted(by_type.items(), key=lambda kv: _case_type_label(rubric, kv[0]))
+        ],
+        "by_team": [
+            {"label": team, "count": numbers.count(n)} for team, n in sorted(by_team.items())
+        ],
+        "sampling": sampling,
+        "strata": strata,
+        "stratified_by": {"case_type": "case type", "team": "team"}.get(
+            (sampling or {}).get("stratify_by") or "", ""
+        ),
+        "sample_population": numbers.count(int((sampling or {}).get("population", 0) or 0)),
+        "moderation": {
+            "moderated": numbers.count(moderation["moderated"]),
+            "submitted": moderation["submitted"],
+            "changed": numbers.count(moderation["grades_changed"]),
+            "raised": numbers.count(moderation["raised"]),
+            "lowered": numbers.count(moderation["lowered"]),
+        },
+        "second_chosen": numbers.count(figures.second_chosen),
+        "twice": numbers.count(figures.agreement["cases"]),
+        "twice_n": figures.agreement["cases"],
+        "good_label": _good_label(figures.levels, rubric.scale.good_or_better),
+    }
+
+
+def headline_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return the headline: safeguarding, the overall share, its spread and its charts."""
+    agg, rubric = figures.agg, figures.rubric
+    whole = agg.headline.whole
+    return {
+        "headline": numbers.share(whole.good),
+        "headline_share": percent(whole.good.share) if whole.good.share is not None else None,
+        "headline_hidden": numbers.small(whole.good.count) or numbers.small(whole.good.n),
+        "distribution": [
+            {
+                "label": label,
+                "cell": numbers.share_of_counts(whole.counts.get(key, 0), whole.answered),
+                "good": rubric.scale.is_good(key),
+            }
+            for key, label in figures.levels
+        ],
+        "safeguarding": safeguarding_statement(agg.critical, agg.audited, numbers),
+        "figures": _charts(figures, numbers),
+    }
+
+
+def _charts(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Draw the dashboard's own charts, with small rows and counts hidden in public."""
     from markupsafe import Markup
 
     from audit.views.findings import section_charts  # the dashboard's charts, reused
 
-    check_audience(audience)
-    public = audience == "public"
-    numbers = Numbers(public=public, below=int(app.config.get("PUBLIC_SUPPRESS_BELOW", 5) or 0))
-    rubric = review.rubric
-    levels = [(level.id, level.label) for level in rubric.scale.levels]
-    agg = analysis.aggregate(db, review)
-    members = review_data.members(db, review.id)
-    leads = [m["display_name"] for m in members if m["role"] == "lead"]
-    reviewers = [m["display_name"] for m in members if m["role"] == "reviewer"]
-
-    # Charts: the dashboard's own, with small rows and counts hidden in the public version.
-    drawn = section_charts(_public_aggregation(agg, numbers.below) if public else agg, "report")
-    figures = {
+    agg = figures.agg
+    drawn = section_charts(
+        _public_aggregation(agg, numbers.below) if numbers.public else agg, "report"
+    )
+    return {
         "headline": _figure(
             numbers.markup(str(drawn["headline_chart"])),
             Markup(numbers.markup(str(drawn["headline_table"]))),
@@ -494,38 +675,35 @@ def report_context(
         ),
     }
 
-    whole = agg.headline.whole
-    distribution = [
-        {
-            "label": label,
-            "cell": numbers.share_of_counts(whole.counts.get(key, 0), whole.answered),
-            "good": rubric.scale.is_good(key),
-        }
-        for key, label in levels
-    ]
 
-    # Findings as curated: accepted only, in the lead's order.
+def findings_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return the curated findings: accepted only, in the lead's order, with evidence."""
     strengths, developments = [], []
-    for finding in finding_data.for_review(db, review.id):
-        if finding.status != "accepted":
-            continue
+    for finding in figures.findings:
         evidence = finding.evidence
         if finding.origin == "other" or not evidence.get("n"):
             source = "From interviews and focus groups" if finding.origin == "other" else ""
         else:
-            source = "Evidence: " + numbers.share(
-                Proportion(
-                    count=int(evidence.get("count", 0)),
-                    n=int(evidence.get("n", 0)),
-                    share=evidence.get("share"),
-                    low=evidence.get("low"),
-                    high=evidence.get("high"),
-                )
-            )
+            source = "Evidence: " + numbers.share(_evidence_proportion(evidence))
         item = {"text": numbers.text(finding.text), "source": source}
         (strengths if finding.kind == "strength" else developments).append(item)
+    return {"strengths": strengths, "developments": developments}
 
-    # Section by section: the grade, then the yes/no checks (compliance beside quality).
+
+def _evidence_proportion(evidence: Mapping[str, Any]) -> Proportion:
+    """Return a finding's stored evidence as the share it was when the lead agreed it."""
+    return Proportion(
+        count=int(evidence.get("count", 0)),
+        n=int(evidence.get("n", 0)),
+        share=evidence.get("share"),
+        low=evidence.get("low"),
+        high=evidence.get("high"),
+    )
+
+
+def sections_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return section by section: the grade, then the yes/no checks beside it."""
+    agg, rubric = figures.agg, figures.rubric
     sections = []
     for result in agg.sections:
         if result.section.grade_question and result.section.grade_question == (
@@ -557,20 +735,48 @@ def report_context(
                 "checks": checks,
             }
         )
+    return {"sections": sections}
 
-    timeliness = [
-        {
-            "name": row.result.measure.name,
-            "on_time": numbers.share(row.on_time, none="no cases with both dates"),
-            "late": numbers.count(row.result.late),
-            "not_recorded": numbers.count(row.result.not_recorded),
-            "quality": numbers.share(row.quality),
-        }
-        for row in analysis.timeliness_rows(db, review)
-    ]
 
-    agreed = analysis.agreement_for(db, review)
-    overall_section = next(
+def timeliness_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return each timeliness measure beside the quality of the same cases."""
+    return {
+        "timeliness": [
+            {
+                "name": row.result.measure.name,
+                "on_time": numbers.share(row.on_time, none="no cases with both dates"),
+                "late": numbers.count(row.result.late),
+                "not_recorded": numbers.count(row.result.not_recorded),
+                "quality": numbers.share(row.quality),
+            }
+            for row in figures.timeliness
+        ]
+    }
+
+
+def agreement_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return agreement between auditors, overall and by section."""
+    rubric = figures.rubric
+    agreed = figures.agreement
+    overall_section = _overall_section(rubric)
+    return {
+        "agreement": [
+            {
+                "label": item.label,
+                "pairs": numbers.count(item.pairs),
+                "exact": _stat(item.exact, as_percent=True),
+                "kappa": _stat(item.kappa),
+                "alpha": _stat(item.alpha),
+            }
+            for item in [agreed["overall"], *agreed["sections"]]
+            if item is agreed["overall"] or item.key != overall_section
+        ]
+    }
+
+
+def _overall_section(rubric: Any) -> str | None:
+    """Return the id of the section whose grade is the overall judgement, if any."""
+    return next(
         (
             s.id
             for s in rubric.sections
@@ -578,134 +784,13 @@ def report_context(
         ),
         None,
     )
-    agreement = [
-        {
-            "label": item.label,
-            "pairs": numbers.count(item.pairs),
-            "exact": _stat(item.exact, as_percent=True),
-            "kappa": _stat(item.kappa),
-            "alpha": _stat(item.alpha),
-        }
-        for item in [agreed["overall"], *agreed["sections"]]
-        if item is agreed["overall"] or item.key != overall_section
-    ]
-
-    moderation = analysis.moderation_summary(db, review)
-    audited = report_data.audited_cases(db, review.id)
-    by_type = Counter(c["case_type"] for c in audited)
-    by_team = Counter(c["team"] or "No team given" for c in audited)
-    sampling = review.settings.get("sampling")
-    strata = []
-    if sampling and sampling.get("strata"):
-        for name, counts in sorted(sampling["strata"].items()):
-            label = (
-                _case_type_label(rubric, name)
-                if sampling.get("stratify_by") == "case_type"
-                else name
-            )
-            strata.append(
-                {
-                    "label": label,
-                    "population": numbers.count(int(counts.get("population", 0))),
-                    "sample": numbers.count(int(counts.get("sample", 0))),
-                }
-            )
-
-    appendix = None
-    if not public and len(audited) <= APPENDIX_MAX_CASES:
-        appendix = _appendix(db, review, audited)
-
-    total_cases = report_data.case_file_count(db, review.id)
-    draft = review.status not in COMPLETE_STATUSES
-    plan = [
-        {
-            "finding": numbers.text(item["finding_text"] or ""),
-            "what": item["what"],
-            "owner": item["owner"],
-            "due": _long_date(item["due_date"]) if item["due_date"] else "",
-            "status": "Overdue" if item["overdue"] else item["status_label"],
-            "last": _long_date(item["last_note"]) if item["last_note"] else "",
-        }
-        for item in action_data.for_review(db, review.id)
-    ]
-    return {
-        "plan": plan,
-        "trend": _trend(db, review, numbers),
-        "review": review,
-        "audience": audience,
-        "public": public,
-        "draft": draft,
-        "marking": marking_for(app, audience),
-        "service_name": app.config["SERVICE_NAME"],
-        "threshold": numbers.below,
-        "numbers": numbers,
-        "generated": _long_date(datetime.now(UTC).date().isoformat()),
-        "generated_iso": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "author": ", ".join(leads) if leads else app.config["SERVICE_NAME"],
-        "title": pdf_title(review, audience),
-        "dates": {
-            "start": _long_date(review.start_date),
-            "end": _long_date(review.end_date),
-            "days": _days(review.start_date, review.end_date),
-        },
-        "leads": leads,
-        "reviewers": reviewers,
-        "rubric": rubric,
-        "summary": [numbers.text(p) for p in _paragraphs(review.executive_summary)],
-        "audited": agg.audited,
-        "total_cases": total_cases,
-        "by_type": [
-            {"label": _case_type_label(rubric, ct), "count": numbers.count(n)}
-            for ct, n in sorted(by_type.items(), key=lambda kv: _case_type_label(rubric, kv[0]))
-        ],
-        "by_team": [
-            {"label": team, "count": numbers.count(n)} for team, n in sorted(by_team.items())
-        ],
-        "sampling": sampling,
-        "strata": strata,
-        "stratified_by": {"case_type": "case type", "team": "team"}.get(
-            (sampling or {}).get("stratify_by") or "", ""
-        ),
-        "sample_population": numbers.count(int((sampling or {}).get("population", 0) or 0)),
-        "moderation": {
-            "moderated": numbers.count(moderation["moderated"]),
-            "submitted": moderation["submitted"],
-            "changed": numbers.count(moderation["grades_changed"]),
-            "raised": numbers.count(moderation["raised"]),
-            "lowered": numbers.count(moderation["lowered"]),
-        },
-        "second_chosen": numbers.count(report_data.second_audits_chosen(db, review.id)),
-        "twice": numbers.count(agreed["cases"]),
-        "twice_n": agreed["cases"],
-        "headline": numbers.share(whole.good),
-        "headline_share": percent(whole.good.share) if whole.good.share is not None else None,
-        "headline_hidden": numbers.small(whole.good.count) or numbers.small(whole.good.n),
-        "distribution": distribution,
-        "good_label": _good_label(levels, rubric.scale.good_or_better),
-        "safeguarding": safeguarding_statement(agg.critical, agg.audited, numbers),
-        "strengths": strengths,
-        "developments": developments,
-        "figures": figures,
-        "sections": sections,
-        "timeliness": timeliness,
-        "agreement": agreement,
-        "appendix": appendix,
-        "appendix_max": APPENDIX_MAX_CASES,
-    }
 
 
-def _trend(db: sqlite_utils.Database, review: review_data.Review, numbers: Numbers) -> Any:
+def trends_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
     """Return the programme's trend up to this review, worded for the report, or None."""
-    if review.programme_id is None:
-        return None
-    ids = programme_data.review_ids(db, review.programme_id)
-    if review.id not in ids or ids.index(review.id) == 0:
-        return None
-    series = []
-    for rid in ids[: ids.index(review.id) + 1]:
-        other = review_data.get(db, rid)
-        series.append((other.id, other.title, analysis.aggregate(db, other)))
-    result = trends.trend(series)
+    if figures.trend is None:
+        return {"trend": None}
+    result = figures.trend
     rows = []
     for line in [result["overall"], *result["sections"]]:
         rows.append(
@@ -721,7 +806,61 @@ def _trend(db: sqlite_utils.Database, review: review_data.Review, numbers: Numbe
                 ],
             }
         )
-    return {"rows": rows, "left_out": list(result["comparability"].left_out)}
+    return {"trend": {"rows": rows, "left_out": list(result["comparability"].left_out)}}
+
+
+def actions_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return the action plan as it stands."""
+    return {
+        "plan": [
+            {
+                "finding": numbers.text(item["finding_text"] or ""),
+                "what": item["what"],
+                "owner": item["owner"],
+                "due": _long_date(item["due_date"]) if item["due_date"] else "",
+                "status": "Overdue" if item["overdue"] else item["status_label"],
+                "last": _long_date(item["last_note"]) if item["last_note"] else "",
+            }
+            for item in figures.actions
+        ]
+    }
+
+
+def appendix_chapter(figures: Figures, numbers: Numbers) -> dict[str, Any]:
+    """Return the case-level appendix (internal version only, and only if not too long)."""
+    appendix = None
+    if not numbers.public and len(figures.audited) <= APPENDIX_MAX_CASES:
+        appendix = _appendix(figures.grades, figures.review, figures.audited)
+    return {"appendix": appendix, "appendix_max": APPENDIX_MAX_CASES}
+
+
+CHAPTERS: tuple[Callable[[Figures, Numbers], dict[str, Any]], ...] = (
+    cover_chapter,
+    method_chapter,
+    headline_chapter,
+    findings_chapter,
+    sections_chapter,
+    timeliness_chapter,
+    agreement_chapter,
+    trends_chapter,
+    actions_chapter,
+    appendix_chapter,
+)
+"""The chapter builders, in the report's order; each reads the same :class:`Figures`."""
+
+
+def _trend_series(db: sqlite_utils.Database, review: review_data.Review) -> Any:
+    """Return the programme's trend up to this review, or None if it is the first."""
+    if review.programme_id is None:
+        return None
+    ids = programme_data.review_ids(db, review.programme_id)
+    if review.id not in ids or ids.index(review.id) == 0:
+        return None
+    series = []
+    for rid in ids[: ids.index(review.id) + 1]:
+        other = review_data.get(db, rid)
+        series.append((other.id, other.title, analysis.aggregate(db, other)))
+    return trends.trend(series)
 
 
 def wording_warnings(
@@ -749,19 +888,24 @@ def _good_label(levels: Sequence[tuple[str, str]], good: frozenset[str] | Any) -
     return f"{ordered[-1]} or better" if ordered else "Good or better"
 
 
-def _appendix(
-    db: sqlite_utils.Database, review: review_data.Review, audited: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Return the case-level table: each audited case's overall judgement and section grades."""
+def _case_grades(db: sqlite_utils.Database, review: review_data.Review) -> dict[str, Any]:
+    """Return each audited case's section grades and overall grade, for the appendix."""
     from audit.data import results
 
     rubric = review.rubric
-    graded = [s for s in rubric.sections if s.grade_question]
-    question_ids = [s.grade_question for s in graded]
+    question_ids = [s.grade_question for s in rubric.sections if s.grade_question]
     if rubric.overall.question:
         question_ids.append(rubric.overall.question)
     sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
-    grades = results.case_grades(db, review.id, question_ids, sections)
+    return dict(results.case_grades(db, review.id, question_ids, sections))
+
+
+def _appendix(
+    grades: Mapping[str, Any], review: review_data.Review, audited: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Return the case-level table: each audited case's overall judgement and section grades."""
+    rubric = review.rubric
+    graded = [s for s in rubric.sections if s.grade_question]
     labels = {level.id: level.label for level in rubric.scale.levels}
     overall_section = None
     if rubric.overall.question:
