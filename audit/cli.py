@@ -519,7 +519,7 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 @click.option(
     "--public",
     is_flag=True,
-    help="The public version: no case-level table, small counts shown as <5.",
+    help="The public version: no case-level table, small counts withheld (see docs/report.md).",
 )
 def report_command(
     instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
@@ -534,9 +534,12 @@ def report_command(
         found = reviews.find(db, review_key)
     except reviews.ReviewNotFound as exc:
         raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
-    size = report.write_report(
-        app, db, found, output, audience="public" if public else "internal", html_path=html_path
-    )
+    try:
+        size = report.write_report(
+            app, db, found, output, audience="public" if public else "internal", html_path=html_path
+        )
+    except report.ReportError as exc:  # e.g. the lead's wording gives a withheld count away
+        raise click.ClickException(str(exc)) from None
     click.echo(
         f"Wrote {output} ({size:,} bytes)" + (f" and {html_path}" if html_path else "") + "."
     )

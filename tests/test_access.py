@@ -189,6 +189,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("report.job_page", "GET"): _managers(200),
     ("report.job_download", "GET"): _managers(200),
     ("report.issue", "POST"): _managers(DONE),
+    ("report.threshold", "POST"): _managers(DONE),
     ("report.issued_list", "GET"): _managers(200),
     ("report.issued_download", "GET"): _managers(200),
     # ------------------------------------------------------------------ rubrics

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from audit import create_app, demo, report
+from audit import create_app, demo, disclosure, report
 from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
@@ -211,9 +211,7 @@ def test_pdf_has_the_title_curated_findings_safeguarding_statement_and_page_numb
         assert flat(finding.text) in text, finding.text
     assert "From interviews and focus groups" in text  # the lead's own finding
     # The demo has two children found not adequately safeguarded, one escalation unrecorded.
-    statement = report.safeguarding_statement(
-        {"cases": 2, "recorded": 1}, 24, report.Numbers(public=False, below=5)
-    )
+    statement = report.safeguarding_statement(_safeguarding_view(2, 1, 24))
     assert statement in text
     assert "Page 1 of" in text
     pages = page_count(demo_site.pdf("internal"), demo_site.folder)
@@ -235,27 +233,35 @@ def test_findings_appear_in_the_leads_order_and_only_accepted(demo_site: SimpleN
     assert positions == sorted(positions)
 
 
+def _safeguarding_view(cases: int, recorded: int, audited: int, threshold: int = 0) -> Any:
+    table = disclosure.Table()
+    table.cell("audited", audited, anchor=True)
+    table.cell("safeguarding", cases)
+    table.relate(
+        "safeguarding",
+        [
+            table.cell("safeguarding/recorded", recorded),
+            table.cell("safeguarding/waiting", cases - recorded),
+        ],
+    )
+    return table.protect(threshold) if threshold else table.unprotected()
+
+
 def test_safeguarding_statement_wording() -> None:
-    internal = report.Numbers(public=False, below=5)
-    public = report.Numbers(public=True, below=5)
-    assert report.safeguarding_statement({"cases": 0, "recorded": 0}, 40, internal) == (
+    assert report.safeguarding_statement(_safeguarding_view(0, 0, 40)) == (
         "No child was found not adequately safeguarded in the 40 cases audited."
     )
-    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, internal) == (
+    assert report.safeguarding_statement(_safeguarding_view(2, 2, 40)) == (
         "In 2 of the 40 cases audited a child was found not adequately safeguarded; each was "
         "escalated to the responsible manager and the action recorded."
     )
-    waiting = report.safeguarding_statement({"cases": 3, "recorded": 1}, 40, internal)
+    waiting = report.safeguarding_statement(_safeguarding_view(3, 1, 40))
     assert "2 are still to be recorded" in waiting
-    assert public.share(wilson(23, 24)) == "more than 19 of 24"
-    assert public.share(wilson(3, 24)) == "<5 of 24"
-    assert public.share(wilson(12, 24)).startswith("50% (95% interval")
-    assert internal.share(wilson(23, 24)).endswith("; 23 of 24)")
-    assert public.text("Yes in 96% of cases (23 of 24); 2 of 3 teams") == (
-        "Yes in 96% of cases (more than 19 of 24); <5 of <5 teams"
-    )
-    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, public).startswith(
-        "In <5 of the 40 cases audited"
+    public = report.safeguarding_statement(_safeguarding_view(2, 2, 40, threshold=5))
+    assert public.startswith("In <5 of the 40 cases audited")
+    # One still to record: "is" would give the 1 away beside "<5".
+    assert report.safeguarding_statement(_safeguarding_view(3, 2, 40, threshold=5)).endswith(
+        "<5 are still to be recorded."
     )
 
 
@@ -354,10 +360,15 @@ def test_public_marking_and_threshold_come_from_the_settings(
     monkeypatch.setitem(demo_site.app.config, "PUBLIC_MARKING", "OFFICIAL (published)")
     monkeypatch.setitem(demo_site.app.config, "PUBLIC_SUPPRESS_BELOW", 10)
     monkeypatch.setitem(demo_site.app.config, "PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE PERSONAL")
-    public = report.build_html(demo_site.app, demo_site.db, demo_site.review, audience="public")
-    internal = report.build_html(demo_site.app, demo_site.db, demo_site.review)
-    assert "OFFICIAL (published)" in public
-    assert "&lt;10" in public and "&lt;5" not in public
+    app, db, review = demo_site.app, demo_site.db, demo_site.review
+    context = report.report_context(app, db, review, audience="public")
+    assert context["marking"] == "OFFICIAL (published)"
+    assert context["threshold"] == 10
+    assert "<10" in context["safeguarding"] and "<5" not in context["safeguarding"]
+    # At 10, a finding's "19 of 24" leaves 5 over, a count now withheld: issuing is refused.
+    with pytest.raises(report.PublicBlocked, match="19 of 24"):
+        report.build_html(app, db, review, audience="public")
+    internal = report.build_html(app, db, review)
     assert "OFFICIAL-SENSITIVE PERSONAL" in internal
 
 
