@@ -28,7 +28,6 @@ from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data.db import connect
-from audit.stats import wilson
 from tests.conftest import Auth, csrf_token
 from tests.helpers import REPO
 
