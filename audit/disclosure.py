@@ -175,13 +175,15 @@ class Table:
                 if k not in withheld
                 and k not in self.known
                 and k not in self.unseen
-                and k not in self.anchors
                 and self.values[k] >= threshold
             ]
+            # The counts the report hangs on only as a last resort.
+            if any(k not in self.anchors for k in candidates):
+                candidates = [k for k in candidates if k not in self.anchors]
             # Withhold the cheapest: a count in few sums (a total in many would cascade), then
             # the smallest, as the GSS guidance advises.
             candidates.sort(key=lambda k: (len(touching.get(k, ())), self.values[k], k))
-            for key in candidates:
+            for key in candidates[:4]:
                 trial = {**withheld, key: SECONDARY}
                 lo, hi = self.bounds(trial, threshold)[target]
                 if lo != hi:
@@ -211,29 +213,45 @@ class Table:
 def propagate(
     lo: dict[str, int], hi: dict[str, int], relations: Sequence[Relation]
 ) -> dict[str, tuple[int, int]]:
-    """Narrow integer bounds through sums until nothing changes (interval propagation)."""
-    for _ in range(_MAX_ROUNDS):
-        changed = False
-        for relation in relations:
-            parts = relation.parts
-            low_sum = sum(lo[p] for p in parts)
-            high_sum = sum(hi[p] for p in parts)
-            t = relation.total
-            new_lo, new_hi = max(lo[t], low_sum), min(hi[t], high_sum)
-            if (new_lo, new_hi) != (lo[t], hi[t]):
-                lo[t], hi[t], changed = new_lo, new_hi, True
-            for p in parts:
-                new_lo = max(lo[p], lo[t] - (high_sum - hi[p]))
-                new_hi = min(hi[p], hi[t] - (low_sum - lo[p]))
-                if (new_lo, new_hi) != (lo[p], hi[p]):
-                    lo[p], hi[p], changed = new_lo, new_hi, True
-                    low_sum = sum(lo[q] for q in parts)
-                    high_sum = sum(hi[q] for q in parts)
-        if not changed:
-            break
-    for key in lo:
-        if lo[key] > hi[key]:
-            raise DisclosureError(f"{key}: the printed figures contradict each other")
+    """Narrow integer bounds through sums until nothing changes (interval propagation).
+
+    A worklist: a sum is looked at again only when one of its counts has narrowed.
+    """
+    touching: dict[str, list[int]] = {}
+    for index, relation in enumerate(relations):
+        for key in (relation.total, *relation.parts):
+            touching.setdefault(key, []).append(index)
+    queue = list(range(len(relations)))
+    queued = set(queue)
+    steps = 0
+    while queue and steps < _MAX_ROUNDS * max(len(relations), 1):
+        steps += 1
+        index = queue.pop()
+        queued.discard(index)
+        relation = relations[index]
+        parts, t = relation.parts, relation.total
+        low_sum = sum(lo[p] for p in parts)
+        high_sum = sum(hi[p] for p in parts)
+        narrowed = []
+        new_lo, new_hi = max(lo[t], low_sum), min(hi[t], high_sum)
+        if (new_lo, new_hi) != (lo[t], hi[t]):
+            lo[t], hi[t] = new_lo, new_hi
+            narrowed.append(t)
+        for p in parts:
+            new_lo = max(lo[p], lo[t] - (high_sum - hi[p]))
+            new_hi = min(hi[p], hi[t] - (low_sum - lo[p]))
+            if (new_lo, new_hi) != (lo[p], hi[p]):
+                low_sum += new_lo - lo[p]
+                high_sum += new_hi - hi[p]
+                lo[p], hi[p] = new_lo, new_hi
+                narrowed.append(p)
+        for key in narrowed:
+            if lo[key] > hi[key]:
+                raise DisclosureError(f"{key}: the printed figures contradict each other")
+            for other in touching[key]:
+                if other not in queued:
+                    queued.add(other)
+                    queue.append(other)
     return {key: (lo[key], min(hi[key], UNBOUNDED)) for key in lo}
 
 

@@ -522,9 +522,10 @@ def _distribution(
 ) -> None:
     """Register a distribution: each answer's count, the share good, and what they add to.
 
-    ``population`` is the key of the cases asked; the answers, N/A and unanswered add up to
-    it (N/A is printed for checks; the unanswered are treated as known to a reader, to be
-    safe, as are the cases not asked).
+    ``population`` is the key of the cases asked. For a check, its answers, its N/A (printed)
+    and its unanswered add up to it, and the unanswered are treated as known to a reader (to
+    be safe: a reader may guess there are none). For a grade, N/A and unanswered are not
+    printed: a reader who guesses none are left over is right only when none are.
     """
     t.share(prefix, dist.good.count, dist.good.n)
     if keys:
@@ -533,6 +534,13 @@ def _distribution(
         t.relate(f"{prefix}:count", [c for key, c in cells.items() if key in good])
         t.relate(f"{prefix}:rest", [c for key, c in cells.items() if key not in good])
     if population is None:
+        return
+    if keys:
+        left = t.values[population] - dist.good.n
+        if left >= 0:
+            # A reader may guess every case was graded: right when none is left over.
+            leftover = t.cell(f"{prefix}:left", left, known=left == 0, unseen=left > 0)
+            t.relate(population, [f"{prefix}:n", leftover])
         return
     t.cell(f"{prefix}:na", dist.not_applicable)
     left = t.values[population] - dist.good.n - dist.not_applicable

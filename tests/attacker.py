@@ -6,8 +6,9 @@ printed figure into a range (a number is itself, "<5" is 1 to 4, "[c]" is 5 or m
 than 19 of 24" is 20 to 23 of 24) and then narrows the ranges through every sum a reader
 could rely on: table rows and columns, totals, N/A plus answers making the cases audited,
 pooled figures, the same figure printed twice. Some of those sums are guesses (a check asked
-of every case, no grade changed sideways at moderation): a guess is kept only while it agrees
-with everything printed. Independent of :mod:`audit.disclosure`: it knows only the page.
+of every case, every case graded, no grade changed sideways at moderation): the attacker is
+given the luck to guess right, as a guess is kept only if it is true (checked against the
+internal version) and agrees with everything printed. Independent of :mod:`audit.disclosure`: it knows only the page.
 """
 
 from __future__ import annotations
@@ -92,13 +93,23 @@ class Attack:
             return
         (self.guesses if guess else self.sums).append((total, parts))
 
-    def solve(self) -> dict[str, tuple[int, int]]:
-        """Narrow every range through the sums; keep each guess only if it fits."""
+    def solve(self, truth: dict[str, int] | None = None) -> dict[str, tuple[int, int]]:
+        """Narrow every range through the sums; keep each guess only if it fits.
+
+        With ``truth`` (the internal version's figures) the attacker guesses right every
+        time: a guess is kept only if it is true, so every figure it pins is really found.
+        """
         bounds = _propagate(dict(self.lo), dict(self.hi), self.sums)
         if bounds is None:
             raise AssertionError("the printed figures contradict each other")
         kept = list(self.sums)
         for guess in self.guesses:
+            if truth is not None:
+                total, parts = guess
+                if any(k not in truth for k in (total, *parts)):
+                    continue
+                if truth[total] != sum(truth[p] for p in parts):
+                    continue
             trial = _propagate(dict(self.lo), dict(self.hi), [*kept, guess])
             if trial is not None:
                 kept.append(guess)
@@ -324,7 +335,7 @@ def attack(public: str, internal: str, threshold: int = 5) -> list[Finding]:
     """Return every withheld figure in ``public`` that its printed figures give away."""
     attacker = read(public, threshold)
     truth = read(internal, threshold).exact
-    bounds = attacker.solve()
+    bounds = attacker.solve(truth)
     out = []
     for name in sorted(attacker.withheld):
         lo, hi = bounds[name]
