@@ -8,7 +8,8 @@ could rely on: table rows and columns, totals, N/A plus answers making the cases
 pooled figures, the same figure printed twice. Some of those sums are guesses (a check asked
 of every case, every case graded, no grade changed sideways at moderation): the attacker is
 given the luck to guess right, as a guess is kept only if it is true (checked against the
-internal version) and agrees with everything printed. Independent of :mod:`audit.disclosure`: it knows only the page.
+internal version) and agrees with everything printed. Independent of
+:mod:`audit.disclosure`: it knows only the page.
 """
 
 from __future__ import annotations

@@ -316,8 +316,13 @@ def _make_review(site: SimpleNamespace, cases: list[dict[str, Any]]) -> Any:
     return reviews.get(db, review.id)
 
 
+EXAMPLES = int(os.environ.get("DISCLOSURE_EXAMPLES", "18"))
+
+
 @settings(
-    max_examples=int(os.environ.get("DISCLOSURE_EXAMPLES", "18")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(cases=generated_cases())
 def test_no_withheld_count_can_be_worked_out_in_generated_reviews(
