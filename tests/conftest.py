@@ -17,7 +17,9 @@ from audit.data.db import connect
 
 # The machine running the tests is shared and its speed varies: a property test must fail on
 # a wrong answer, never on a slow example.
-settings.register_profile("case-audit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "case-audit", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("case-audit")
 
 PASSWORD = "correct-horse-battery"

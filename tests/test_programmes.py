@@ -366,32 +366,18 @@ def test_report_has_the_trend_and_the_action_plan(app, db, people, series, tmp_p
     from audit.cli import main
 
     _, october, _, _, finding = series
-    actions.add(
-        db,
-        october.id,
-        finding_id=finding,
-        what="Supervise every plan monthly",
-        owner="Head of Service",
-        due_date="2020-01-01",
-        by=None,
-    )
-    november = programme.start_next(
-        db,
-        october,
-        title="Monthly audit, November",
-        rubric=health_check(),
-        start_date="2026-11-02",
-        end_date=None,
-        by=None,
-    )
+    actions.add(db, october.id, finding_id=finding, what="Supervise every plan monthly",
+                owner="Head of Service", due_date="2020-01-01", by=None)
+    november = programme.start_next(db, october, title="Monthly audit, November",
+                                    rubric=health_check(), start_date="2026-11-02",
+                                    end_date=None, by=None)
     html = report.build_html(app, db, october)
     assert "Action plan" in html and "Supervise every plan monthly" in html and "Overdue" in html
     assert "Trend over the programme" not in html  # the first review has nothing to compare
     later = report.build_html(app, db, review_data.get(db, november.id))
     assert "Trend over the programme" in later and "Monthly audit, October" in later
     out = tmp_path / "october.pdf"
-    result = CliRunner().invoke(
-        main, ["report", october.id, "-o", str(out), "--public", "--instance", app.instance_path]
-    )
+    result = CliRunner().invoke(main, ["report", october.id, "-o", str(out), "--public",
+                                       "--instance", app.instance_path])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")

@@ -329,10 +329,8 @@ def test_expired_sign_in_keeps_what_the_reviewer_typed(client, auth, db, app, se
     sign_in_url = response.headers["Location"]
     page = client.get(sign_in_url).text
     assert "what you typed has been kept" in page
-    signed_in = client.post(
-        sign_in_url,
-        data={"username": "reviewer", "password": PASSWORD, "csrf_token": csrf_token(page)},
-    )
+    signed_in = client.post(sign_in_url, data={
+        "username": "reviewer", "password": PASSWORD, "csrf_token": csrf_token(page)})
     restored_url = signed_in.headers["Location"]
     assert "restore=" in restored_url
     restored = client.get(restored_url).text
