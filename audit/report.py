@@ -262,8 +262,8 @@ def _stat(s: Statistic, *, as_percent: bool = False) -> str:
 def threshold_for(app: Flask, review: review_data.Review) -> int:
     """Return the review's public threshold: its own setting, else the site's default."""
     own = review.settings.get("public_threshold")
-    if own not in (None, ""):
-        return int(own)
+    if isinstance(own, int) and not isinstance(own, bool) and own >= 2:
+        return own
     return int(app.config.get("PUBLIC_SUPPRESS_BELOW", disclosure.DEFAULT_THRESHOLD) or 0)
 
 

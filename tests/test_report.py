@@ -725,3 +725,29 @@ def test_importing_the_report_module_does_not_load_weasyprint() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_lead_sets_the_public_threshold_for_the_review(
+    demo_site: SimpleNamespace, browser: SimpleNamespace
+) -> None:
+    client, base = browser.client, demo_site.base
+    sign_in(browser.auth, demo_site, "lead")
+    token = csrf_token(client.get(f"{base}?audience=public").text)
+    refused = client.post(
+        f"{base}/threshold", data={"csrf_token": token, "threshold": "1"}, follow_redirects=True
+    )
+    assert "The threshold was not changed: Enter a whole number from 2 to 50." in refused.text
+    assert "public_threshold" not in reviews.get(demo_site.db, demo_site.review.id).settings
+    try:
+        saved = client.post(
+            f"{base}/threshold", data={"csrf_token": token, "threshold": "7"}, follow_redirects=True
+        )
+        assert "The public report now withholds counts below 7." in saved.text
+        assert 'value="7"' in saved.text and "&lt;7" in saved.text
+        review = reviews.get(demo_site.db, demo_site.review.id)
+        assert review.settings["public_threshold"] == 7
+        assert report.threshold_for(demo_site.app, review) == 7
+    finally:
+        reviews.update_settings(
+            demo_site.db, demo_site.review.id, {"public_threshold": None}, by=None
+        )
