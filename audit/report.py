@@ -1013,7 +1013,8 @@ def agreement_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]
 def _public_stat(s: Statistic, *, as_percent: bool = False) -> str:
     """Write a statistic for the public version: a reason that is not computable has no numbers."""
     if s.value is None:
-        return "not computable: " + re.sub(r"\d+", "some", s.reason or "too few cases")
+        reason = s.reason or ""
+        return "not computable: " + ("too few cases" if re.search(r"\d", reason) else reason)
     return _stat(s, as_percent=as_percent)
 
 

@@ -751,3 +751,31 @@ def test_the_lead_sets_the_public_threshold_for_the_review(
         reviews.update_settings(
             demo_site.db, demo_site.review.id, {"public_threshold": None}, by=None
         )
+
+
+def test_the_public_pdf_is_refused_while_a_finding_gives_a_count_away(
+    demo_site: SimpleNamespace, browser: SimpleNamespace
+) -> None:
+    client, base = browser.client, demo_site.base
+    sign_in(browser.auth, demo_site, "lead")
+    finding_id = finding_data.add_own(
+        demo_site.db, demo_site.review.id, kind="development", text="Two children had no plan."
+    )
+    try:
+        token = csrf_token(client.get(base).text)
+        for action in ("pdf", "issue"):
+            response = client.post(
+                f"{base}/{action}", data={"csrf_token": token, "audience": "public"}
+            )
+            assert response.status_code == 302, action
+            assert response.headers["Location"].endswith("/report?audience=public")
+            page = client.get(response.headers["Location"]).text
+            assert "“Two children”" in page and "cannot be issued" in page
+        assert not report_data.issued(demo_site.db, demo_site.review.id) or all(
+            row["audience"] != "public"
+            for row in report_data.issued(demo_site.db, demo_site.review.id)
+        )
+        internal = client.post(f"{base}/pdf", data={"csrf_token": token, "audience": "internal"})
+        assert internal.headers["Content-Type"] == "application/pdf"
+    finally:
+        finding_data.set_status(demo_site.db, demo_site.review.id, finding_id, "rejected", by=None)
