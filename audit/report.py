@@ -6,8 +6,12 @@ shows what the dashboard shows, drawn by the same chart code) and renders
 PDF/UA-1 document; :func:`issue` does both and stores the bytes with their SHA-256 hash.
 
 Two audiences: ``internal`` (the protective marking, the case-level appendix with the host's
-references) and ``public`` (its own marking, no case-level appendix, every count below
-``PUBLIC_SUPPRESS_BELOW`` written as "<5").
+references) and ``public`` (its own marking, no case-level appendix, and every count through
+disclosure control, :mod:`audit.disclosure`: counts below the review's threshold written
+"<5", and the counts that would let them be worked out "[c]").
+
+:func:`gather` computes the figures once (:class:`Figures`); :func:`report_context` asks one
+builder per chapter for its part of the template's context.
 
 Rendering never reads a file or URL other than the report's own stylesheet and its own
 chart images: :class:`ReportFetcher` serves an allow-list and refuses everything else, so
@@ -1115,8 +1119,9 @@ class Blocker:
 def public_blockers(figures: Figures) -> list[Blocker]:
     """Return the lead's wording that must change before the public version can be issued.
 
-    Findings (and the executive summary) are the lead's own words: a number in them that
-    matches a withheld count, or any count below the threshold, would undo the protection.
+    Findings, the executive summary and the actions are the lead's own words: a number in
+    them that matches a withheld count, or any count below the threshold, would undo the
+    protection.
     """
     view = figures.public
     values = view.table.values
@@ -1143,6 +1148,10 @@ def public_blockers(figures: Figures) -> list[Blocker]:
         phrases = view.revealing(paragraph, shares=shares)
         if phrases:
             out.append(Blocker("Executive summary", paragraph, tuple(phrases)))
+    for action in figures.actions:
+        phrases = view.revealing(action["what"] or "", shares=shares)
+        if phrases:
+            out.append(Blocker("Action plan", action["what"], tuple(phrases)))
     return out
 
 
