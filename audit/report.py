@@ -767,13 +767,14 @@ def headline_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
 
 
 def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
-    """Draw the dashboard's own charts; in public, only rows with every count printed.
+    """Draw the dashboard's own charts; in public, charts drawn from the protected figures.
 
-    The public tables beside the charts are written from the protected figures; a row with
-    a withheld count is left out of the drawing (bar widths would give the count away).
+    In public a withheld count is a hatched band of fixed width (a bar's length would give
+    the count away) and the tables beside the charts are written from the protected figures.
     """
     from markupsafe import Markup
 
+    from audit import charts
     from audit.views.findings import section_charts  # the dashboard's charts, reused
 
     agg = figures.agg
@@ -810,36 +811,23 @@ def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         ),
         ("sections", section_rows, sections_caption, "Grades by section", "Section"),
     ):
-        shown = [row for row in rows if not _row_withheld(figures, view, row[1])]
-        svg = _public_chart(figures, shown, title, f"report-{name}") if shown else None
         table = Markup(_protected_table(figures, view, rows, title, header))
-        out[name] = _figure(svg, table, caption) if svg else {"caption": caption, "table": table}
-        out[name]["left_out"] = len(shown) < len(rows)
+        if not rows:
+            out[name] = {"caption": caption, "table": table, "withheld": False}
+            continue
+        cells = [(label, _chart_cells(figures, view, prefix)) for label, prefix, _ in rows]
+        svg = charts.protected_bars(
+            cells, title=title, levels=figures.levels, chart_id=f"report-{name}"
+        )
+        out[name] = _figure(str(svg), table, caption)
+        out[name]["withheld"] = any(isinstance(c, str) for _, row in cells for c in row)
     return out
 
 
-def _row_withheld(figures: Figures, view: disclosure.View, prefix: str) -> bool:
-    keys = [f"{prefix}:{key}" for key, _ in figures.levels] + [f"{prefix}:n", f"{prefix}:count"]
-    return any(view.hidden(k) for k in keys)
-
-
-def _public_chart(
-    figures: Figures, rows: Sequence[tuple[str, str, Any]], title: str, chart_id: str
-) -> str:
-    """Draw a public chart from rows whose counts are all printed."""
-    from audit import charts
-    from audit.views.findings import _bar
-
-    levels = figures.levels
-    return str(
-        charts.stacked_bars(
-            [_bar(label, dist, levels) for label, _, dist in rows],
-            title=title,
-            levels=levels,
-            chart_id=chart_id,
-            good_keys=figures.rubric.scale.good_or_better,
-        )
-    )
+def _chart_cells(figures: Figures, view: disclosure.View, prefix: str) -> list[int | str]:
+    """Return a public chart row: each level's printed count, or how its withheld count reads."""
+    keys = [f"{prefix}:{key}" for key, _ in figures.levels]
+    return [view.count(k) if view.hidden(k) else view.value(k) for k in keys]
 
 
 def _protected_table(

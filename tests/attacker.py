@@ -168,12 +168,12 @@ def chart_segments(page: str) -> list[tuple[str, str, str, int]]:
         svg = base64.b64decode(data).decode("utf-8")
         title = re.search(r"<title id=\"[^\"]*-title\">(.*?)</title>", svg, re.S)
         chart = visible(title[1]) if title else ""
-        for group in re.findall(r'<g class="app-chart__bar".*?</g>', svg, re.S):
+        for group in re.findall(r'<g class="app-chart__bar[^"]*".*?</g>', svg, re.S):
             label = " ".join(
                 visible(t)
                 for t in re.findall(r'<text[^>]*class="app-chart__label"[^>]*>(.*?)</text>', group)
             )
-            for level, count in re.findall(r"<title>([^<:]+): (\d+) of \d+", group):
+            for level, count in re.findall(r"<title>([^<:]+): (\d+)\b(?! \(withheld)", group):
                 out.append((chart, label, html_lib.unescape(level), int(count)))
     return out
 

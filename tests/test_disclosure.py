@@ -187,7 +187,10 @@ def test_the_attacker_would_find_counts_without_complementary_suppression(
 def test_a_chart_drawing_a_withheld_row_would_give_it_away(
     demo_site: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "_row_withheld", lambda *args: False)
+    def raw(figures: report.Figures, view: disclosure.View, prefix: str) -> list[int | str]:
+        return [view.value(f"{prefix}:{key}") for key, _ in figures.levels]
+
+    monkeypatch.setattr(report, "_chart_cells", raw)
     app, db, review = demo_site.app, demo_site.db, demo_site.review
     found = attacker.attack(
         report.build_html(app, db, review, audience="public"), demo_site.internal
@@ -215,7 +218,7 @@ def test_the_public_pdf_prints_no_number_the_page_does_not(
         rows = attacker.tables(demo_site.public)[chart]
         col = rows[0].index(level)
         row = next(r for r in rows if r[0] == label)
-        assert row[col].startswith(f"{count} ("), (chart, label, level)
+        assert re.match(rf"{count}\b", row[col]), (chart, label, level, row[col])
 
 
 # --------------------------------------------------------------------------- generated reviews
@@ -395,3 +398,31 @@ def test_shares_are_written_only_when_count_total_and_remainder_are_printed() ->
     assert public.text("Yes in 96% of cases (23 of 24); 2 of 3 teams") == (
         "Yes in 96% of cases (more than 19 of 24); <5 of <5 teams"
     )
+
+
+def test_public_chart_draws_a_withheld_count_as_a_band_of_fixed_width() -> None:
+    from audit import charts
+
+    levels = [("good", "Good"), ("ri", "Requires improvement"), ("bad", "Inadequate")]
+    svg = str(
+        charts.protected_bars(
+            [("Team A", [12, "<5", 6]), ("Team B", [30, "[c]", 0])],
+            title="Grades",
+            levels=levels,
+            chart_id="test-protected",
+        )
+    )
+    bands = re.findall(r'class="app-chart__withheld" x="[\d.]+" y="[\d.]+" width="([\d.]+)"', svg)
+    assert bands == [str(charts.WITHHELD_BAND)] * 2
+    widths = [
+        float(w)
+        for w in re.findall(
+            r'class="app-chart__segment" x="[\d.]+" y="[\d.]+" width="([\d.]+)"', svg
+        )
+    ]
+    assert len(widths) == 3  # 12 and 6 in the first row, 30 in the second; no zero segment
+    assert abs(widths[0] / widths[1] - 2) < 0.01  # printed counts share the rest in proportion
+    assert "Good: 12" in svg and "Requires improvement: &lt;5 (withheld)" in svg
+    assert "Team B: Good 30, Requires improvement [c] (withheld), Inadequate 0." in svg
+    with pytest.raises(ValueError, match="Team C: 2 cells for 3 levels"):
+        charts.protected_bars([("Team C", [1, 2])], title="t", levels=levels, chart_id="x")
