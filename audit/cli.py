@@ -508,7 +508,7 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 @main.command("report")
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
-@output_option("The PDF file to write.")
+@output_option("The file to write: FILE.pdf (tagged PDF) or FILE.docx (editable Word).")
 @click.option(
     "--html",
     "html_path",
@@ -524,9 +524,13 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 def report_command(
     instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
 ) -> None:
-    """Write REVIEW's findings report as a tagged PDF (and optionally HTML)."""
-    from audit import report
+    """Write REVIEW's findings report as a tagged PDF or a Word document (and optionally HTML)."""
+    from audit import report, report_docx
     from audit.data import reviews
+
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".docx"):
+        raise click.ClickException(f"the output file must end in .pdf or .docx, not {output.name}")
 
     app = _app(instance)
     db = _db(app)
@@ -535,9 +539,16 @@ def report_command(
     except reviews.ReviewNotFound as exc:
         raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
     try:
-        size = report.write_report(
-            app, db, found, output, audience="public" if public else "internal", html_path=html_path
-        )
+        audience = "public" if public else "internal"
+        if suffix == ".docx":
+            size = report_docx.write_docx(app, db, found, output, audience=audience)
+            if html_path is not None:
+                html = report.build_html(app, db, found, audience=audience, standalone=True)
+                html_path.write_text(html, encoding="utf-8")
+        else:
+            size = report.write_report(
+                app, db, found, output, audience=audience, html_path=html_path
+            )
     except report.ReportError as exc:  # e.g. the lead's wording gives a withheld count away
         raise click.ClickException(str(exc)) from None
     click.echo(

@@ -341,4 +341,3 @@ def _style_document(document: DocumentType) -> None:
     """Use a plain, readable body font, as the PDF does."""
     document.styles["Normal"].font.name = "Arial"
     document.styles["Normal"].font.size = Pt(11)
-

@@ -186,6 +186,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     # ------------------------------------------------------------------ report
     ("report.preview", "GET"): _managers(200),
     ("report.download", "POST"): _managers(DONE),
+    ("report.download_docx", "POST"): _managers(DONE),
     ("report.job_page", "GET"): _managers(200),
     ("report.job_download", "GET"): _managers(200),
     ("report.issue", "POST"): _managers(DONE),

@@ -27,7 +27,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from audit import disclosure, report
+from audit import disclosure, report, report_docx
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.data.db import connect
@@ -189,6 +189,29 @@ def download(review_id: str) -> Response:
         return _pdf_response(pdf, report.filename(g.review, audience))
     job_id = _start_job(audience)
     return redirect(url_for("report.job_page", review_id=review_id, job_id=job_id))
+
+
+@bp.route("/docx", methods=["POST"])
+@requires("review.manage")
+def download_docx(review_id: str) -> Response:
+    """Download the report as an editable Word document (same figures as the PDF)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    audience = _audience(request.form.get("audience"))
+    refused = _refuse_if_blocked(audience)
+    if refused is not None:
+        return refused
+    data = report_docx.build_docx(current_app, get_db(), g.review, audience=audience)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=report_docx.DOCX_MIME,
+        as_attachment=True,
+        download_name=report_docx.filename(g.review, audience),
+        etag=False,
+        max_age=0,
+    )
+    response.headers["Content-Length"] = str(len(data))
+    return response
 
 
 @bp.route("/jobs/<job_id>")
