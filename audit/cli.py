@@ -554,3 +554,36 @@ def report_command(
     click.echo(
         f"Wrote {output} ({size:,} bytes)" + (f" and {html_path}" if html_path else "") + "."
     )
+
+
+@main.command("pack")
+@instance_option
+@click.argument("programme_key", metavar="PROGRAMME")
+@click.option("--from", "start", required=True, help="First day of the period (2026-04-01).")
+@click.option("--to", "end", required=True, help="Last day of the period (2027-03-31).")
+@output_option("FILE.pdf or FILE.docx: the self-evaluation pack to write.")
+def pack_command(
+    instance: Path | None, programme_key: str, start: str, end: str, output: Path
+) -> None:
+    """Write PROGRAMME's self-evaluation pack for the reviews that started in a period."""
+    from audit import selfeval
+    from audit.data import programmes
+
+    if output.suffix.lower() not in (".pdf", ".docx"):
+        raise click.ClickException(f"the output file must end in .pdf or .docx, not {output.name}")
+    app = _app(instance)
+    db = _db(app)
+    matches = [
+        p
+        for p in programmes.all_programmes(db)
+        if p["id"].startswith(programme_key) or p["title"] == programme_key
+    ]
+    if len(matches) != 1:
+        found = "no programme" if not matches else f"{len(matches)} programmes"
+        raise click.ClickException(f"{found} match {programme_key!r}: give its id or exact title")
+    try:
+        period = selfeval.Period.parse(start, end)
+        size = selfeval.write(app, db, matches[0]["id"], period, output)
+    except selfeval.PackError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {output} ({size:,} bytes).")
