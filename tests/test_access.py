@@ -174,7 +174,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("programmes.programme_new", "POST"): _account(DONE, *_CREATORS),
     ("programmes.programme_page", "GET"): _account(200, *_CREATORS),
     ("programmes.pack", "GET"): _account(200, *_CREATORS),
-    ("programmes.pack_download", "GET"): _account(DONE, *_CREATORS),
+    ("programmes.pack_download", "GET"): _account(200, *_CREATORS),
     ("programmes.next_review", "GET"): _account(200, *_CREATORS),
     ("programmes.next_review", "POST"): _account(DONE, *_CREATORS),
     ("programmes.re_audit", "GET"): _managers(200),

@@ -142,7 +142,7 @@ def pack(programme_id: str) -> str:
 
 @bp.route("/programmes/<programme_id>/pack/download")
 @requires("programmes.manage")
-def pack_download(programme_id: str) -> Response | tuple[str, int]:
+def pack_download(programme_id: str) -> Response | str:
     """Download the pack for the period chosen, or show the form again naming the problem."""
     item = _programme_or_404(programme_id)
     values = {k: request.args.get(k, "") for k in ("from", "to", "format")}
@@ -156,14 +156,13 @@ def pack_download(programme_id: str) -> Response | tuple[str, int]:
         field = "to" if message.startswith("the to") else "from"
         if message.startswith("Choose"):
             field = "format-pdf"
-        page = render_template(
+        return render_template(
             "programmes/pack.html",
             programme=item,
             values={**values, "format": fmt or "pdf"},
             error=message[0].upper() + message[1:],
             error_field=field,
         )
-        return page, 400
     data = selfeval.build(current_app, get_db(), programme_id, period, fmt)
     mimetype = report_docx.DOCX_MIME if fmt == "docx" else "application/pdf"
     response = send_file(
