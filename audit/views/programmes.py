@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -15,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.wrappers import Response
@@ -27,6 +25,7 @@ from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, ActionNoteForm, ActionPlanForm, NextReviewForm, ProgrammeForm
 from audit.views import get_db, requires
+from audit.views.report import file_response
 
 bp = Blueprint("programmes", __name__)
 
@@ -165,16 +164,8 @@ def pack_download(programme_id: str) -> Response | str:
         )
     data = selfeval.build(current_app, get_db(), programme_id, period, fmt)
     mimetype = report_docx.DOCX_MIME if fmt == "docx" else "application/pdf"
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=mimetype,
-        as_attachment=True,
-        download_name=selfeval.filename(get_db(), programme_id, period, fmt),
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Content-Length"] = str(len(data))
-    return response
+    name = selfeval.filename(get_db(), programme_id, period, fmt)
+    return file_response(data, name, mimetype)
 
 
 @bp.route("/programmes/<programme_id>/next", methods=["GET", "POST"])

@@ -54,17 +54,24 @@ def _inline_limit() -> int:
     return int(current_app.config.get("REPORT_INLINE_MAX_CASES", report.INLINE_MAX_CASES))
 
 
-def _pdf_response(pdf: bytes, filename: str, etag: str | None = None) -> Response:
+def file_response(
+    data: bytes, filename: str, mimetype: str = "application/pdf", etag: str | None = None
+) -> Response:
+    """Send a made document as a download that is never cached."""
     response = send_file(
-        io.BytesIO(pdf),
-        mimetype="application/pdf",
+        io.BytesIO(data),
+        mimetype=mimetype,
         as_attachment=True,
         download_name=filename,
         etag=etag or False,
         max_age=0,
     )
-    response.headers["Content-Length"] = str(len(pdf))
+    response.headers["Content-Length"] = str(len(data))
     return response
+
+
+def _pdf_response(pdf: bytes, filename: str, etag: str | None = None) -> Response:
+    return file_response(pdf, filename, etag=etag)
 
 
 def _render_job(app: Flask, review_id: str, job_id: str, audience: str) -> None:
@@ -174,14 +181,19 @@ def _refuse_if_blocked(audience: str) -> Response | None:
     return None
 
 
+def _posted_audience() -> tuple[str, Response | None]:
+    """Check a download form (CSRF, audience) and whether its version may be made now."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    audience = _audience(request.form.get("audience"))
+    return audience, _refuse_if_blocked(audience)
+
+
 @bp.route("/pdf", methods=["POST"])
 @requires("review.manage")
 def download(review_id: str) -> Response:
     """Download the PDF now (small reviews) or start preparing it in the background."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    audience = _audience(request.form.get("audience"))
-    refused = _refuse_if_blocked(audience)
+    audience, refused = _posted_audience()
     if refused is not None:
         return refused
     if _is_small():
@@ -195,23 +207,11 @@ def download(review_id: str) -> Response:
 @requires("review.manage")
 def download_docx(review_id: str) -> Response:
     """Download the report as an editable Word document (same figures as the PDF)."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    audience = _audience(request.form.get("audience"))
-    refused = _refuse_if_blocked(audience)
+    audience, refused = _posted_audience()
     if refused is not None:
         return refused
     data = report_docx.build_docx(current_app, get_db(), g.review, audience=audience)
-    response = send_file(
-        io.BytesIO(data),
-        mimetype=report_docx.DOCX_MIME,
-        as_attachment=True,
-        download_name=report_docx.filename(g.review, audience),
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Content-Length"] = str(len(data))
-    return response
+    return file_response(data, report_docx.filename(g.review, audience), report_docx.DOCX_MIME)
 
 
 @bp.route("/jobs/<job_id>")
