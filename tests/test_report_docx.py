@@ -22,6 +22,7 @@ from docx.oxml.ns import qn
 
 from audit import create_app, demo, report, report_docx
 from audit.cli import main
+from audit.data import findings as finding_data
 from audit.data import reviews
 from audit.data.db import connect
 from tests.conftest import Auth, csrf_token
@@ -211,3 +212,30 @@ def test_lead_downloads_the_word_report_beside_the_pdf(site: SimpleNamespace) ->
     assert missing.status_code == 400  # no CSRF token
     wrong = client.post(f"{base}/docx", data={"csrf_token": token, "audience": "everyone"})
     assert wrong.status_code == 400
+
+
+def test_public_word_report_is_refused_while_wording_gives_a_count_away(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    app = create_app({"INSTANCE_PATH": instance, "TESTING": True})
+    db = connect(app.config["DATABASE"])
+    credentials = demo.seed(db, app.extensions["rubric_library"], instance)
+    review = reviews.find(db, demo.DEMO_TITLE)
+    finding_data.add_own(
+        db, review.id, kind="development", text="1 case(s) left without a plan.", by=None
+    )
+    out = tmp_path / "public.docx"
+    args = ["report", "--instance", str(instance), review.id, "-o", str(out), "--public"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0 and "1 case(s)" in result.output
+    assert not out.exists() and not (tmp_path / "public.docx.part").exists()
+    client = app.test_client()
+    password = next(c.password for c in credentials if c.username == "lead")
+    assert Auth(client).sign_in("lead", password).status_code == 302
+    base = f"/reviews/{review.id}/report"
+    token = csrf_token(client.get(base).get_data(as_text=True))
+    refused = client.post(f"{base}/docx", data={"csrf_token": token, "audience": "public"})
+    assert refused.status_code == 302 and "audience=public" in refused.headers["Location"]
+    internal = client.post(f"{base}/docx", data={"csrf_token": token, "audience": "internal"})
+    assert internal.mimetype == report_docx.DOCX_MIME
+    assert "1 case(s) left without a plan." in _body_text(docx.Document(io.BytesIO(internal.data)))
+    db.conn.close()
