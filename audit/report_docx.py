@@ -15,6 +15,7 @@ import base64
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lxml.html
 import sqlite_utils
@@ -26,11 +27,13 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from flask import Flask
 from lxml.html import HtmlElement
 
 from audit import report
 from audit.data import reviews as review_data
+
+if TYPE_CHECKING:  # a Flask app is passed in; the module itself needs no Flask
+    from flask import Flask
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 SVG_PREFIX = "data:image/svg+xml;base64,"

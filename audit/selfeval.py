@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
-from flask import Flask
 
 from audit import analysis, charts, report, report_docx, scoring, trends
 from audit.data import actions as action_data
@@ -24,6 +23,9 @@ from audit.data import audits as audit_data
 from audit.data import findings as finding_data
 from audit.data import programmes
 from audit.data import reviews as review_data
+
+if TYPE_CHECKING:  # a Flask app is passed in; the module itself needs no Flask
+    from flask import Flask
 
 FORMATS = ("pdf", "docx")
 
