@@ -639,6 +639,144 @@ def stacked_bars(
 
 
 # --------------------------------------------------------------------------------------------
+# Public stacked bars: drawn from protected counts only
+
+WITHHELD_BAND = 44
+"""The fixed width of a withheld count's band: its width says nothing about the count."""
+
+
+def protected_bars(
+    rows: Sequence[tuple[str, Sequence[int | str]]],
+    *,
+    title: str,
+    levels: Sequence[tuple[str, str]],
+    chart_id: str,
+) -> Markup:
+    """Draw stacked bars for the public report from protected counts, never raw ones.
+
+    Each row is (label, one cell per level): a printed count (int) or the text a withheld
+    count is written as ("<5", "[c]"). A withheld count is a hatched band of fixed width
+    carrying its text; the printed counts share the rest of the bar in proportion, so no
+    length encodes a withheld count. No good-or-better bracket: its length could.
+    """
+    _check_chart_id(chart_id)
+    _check_levels(levels)
+    colours = level_colours(len(levels))
+    defs, hatches = _patterns(chart_id, colours)
+    band_id = f"{chart_id}-withheld"
+    band_defs = (
+        f'<defs><pattern id="{band_id}" patternUnits="userSpaceOnUse" width="6" height="6">'
+        f'<path d="M0,6 L6,0" stroke="{_WHITE}" stroke-width="2"/></pattern></defs>'
+    )
+    legend, legend_height = _legend(
+        [
+            (fill, hatch, label)
+            for (fill, _), hatch, (_, label) in zip(colours, hatches, levels, strict=True)
+        ],
+        0,
+    )
+    label_width = _label_column([label for label, _ in rows])
+    x0, x1 = label_width + 16, WIDTH - 20
+    bar_height = 30
+    y = legend_height + 8
+    parts: list[str] = []
+    sentences = [
+        "Horizontal bars, one per row, each split by level. A hatched band of fixed width "
+        "stands for a count withheld in this public version."
+    ]
+    for label, cells in rows:
+        if len(cells) != len(levels):
+            raise ValueError(f"{label}: {len(cells)} cells for {len(levels)} levels")
+        lines = _wrap(label, label_width, _FONT, _MAX_LABEL_LINES)
+        content = max(bar_height, len(lines) * _LINE)
+        bar_y = y + 6 + (content - bar_height) / 2
+        centre = bar_y + bar_height / 2
+        withheld = [c for c in cells if isinstance(c, str)]
+        printed = sum(c for c in cells if isinstance(c, int))
+        free = (x1 - x0) - WITHHELD_BAND * len(withheld)
+        row = ['<g class="app-chart__bar app-chart__bar--protected">']
+        row.append(_lines(0, centre, lines, cls="app-chart__label"))
+        x = x0
+        words = []
+        for i, cell in enumerate(cells):
+            level = levels[i][1]
+            if isinstance(cell, str):
+                # The level's colour, white stripes over it, the text on a white plate.
+                fill = colours[i][0]
+                geometry = (
+                    f'x="{_n(x)}" y="{_n(bar_y)}" width="{WITHHELD_BAND}" height="{bar_height}"'
+                )
+                row.append(
+                    f'<rect class="app-chart__withheld" {geometry} fill="{fill}" '
+                    f'stroke="{_WHITE}" stroke-width="1"><title>{escape(level)}: '
+                    f"{escape(cell)} (withheld)</title></rect>"
+                    f'<rect {geometry} fill="url(#{band_id})" stroke="{_MUTED}" '
+                    f'stroke-width="1" stroke-dasharray="3 2"/>'
+                )
+                plate = _text_width(cell, _FONT, bold=True) + 6
+                row.append(
+                    f'<rect x="{_n(x + (WITHHELD_BAND - plate) / 2)}" y="{_n(centre - 9)}" '
+                    f'width="{_n(plate)}" height="18" rx="2" fill="{_WHITE}"/>'
+                )
+                row.append(
+                    _text(
+                        x + WITHHELD_BAND / 2,
+                        centre + _FONT * 0.35,
+                        cell,
+                        anchor="middle",
+                        bold=True,
+                    )
+                )
+                x += WITHHELD_BAND
+                words.append(f"{level} {cell} (withheld)")
+                continue
+            words.append(f"{level} {cell}")
+            if not cell or not printed:
+                continue
+            width = free * cell / printed
+            fill, text_colour = colours[i]
+            row.append(
+                _box(
+                    x,
+                    bar_y,
+                    width,
+                    bar_height,
+                    fill,
+                    hatches[i],
+                    stroke=_WHITE,
+                    attrs='class="app-chart__segment"',
+                    title=f"{level}: {cell}",
+                )
+            )
+            if width >= _text_width(str(cell), _FONT, bold=True) + 10 and not hatches[i]:
+                row.append(
+                    _text(
+                        x + width / 2,
+                        centre + _FONT * 0.35,
+                        str(cell),
+                        colour=text_colour,
+                        anchor="middle",
+                        bold=True,
+                        cls="app-chart__count",
+                    )
+                )
+            x += width
+        row.append("</g>")
+        parts.append("".join(row))
+        sentences.append(f"{label}: {', '.join(words)}.")
+        y = y + 6 + content + 8
+    height = y + 10
+    return Markup(
+        _svg_open(chart_id, "stacked", height, title, " ".join(sentences))
+        + band_defs
+        + defs
+        + legend
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # The data table
 
 

@@ -509,7 +509,7 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 @main.command("report")
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
-@output_option("The PDF file to write.")
+@output_option("The file to write: FILE.pdf (tagged PDF) or FILE.docx (editable Word).")
 @click.option(
     "--html",
     "html_path",
@@ -520,14 +520,18 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 @click.option(
     "--public",
     is_flag=True,
-    help="The public version: no case-level table, small counts shown as <5.",
+    help="The public version: no case-level table, small counts withheld (see docs/report.md).",
 )
 def report_command(
     instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
 ) -> None:
-    """Write REVIEW's findings report as a tagged PDF (and optionally HTML)."""
-    from audit import report
+    """Write REVIEW's findings report as a tagged PDF or a Word document (and optionally HTML)."""
+    from audit import report, report_docx
     from audit.data import reviews
+
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".docx"):
+        raise click.ClickException(f"the output file must end in .pdf or .docx, not {output.name}")
 
     app = _app(instance)
     db = _db(app)
@@ -535,9 +539,52 @@ def report_command(
         found = reviews.find(db, review_key)
     except reviews.ReviewNotFound as exc:
         raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
-    size = report.write_report(
-        app, db, found, output, audience="public" if public else "internal", html_path=html_path
-    )
+    try:
+        audience = "public" if public else "internal"
+        if suffix == ".docx":
+            size = report_docx.write_docx(app, db, found, output, audience=audience)
+            if html_path is not None:
+                html = report.build_html(app, db, found, audience=audience, standalone=True)
+                html_path.write_text(html, encoding="utf-8")
+        else:
+            size = report.write_report(
+                app, db, found, output, audience=audience, html_path=html_path
+            )
+    except report.ReportError as exc:  # e.g. the lead's wording gives a withheld count away
+        raise click.ClickException(str(exc)) from None
     click.echo(
         f"Wrote {output} ({size:,} bytes)" + (f" and {html_path}" if html_path else "") + "."
     )
+
+
+@main.command("pack")
+@instance_option
+@click.argument("programme_key", metavar="PROGRAMME")
+@click.option("--from", "start", required=True, help="First day of the period (2026-04-01).")
+@click.option("--to", "end", required=True, help="Last day of the period (2027-03-31).")
+@output_option("FILE.pdf or FILE.docx: the self-evaluation pack to write.")
+def pack_command(
+    instance: Path | None, programme_key: str, start: str, end: str, output: Path
+) -> None:
+    """Write PROGRAMME's self-evaluation pack for the reviews that started in a period."""
+    from audit import selfeval
+    from audit.data import programmes
+
+    if output.suffix.lower() not in (".pdf", ".docx"):
+        raise click.ClickException(f"the output file must end in .pdf or .docx, not {output.name}")
+    app = _app(instance)
+    db = _db(app)
+    matches = [
+        p
+        for p in programmes.all_programmes(db)
+        if p["id"].startswith(programme_key) or p["title"] == programme_key
+    ]
+    if len(matches) != 1:
+        found = "no programme" if not matches else f"{len(matches)} programmes"
+        raise click.ClickException(f"{found} match {programme_key!r}: give its id or exact title")
+    try:
+        period = selfeval.Period.parse(start, end)
+        size = selfeval.write(app, db, matches[0]["id"], period, output)
+    except selfeval.PackError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {output} ({size:,} bytes).")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -545,7 +547,12 @@ def seed_oversight(
     for kind in ("strength", "development"):
         for suggestion in [s for s in suggestions if s.kind == kind][:2]:
             finding_data.add_from_suggestion(
-                db, review.id, suggestion, status="accepted", text=suggestion.text, by=lead_id
+                db,
+                review.id,
+                suggestion,
+                status="accepted",
+                text=_reworded_for_publication(suggestion),
+                by=lead_id,
             )
     finding_data.add_own(
         db,
@@ -565,6 +572,21 @@ def seed_oversight(
         "day.",
         by=lead_id,
     )
+
+
+def _reworded_for_publication(suggestion: Any) -> str:
+    """Word a suggested finding as the demo's lead did: no number that gives a small count away.
+
+    The public report withholds counts below 5; a finding that said "(1 of 5)" would block
+    issuing it, so the lead writes "few" or "most" instead (see docs/report.md).
+    """
+    good = suggestion.good
+    small = min(good.count, good.n, good.n - good.count)
+    if not 0 < small < 5:
+        return str(suggestion.text)
+    words = "most of" if (good.share or 0) >= 0.5 else "few of"
+    text = re.sub(r"\s*\(\d+ of \d+\)", "", suggestion.text)
+    return re.sub(r"(?:only )?\d+% of", words, text)
 
 
 def write_credentials(instance: Path, credentials: list[DemoCredential]) -> Path:

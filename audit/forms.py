@@ -429,6 +429,20 @@ class SecondAuditForm(FlaskForm):
     submit = SubmitField("Choose for second audit", widget=GovSubmitInput())
 
 
+class ThresholdForm(FlaskForm):
+    """Set the review's public threshold: counts below it are withheld in the public report."""
+
+    threshold = IntegerField(
+        "Withhold counts below",
+        widget=GovTextInput(),
+        validators=[
+            DataRequired(message="Enter the smallest count the public report may print"),
+            NumberRange(min=2, max=50, message="Enter a whole number from 2 to 50"),
+        ],
+    )
+    submit = SubmitField("Save the threshold", widget=GovSubmitInput())
+
+
 class BankHolidayForm(FlaskForm):
     """Add a day that working-day counts skip."""
 

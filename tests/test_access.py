@@ -190,6 +190,8 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("programmes.programme_new", "GET"): _account(200, *_CREATORS),
     ("programmes.programme_new", "POST"): _account(DONE, *_CREATORS),
     ("programmes.programme_page", "GET"): _account(200, *_CREATORS),
+    ("programmes.pack", "GET"): _account(200, *_CREATORS),
+    ("programmes.pack_download", "GET"): _account(200, *_CREATORS),
     ("programmes.next_review", "GET"): _account(200, *_CREATORS),
     ("programmes.next_review", "POST"): _account(DONE, *_CREATORS),
     ("programmes.re_audit", "GET"): _managers(200),
@@ -203,9 +205,11 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     # ------------------------------------------------------------------ report
     ("report.preview", "GET"): _managers(200),
     ("report.download", "POST"): _managers(DONE),
+    ("report.download_docx", "POST"): _managers(DONE),
     ("report.job_page", "GET"): _managers(200),
     ("report.job_download", "GET"): _managers(200),
     ("report.issue", "POST"): _managers(DONE),
+    ("report.threshold", "POST"): _managers(DONE),
     ("report.issued_list", "GET"): _managers(200),
     ("report.issued_download", "GET"): _managers(200),
     # ------------------------------------------------------------------ rubrics

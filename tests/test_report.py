@@ -23,12 +23,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from audit import create_app, demo, report
+from audit import create_app, demo, disclosure, report
 from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data.db import connect
-from audit.stats import wilson
 from tests.conftest import Auth, csrf_token
 from tests.helpers import REPO
 
@@ -211,9 +210,7 @@ def test_pdf_has_the_title_curated_findings_safeguarding_statement_and_page_numb
         assert flat(finding.text) in text, finding.text
     assert "From interviews and focus groups" in text  # the lead's own finding
     # The demo has two children found not adequately safeguarded, one escalation unrecorded.
-    statement = report.safeguarding_statement(
-        {"cases": 2, "recorded": 1}, 24, report.Numbers(public=False, below=5)
-    )
+    statement = report.safeguarding_statement(_safeguarding_view(2, 1, 24))
     assert statement in text
     assert "Page 1 of" in text
     pages = page_count(demo_site.pdf("internal"), demo_site.folder)
@@ -235,27 +232,35 @@ def test_findings_appear_in_the_leads_order_and_only_accepted(demo_site: SimpleN
     assert positions == sorted(positions)
 
 
+def _safeguarding_view(cases: int, recorded: int, audited: int, threshold: int = 0) -> Any:
+    table = disclosure.Table()
+    table.cell("audited", audited, anchor=True)
+    table.cell("safeguarding", cases)
+    table.relate(
+        "safeguarding",
+        [
+            table.cell("safeguarding/recorded", recorded),
+            table.cell("safeguarding/waiting", cases - recorded),
+        ],
+    )
+    return table.protect(threshold) if threshold else table.unprotected()
+
+
 def test_safeguarding_statement_wording() -> None:
-    internal = report.Numbers(public=False, below=5)
-    public = report.Numbers(public=True, below=5)
-    assert report.safeguarding_statement({"cases": 0, "recorded": 0}, 40, internal) == (
+    assert report.safeguarding_statement(_safeguarding_view(0, 0, 40)) == (
         "No child was found not adequately safeguarded in the 40 cases audited."
     )
-    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, internal) == (
+    assert report.safeguarding_statement(_safeguarding_view(2, 2, 40)) == (
         "In 2 of the 40 cases audited a child was found not adequately safeguarded; each was "
         "escalated to the responsible manager and the action recorded."
     )
-    waiting = report.safeguarding_statement({"cases": 3, "recorded": 1}, 40, internal)
+    waiting = report.safeguarding_statement(_safeguarding_view(3, 1, 40))
     assert "2 are still to be recorded" in waiting
-    assert public.share(wilson(23, 24)) == "more than 19 of 24"
-    assert public.share(wilson(3, 24)) == "<5 of 24"
-    assert public.share(wilson(12, 24)).startswith("50% (95% interval")
-    assert internal.share(wilson(23, 24)).endswith("; 23 of 24)")
-    assert public.text("Yes in 96% of cases (23 of 24); 2 of 3 teams") == (
-        "Yes in 96% of cases (more than 19 of 24); <5 of <5 teams"
-    )
-    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, public).startswith(
-        "In <5 of the 40 cases audited"
+    public = report.safeguarding_statement(_safeguarding_view(2, 2, 40, threshold=5))
+    assert public.startswith("In <5 of the 40 cases audited")
+    # One still to record: "is" would give the 1 away beside "<5".
+    assert report.safeguarding_statement(_safeguarding_view(3, 2, 40, threshold=5)).endswith(
+        "<5 are still to be recorded."
     )
 
 
@@ -354,10 +359,15 @@ def test_public_marking_and_threshold_come_from_the_settings(
     monkeypatch.setitem(demo_site.app.config, "PUBLIC_MARKING", "OFFICIAL (published)")
     monkeypatch.setitem(demo_site.app.config, "PUBLIC_SUPPRESS_BELOW", 10)
     monkeypatch.setitem(demo_site.app.config, "PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE PERSONAL")
-    public = report.build_html(demo_site.app, demo_site.db, demo_site.review, audience="public")
-    internal = report.build_html(demo_site.app, demo_site.db, demo_site.review)
-    assert "OFFICIAL (published)" in public
-    assert "&lt;10" in public and "&lt;5" not in public
+    app, db, review = demo_site.app, demo_site.db, demo_site.review
+    context = report.report_context(app, db, review, audience="public")
+    assert context["marking"] == "OFFICIAL (published)"
+    assert context["threshold"] == 10
+    assert "<10" in context["safeguarding"] and "<5" not in context["safeguarding"]
+    # At 10, a finding's "19 of 24" leaves 5 over, a count now withheld: issuing is refused.
+    with pytest.raises(report.PublicBlocked, match="19 of 24"):
+        report.build_html(app, db, review, audience="public")
+    internal = report.build_html(app, db, review)
     assert "OFFICIAL-SENSITIVE PERSONAL" in internal
 
 
@@ -715,3 +725,60 @@ def test_importing_the_report_module_does_not_load_weasyprint() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_lead_sets_the_public_threshold_for_the_review(
+    demo_site: SimpleNamespace, browser: SimpleNamespace
+) -> None:
+    client, base = browser.client, demo_site.base
+    sign_in(browser.auth, demo_site, "lead")
+    token = csrf_token(client.get(f"{base}?audience=public").text)
+    refused = client.post(
+        f"{base}/threshold", data={"csrf_token": token, "threshold": "1"}, follow_redirects=True
+    )
+    assert "The threshold was not changed: Enter a whole number from 2 to 50." in refused.text
+    assert "public_threshold" not in reviews.get(demo_site.db, demo_site.review.id).settings
+    try:
+        saved = client.post(
+            f"{base}/threshold", data={"csrf_token": token, "threshold": "7"}, follow_redirects=True
+        )
+        assert "The public report now withholds counts below 7." in saved.text
+        assert 'value="7"' in saved.text and "&lt;7" in saved.text
+        review = reviews.get(demo_site.db, demo_site.review.id)
+        assert review.settings["public_threshold"] == 7
+        assert report.threshold_for(demo_site.app, review) == 7
+    finally:
+        reviews.update_settings(
+            demo_site.db, demo_site.review.id, {"public_threshold": None}, by=None
+        )
+
+
+def test_the_public_pdf_is_refused_while_a_finding_gives_a_count_away(
+    demo_site: SimpleNamespace, browser: SimpleNamespace
+) -> None:
+    client, base = browser.client, demo_site.base
+    sign_in(browser.auth, demo_site, "lead")
+    finding_id = finding_data.add_own(
+        demo_site.db, demo_site.review.id, kind="development", text="Two children had no plan."
+    )
+
+    def public_issued() -> int:
+        rows = report_data.issued(demo_site.db, demo_site.review.id)
+        return sum(1 for row in rows if row["audience"] == "public")
+
+    before = public_issued()
+    try:
+        token = csrf_token(client.get(base).text)
+        for action in ("pdf", "issue"):
+            response = client.post(
+                f"{base}/{action}", data={"csrf_token": token, "audience": "public"}
+            )
+            assert response.status_code == 302, action
+            assert response.headers["Location"].endswith("/report?audience=public")
+            page = client.get(response.headers["Location"]).text
+            assert "“Two children”" in page and "cannot be issued" in page
+        assert public_issued() == before
+        internal = client.post(f"{base}/pdf", data={"csrf_token": token, "audience": "internal"})
+        assert internal.headers["Content-Type"] == "application/pdf"
+    finally:
+        finding_data.set_status(demo_site.db, demo_site.review.id, finding_id, "rejected", by=None)

@@ -113,3 +113,23 @@ def recently_audited(db: sqlite_utils.Database, since: str) -> set[str]:
             [since],
         )
     }
+
+
+def re_audits(db: sqlite_utils.Database, programme_id: str) -> list[dict[str, Any]]:
+    """Return the programme's submitted re-audits, each with the earlier audit it repeats."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT later.id AS audit_id, later.earlier_audit_id, case_file.pseudonym,"
+            " review.id AS review_id, review.title AS review_title,"
+            " earlier_review.title AS earlier_review_title"
+            " FROM case_audit AS later JOIN case_file ON case_file.id = later.case_id"
+            " JOIN review ON review.id = later.review_id"
+            " JOIN case_audit AS earlier ON earlier.id = later.earlier_audit_id"
+            " JOIN review AS earlier_review ON earlier_review.id = earlier.review_id"
+            " WHERE review.programme_id = ? AND later.status = 'submitted'"
+            " AND earlier.status = 'submitted'"
+            " ORDER BY review.start_date, case_file.pseudonym",
+            [programme_id],
+        )
+    ]

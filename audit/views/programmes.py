@@ -19,12 +19,13 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import analysis, caselist, charts, programme, trends
+from audit import analysis, caselist, charts, programme, report_docx, selfeval, trends
 from audit.data import actions, programmes
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, ActionNoteForm, ActionPlanForm, NextReviewForm, ProgrammeForm
 from audit.views import get_db, requires
+from audit.views.report import file_response
 
 bp = Blueprint("programmes", __name__)
 
@@ -115,6 +116,56 @@ def programme_page(programme_id: str) -> str:
         chosen=chosen,
         rubric_changed=len({(r.rubric_id, r.rubric_version) for r in reviews}) > 1,
     )
+
+
+def _pack_defaults(programme_id: str) -> dict[str, str]:
+    """Suggest the period from the first review's start to today, as a PDF."""
+    db = get_db()
+    starts = [
+        r.start_date or r.created_at[:10]
+        for r in (review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id))
+    ]
+    today = date.today().isoformat()
+    return {"from": min(starts, default=today), "to": max([today, *starts]), "format": "pdf"}
+
+
+@bp.route("/programmes/<programme_id>/pack")
+@requires("programmes.manage")
+def pack(programme_id: str) -> str:
+    """Choose the period and format of the programme's self-evaluation pack."""
+    item = _programme_or_404(programme_id)
+    return render_template(
+        "programmes/pack.html", programme=item, values=_pack_defaults(programme_id), error=None
+    )
+
+
+@bp.route("/programmes/<programme_id>/pack/download")
+@requires("programmes.manage")
+def pack_download(programme_id: str) -> Response | str:
+    """Download the pack for the period chosen, or show the form again naming the problem."""
+    item = _programme_or_404(programme_id)
+    values = {k: request.args.get(k, "") for k in ("from", "to", "format")}
+    fmt = values["format"] if values["format"] in selfeval.FORMATS else ""
+    try:
+        period = selfeval.Period.parse(values["from"], values["to"])
+        if not fmt:
+            raise selfeval.PackError("Choose PDF or Word document")
+    except selfeval.PackError as exc:
+        message = str(exc)
+        field = "to" if message.startswith("the to") else "from"
+        if message.startswith("Choose"):
+            field = "format-pdf"
+        return render_template(
+            "programmes/pack.html",
+            programme=item,
+            values={**values, "format": fmt or "pdf"},
+            error=message[0].upper() + message[1:],
+            error_field=field,
+        )
+    data = selfeval.build(current_app, get_db(), programme_id, period, fmt)
+    mimetype = report_docx.DOCX_MIME if fmt == "docx" else "application/pdf"
+    name = selfeval.filename(get_db(), programme_id, period, fmt)
+    return file_response(data, name, mimetype)
 
 
 @bp.route("/programmes/<programme_id>/next", methods=["GET", "POST"])

@@ -27,11 +27,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from audit import report
+from audit import disclosure, report, report_docx
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.data.db import connect
-from audit.forms import ActionForm
+from audit.forms import ActionForm, ThresholdForm
 from audit.views import get_db, requires
 
 bp = Blueprint("report", __name__, url_prefix="/reviews/<review_id>/report")
@@ -54,17 +54,24 @@ def _inline_limit() -> int:
     return int(current_app.config.get("REPORT_INLINE_MAX_CASES", report.INLINE_MAX_CASES))
 
 
-def _pdf_response(pdf: bytes, filename: str, etag: str | None = None) -> Response:
+def file_response(
+    data: bytes, filename: str, mimetype: str = "application/pdf", etag: str | None = None
+) -> Response:
+    """Send a made document as a download that is never cached."""
     response = send_file(
-        io.BytesIO(pdf),
-        mimetype="application/pdf",
+        io.BytesIO(data),
+        mimetype=mimetype,
         as_attachment=True,
         download_name=filename,
         etag=etag or False,
         max_age=0,
     )
-    response.headers["Content-Length"] = str(len(pdf))
+    response.headers["Content-Length"] = str(len(data))
     return response
+
+
+def _pdf_response(pdf: bytes, filename: str, etag: str | None = None) -> Response:
+    return file_response(pdf, filename, etag=etag)
 
 
 def _render_job(app: Flask, review_id: str, job_id: str, audience: str) -> None:
@@ -107,10 +114,31 @@ def _is_small() -> bool:
 @bp.route("")
 @requires("review.manage")
 def preview(review_id: str) -> str:
-    """Show the report as it stands, in either version, with download and issue buttons."""
+    """Show the report as it stands, in either version, with download and issue buttons.
+
+    The public version lists the lead's words that give a withheld count away: until they
+    are reworded it can be neither downloaded nor issued.
+    """
     db = get_db()
     audience = _audience(request.args.get("audience"))
-    context = report.report_context(current_app, db, g.review, audience=audience)
+    figures = report.gather(current_app, db, g.review)
+    blockers: list[report.Blocker] = []
+    cannot_protect = ""
+    if audience == "public":
+        try:
+            blockers = report.public_blockers(figures)
+        except disclosure.DisclosureError as exc:
+            cannot_protect = str(exc)
+    context = (
+        report.report_context(current_app, db, g.review, audience=audience, figures=figures)
+        if not cannot_protect
+        else {
+            "public": True,
+            "review": g.review,
+            "threshold": figures.threshold,
+            "audience": audience,
+        }
+    )
     return render_template(
         "report/preview.html",
         **context,
@@ -118,24 +146,72 @@ def preview(review_id: str) -> str:
         action_form=ActionForm(),
         issued_count=len(report_data.issued(db, review_id)),
         inline=_is_small(),
-        warnings=report.wording_warnings(db, g.review, context["numbers"])
-        if context["public"]
-        else [],
+        blockers=blockers,
+        cannot_protect=cannot_protect,
+        threshold_form=ThresholdForm(threshold=figures.threshold),
     )
+
+
+@bp.route("/threshold", methods=["POST"])
+@requires("review.manage")
+def threshold(review_id: str) -> Response:
+    """Set the count below which the public report withholds figures, for this review."""
+    form = ThresholdForm()
+    if form.validate_on_submit():
+        review_data.update_settings(
+            get_db(), review_id, {"public_threshold": form.threshold.data}, by=g.user.id
+        )
+        flash(f"The public report now withholds counts below {form.threshold.data}.")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(f"The threshold was not changed: {message}.", "error")
+    return redirect(url_for("report.preview", review_id=review_id, audience="public"))
+
+
+def _refuse_if_blocked(audience: str) -> Response | None:
+    """Send the lead back to the public preview while its wording gives a count away."""
+    if audience != "public":
+        return None
+    try:
+        report.check_public(report.gather(current_app, get_db(), g.review))
+    except report.ReportError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("report.preview", review_id=g.review.id, audience="public"))
+    return None
+
+
+def _posted_audience() -> tuple[str, Response | None]:
+    """Check a download form (CSRF, audience) and whether its version may be made now."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    audience = _audience(request.form.get("audience"))
+    return audience, _refuse_if_blocked(audience)
 
 
 @bp.route("/pdf", methods=["POST"])
 @requires("review.manage")
 def download(review_id: str) -> Response:
     """Download the PDF now (small reviews) or start preparing it in the background."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    audience = _audience(request.form.get("audience"))
+    audience, refused = _posted_audience()
+    if refused is not None:
+        return refused
     if _is_small():
         pdf = report.render(current_app, get_db(), g.review, audience)
         return _pdf_response(pdf, report.filename(g.review, audience))
     job_id = _start_job(audience)
     return redirect(url_for("report.job_page", review_id=review_id, job_id=job_id))
+
+
+@bp.route("/docx", methods=["POST"])
+@requires("review.manage")
+def download_docx(review_id: str) -> Response:
+    """Download the report as an editable Word document (same figures as the PDF)."""
+    audience, refused = _posted_audience()
+    if refused is not None:
+        return refused
+    data = report_docx.build_docx(current_app, get_db(), g.review, audience=audience)
+    return file_response(data, report_docx.filename(g.review, audience), report_docx.DOCX_MIME)
 
 
 @bp.route("/jobs/<job_id>")
@@ -181,8 +257,14 @@ def issue(review_id: str) -> Response:
         except report_data.JobNotFound:
             abort(404)
         audience = job["audience"]
+        refused = _refuse_if_blocked(audience)
+        if refused is not None:
+            return refused
     else:
         audience = _audience(request.form.get("audience"))
+        refused = _refuse_if_blocked(audience)
+        if refused is not None:
+            return refused
         if not _is_small():
             flash("The report is being prepared. When it is ready, issue it from this page.")
             return redirect(
