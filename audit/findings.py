@@ -378,6 +378,35 @@ def safeguarding_sentences(
     return out
 
 
+def describe_rubric(rubric: Rubric) -> list[str]:
+    """Say what the audit tool asks and how its sections are counted, from the rubric itself."""
+    graded = [s for s in rubric.sections if s.grade_question]
+    checked = [s for s in rubric.sections if any(q.type == "yes_no" for q in s.questions)]
+    levels = ", ".join(level.label for level in rubric.scale.levels)
+    good = " and ".join(
+        level.label for level in rubric.scale.levels if rubric.scale.is_good(level.id)
+    )
+    total = len(rubric.sections)
+    out = []
+    if graded:
+        out.append(
+            f"{len(graded)} of the {total} sections have a grade for the quality of practice, "
+            f"on the scale {levels}; “{threshold_label(rubric.scale)}” counts {good}."
+        )
+    if checked:
+        out.append(
+            f"{len(checked)} of the {total} sections have yes/no checks (compliance: was it done)."
+        )
+    ungraded = [s for s in rubric.sections if not s.grade_question and s in checked]
+    if ungraded:
+        out.append(
+            "A section without a grade counts the cases where every check answered was met; "
+            "the share of check answers met is given beside it, with an interval that allows "
+            "for answers from the same case going together."
+        )
+    return out
+
+
 def measure_words(result: SectionResult, rubric: Rubric) -> str:
     """Say in words what a section's share counts, beside the figure on every surface."""
     if result.basis == "grade":

@@ -23,7 +23,7 @@ import binascii
 import html as html_lib
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, paths, trends
+from audit import analysis, findings, paths, trends
 from audit.data import actions as action_data
 from audit.data import findings as finding_data
+from audit.data import moderation as moderation_data
 from audit.data import programmes as programme_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
@@ -272,13 +273,16 @@ class Numbers:
         """
         if p.share is None or p.n == 0:
             return none
+        unit = f" {p.unit}" if p.unit else ""
         if self.small(p.count) or self.small(p.n):
-            return f"{self.count(p.count)} of {self.count(p.n)}"
+            return f"{self.count(p.count)} of {self.count(p.n)}{unit}"
         if self.small(p.n - p.count):  # "23 of 24" would give away the one case left
-            return f"more than {p.n - self.below} of {p.n}"
+            return f"more than {p.n - self.below} of {p.n}{unit}"
+        if p.unit == "answers" and p.cases is not None:
+            unit += f" from {self.count(p.cases)} case{'s' if p.cases != 1 else ''}"
         return (
             f"{percent(p.share)} (95% interval {percent(p.low)} to {percent(p.high)}; "
-            f"{p.count} of {p.n})"
+            f"{p.count} of {p.n}{unit})"
         )
 
     def share_of_counts(self, count: int, n: int) -> str:
@@ -341,7 +345,7 @@ class Numbers:
             lambda m: f"{esc(m[1])} of {esc(m[2])}" if either_small(m) else m[0], out
         )
         out = _N_P.sub(lambda m: esc(m[1]) if self.small(int(m[1])) else m[0], out)
-        out = _N_ANSWERS.sub(lambda m: f"{esc(m[1])} answers", out)
+        out = _N_ANSWERS.sub(lambda m: f"{esc(m[1])} {m[2]}", out)
         out = _N_EQ.sub(lambda m: f"n={esc(m[1])}", out)
         return _CELL.sub(lambda m: f">{esc(m[1])}</td>", out)
 
@@ -354,10 +358,10 @@ _DATA_COUNT = re.compile(r' data-(?:count|total)="\d+"')
 _C_OF_T_P = re.compile(r"\b(\d+) of (\d+) \(\d+%\)")
 _N_P = re.compile(r"\b(\d+)(?:\s|\u00a0)\(\d+%\)")
 # "Label: N answers; Level C (P%), ...; P% good or better." (a chart description's sentence)
-_DESC_GOOD = re.compile(r"(?P<n>\d+)(?P<mid> answers; [^;]*); (?P<p>\d+)% [^.;<]*\.")
+_DESC_GOOD = re.compile(r"(?P<n>\d+)(?P<mid> (?:answers|cases); [^;]*); (?P<p>\d+)% [^.;<]*\.")
 # "n=N, P% good or better" (a bar's note)
-_NOTE_GOOD = re.compile(r"n=(?P<n>\d+), (?P<p>\d+)% [a-z ]*good or better")
-_N_ANSWERS = re.compile(r"\b(\d+) answers\b")
+_NOTE_GOOD = re.compile(r"n=(?P<n>\d+), (?P<p>\d+)% [^<\"]*")
+_N_ANSWERS = re.compile(r"\b(\d+) (answers|cases)\b")
 _N_EQ = re.compile(r"\bn=(\d+)\b")
 _CELL = re.compile(r">(\d+)</td>")
 
@@ -379,27 +383,12 @@ def marking_for(app: Flask, audience: str) -> str:
 
 
 def safeguarding_statement(critical: Mapping[str, int], audited: int, numbers: Numbers) -> str:
-    """Word the safeguarding headline: how many children were not adequately safeguarded.
+    """Word the safeguarding headline as every surface does (``findings.safeguarding_sentences``).
 
     No case details: only counts, and whether each escalation has been recorded.
     """
-    cases = int(critical.get("cases", 0) or 0)
-    recorded = int(critical.get("recorded", 0) or 0)
-    if cases == 0:
-        return f"No child was found not adequately safeguarded in the {audited} cases audited."
-    statement = (
-        f"In {numbers.count(cases)} of the {audited} cases audited a child was found not "
-        "adequately safeguarded; each was escalated to the responsible manager"
-    )
-    missing = cases - recorded
-    if missing <= 0:
-        return statement + " and the action recorded."
-    return (
-        f"In {numbers.count(cases)} of the {audited} cases audited a child was found not "
-        f"adequately safeguarded. For {numbers.count(recorded)} the escalation to the "
-        f"responsible manager and the action taken are recorded; {numbers.count(missing)} "
-        f"{'is' if missing == 1 else 'are'} still to be recorded."
-    )
+    counted = {**critical, "audited": critical.get("audited", audited)}
+    return " ".join(findings.safeguarding_sentences(counted, numbers.count))
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -525,7 +514,7 @@ def report_context(
         item = {"text": numbers.text(finding.text), "source": source}
         (strengths if finding.kind == "strength" else developments).append(item)
 
-    # Section by section: the grade, then the yes/no checks (compliance beside quality).
+    # Section by section: the share of cases, then the yes/no checks (compliance beside quality).
     sections = []
     for result in agg.sections:
         if result.section.grade_question and result.section.grade_question == (
@@ -548,15 +537,32 @@ def report_context(
                     "not_applicable": numbers.count(dist.not_applicable),
                 }
             )
+        if result.basis == "none" and not checks:
+            continue
         sections.append(
             {
                 "id": result.section.id,
                 "title": result.section.title,
                 "basis": result.basis,
+                "measure": findings.measure_words(result, rubric),
                 "share": numbers.share(result.breakdown.whole.good),
+                "checks_met": numbers.share(result.answers) if result.answers else "",
                 "checks": checks,
             }
         )
+    by_group = [
+        {
+            "heading": heading,
+            "rows": [
+                {"label": label(key), "share": numbers.share(d.good)}
+                for key, d in sorted(rows.items(), key=lambda kv: label(kv[0]))
+            ],
+        }
+        for heading, rows, label in (
+            ("Case type", agg.headline.by_case_type, lambda k: _case_type_label(rubric, k)),
+            ("Team", agg.headline.by_team, lambda k: k or "No team given"),
+        )
+    ]
 
     timeliness = [
         {
@@ -681,7 +687,9 @@ def report_context(
         "headline_share": percent(whole.good.share) if whole.good.share is not None else None,
         "headline_hidden": numbers.small(whole.good.count) or numbers.small(whole.good.n),
         "distribution": distribution,
-        "good_label": _good_label(levels, rubric.scale.good_or_better),
+        "good_label": findings.threshold_label(rubric.scale),
+        "rubric_sentences": findings.describe_rubric(rubric),
+        "by_group": by_group,
         "safeguarding": safeguarding_statement(agg.critical, agg.audited, numbers),
         "strengths": strengths,
         "developments": developments,
@@ -744,11 +752,6 @@ def wording_warnings(
     return out
 
 
-def _good_label(levels: Sequence[tuple[str, str]], good: frozenset[str] | Any) -> str:
-    ordered = [label for key, label in levels if key in good]
-    return f"{ordered[-1]} or better" if ordered else "Good or better"
-
-
 def _appendix(
     db: sqlite_utils.Database, review: review_data.Review, audited: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -762,6 +765,7 @@ def _appendix(
         question_ids.append(rubric.overall.question)
     sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
     grades = results.case_grades(db, review.id, question_ids, sections)
+    changed = moderation_data.moderated_questions(db, review.id)
     labels = {level.id: level.label for level in rubric.scale.levels}
     overall_section = None
     if rubric.overall.question:
@@ -769,9 +773,12 @@ def _appendix(
             (s.id for s in graded if s.grade_question == rubric.overall.question), None
         )
     columns = [s for s in graded if s.id != overall_section]
+    question_texts = {q.id: " ".join(q.text.split()) for q in rubric.questions}
+    shown = {s.grade_question for s in columns} | {rubric.overall.question}
     rows = []
     for case in audited:
         mine = grades.get(case["audit_id"], {})
+        moved = changed.get(case["audit_id"], set())
         overall = rubric.overall.judge(mine, rubric)
         rows.append(
             {
@@ -780,9 +787,20 @@ def _appendix(
                 "case_type": _case_type_label(rubric, case["case_type"]),
                 "team": case["team"],
                 "overall": labels.get(overall, "Not graded") if overall else "Not graded",
-                "moderated": bool(case["moderated"]),
+                # The dagger marks the moderated question itself, never the overall judgement
+                # of a case whose section grade moved.
+                "overall_moderated": bool(rubric.overall.question)
+                and rubric.overall.question in moved,
+                "moderated": bool(moved),
                 "grades": [
-                    labels.get(mine.get(s.grade_question or ""), "") or "—" for s in columns
+                    {
+                        "label": labels.get(mine.get(s.grade_question or ""), "") or "—",
+                        "moderated": s.grade_question in moved,
+                    }
+                    for s in columns
+                ],
+                "other_moderated": [
+                    question_texts[q] for q in sorted(moved - shown) if q in question_texts
                 ],
             }
         )
