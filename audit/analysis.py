@@ -281,7 +281,9 @@ def spreadsheet(
     from audit.data import exports as export_data
 
     answers = exports.answers_table(review.rubric, export_data.answer_rows(db, review.id))
-    found = exports.findings_table(export_data.finding_rows(db, review.id))
+    found = exports.findings_table(
+        export_data.finding_rows(db, review.id), findings.threshold_label(review.rubric.scale)
+    )
     if fmt == "xlsx":
         return exports.to_xlsx([("Answers", *answers), ("Findings", *found)]), XLSX
     header, rows = answers if what == "answers" else found

@@ -331,10 +331,12 @@ def _safeguarding(
 
 
 SAFEGUARDING_DEFINITION = (
-    "a case counts once, when its first audit (after moderation) gave the adverse answer to a "
-    "critical question"
+    "each case counted once, by the adverse answer to a critical question in its submitted "
+    "first audit, as moderated"
 )
-ALERTS_DEFINITION = "alerts raised by any audit of the review, second audits included"
+ALERTS_DEFINITION = (
+    "counting alerts from every audit of the review, second audits included, less any withdrawn"
+)
 
 
 def safeguarding_sentences(
@@ -362,7 +364,7 @@ def safeguarding_sentences(
     alert_cases = int(critical.get("alert_cases", 0))
     missing = alerts - recorded
     sentence = (
-        f"{count(alerts)} safeguarding alert{'s' if alerts != 1 else ''} about "
+        f"{count(alerts)} safeguarding alert{'s were' if alerts != 1 else ' was'} raised about "
         f"{count(alert_cases)} case{'s' if alert_cases != 1 else ''} ({ALERTS_DEFINITION}): "
     )
     if missing <= 0:

@@ -701,7 +701,7 @@ def test_critical_cases_and_recorded_escalations(db, people, dataset) -> None:  
         "sentences": sentences,
     }
     assert sentences[0].startswith("In 2 of the 7 cases audited a child was found not")
-    assert sentences[1].startswith("3 safeguarding alerts about 2 cases (alerts raised by any")
+    assert sentences[1].startswith("3 safeguarding alerts were raised about 2 cases (counting")
 
 
 def test_moderation_turns_a_case_unsafe_without_an_alert(db, people, dataset) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from audit import create_app, demo, report
+from audit import analysis, create_app, demo, report
 from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
@@ -210,11 +210,14 @@ def test_pdf_has_the_title_curated_findings_safeguarding_statement_and_page_numb
     for finding in accepted:
         assert flat(finding.text) in text, finding.text
     assert "From interviews and focus groups" in text  # the lead's own finding
-    # The demo has two children found not adequately safeguarded, one escalation unrecorded.
-    statement = report.safeguarding_statement(
-        {"cases": 2, "recorded": 1}, 24, report.Numbers(public=False, below=5)
-    )
-    assert statement in text
+    # The demo: one submitted first audit found a child not adequately safeguarded; two
+    # alerts were raised (one in a draft), one escalation is unrecorded.
+    critical = analysis.aggregate(demo_site.db, review).critical
+    assert critical == {"cases": 1, "audited": 24, "alerts": 2, "alert_cases": 2, "recorded": 1}
+    statement = report.safeguarding_statement(critical, 24, report.Numbers(public=False, below=5))
+    assert flat(statement) in text
+    assert "In 1 of the 24 cases audited a child was found not adequately safeguarded" in text
+    assert "2 safeguarding alerts were raised about 2 cases" in text
     assert "Page 1 of" in text
     pages = page_count(demo_site.pdf("internal"), demo_site.folder)
     assert f"Page {pages} of {pages}" in text
@@ -238,23 +241,31 @@ def test_findings_appear_in_the_leads_order_and_only_accepted(demo_site: SimpleN
 def test_safeguarding_statement_wording() -> None:
     internal = report.Numbers(public=False, below=5)
     public = report.Numbers(public=True, below=5)
-    assert report.safeguarding_statement({"cases": 0, "recorded": 0}, 40, internal) == (
-        "No child was found not adequately safeguarded in the 40 cases audited."
+    none = {"cases": 0, "audited": 40, "alerts": 0, "alert_cases": 0, "recorded": 0}
+    assert report.safeguarding_statement(none, 40, internal) == (
+        "No child was found not adequately safeguarded in the 40 cases audited (each case "
+        "counted once, by the adverse answer to a critical question in its submitted first "
+        "audit, as moderated). No safeguarding alert was raised (counting alerts from every "
+        "audit of the review, second audits included, less any withdrawn)."
     )
-    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, internal) == (
-        "In 2 of the 40 cases audited a child was found not adequately safeguarded; each was "
-        "escalated to the responsible manager and the action recorded."
+    recorded = {"cases": 2, "audited": 40, "alerts": 3, "alert_cases": 2, "recorded": 3}
+    statement = report.safeguarding_statement(recorded, 40, internal)
+    assert statement.startswith("In 2 of the 40 cases audited a child was found not adequately")
+    assert statement.endswith(
+        "3 safeguarding alerts were raised about 2 cases (counting alerts from every audit of "
+        "the review, second audits included, less any withdrawn): the escalation to the "
+        "responsible manager and the action taken are recorded for each."
     )
-    waiting = report.safeguarding_statement({"cases": 3, "recorded": 1}, 40, internal)
-    assert "2 are still to be recorded" in waiting
-    assert public.share(wilson(23, 24)) == "more than 19 of 24"
-    assert public.share(wilson(3, 24)) == "<5 of 24"
+    waiting = {"cases": 3, "audited": 40, "alerts": 3, "alert_cases": 3, "recorded": 1}
+    assert "2 are still to be recorded" in report.safeguarding_statement(waiting, 40, internal)
+    assert public.share(wilson(23, 24)) == "more than 19 of 24 cases"
+    assert public.share(wilson(3, 24)) == "<5 of 24 cases"
     assert public.share(wilson(12, 24)).startswith("50% (95% interval")
-    assert internal.share(wilson(23, 24)).endswith("; 23 of 24)")
+    assert internal.share(wilson(23, 24)).endswith("; 23 of 24 cases)")
     assert public.text("Yes in 96% of cases (23 of 24); 2 of 3 teams") == (
         "Yes in 96% of cases (more than 19 of 24); <5 of <5 teams"
     )
-    assert report.safeguarding_statement({"cases": 2, "recorded": 2}, 40, public).startswith(
+    assert report.safeguarding_statement(recorded, 40, public).startswith(
         "In <5 of the 40 cases audited"
     )
 
