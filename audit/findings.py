@@ -389,16 +389,18 @@ def describe_rubric(rubric: Rubric) -> list[str]:
         level.label for level in rubric.scale.levels if rubric.scale.is_good(level.id)
     )
     total = len(rubric.sections)
-    out = []
-    if graded:
-        out.append(
-            f"{len(graded)} of the {total} sections have a grade for the quality of practice, "
-            f"on the scale {levels}; “{threshold_label(rubric.scale)}” counts {good}."
-        )
+
+    def have(n: int) -> str:
+        return f"{n} of the {total} sections {'has' if n == 1 else 'have'}"
+
+    judged = [f"{have(len(graded))} a grade for the quality of practice"] if graded else []
+    judged.append("each case has an overall judgement")
+    out = [
+        f"Quality is graded on the scale {levels}: {' and '.join(judged)}; "
+        f"“{threshold_label(rubric.scale)}” counts {good}."
+    ]
     if checked:
-        out.append(
-            f"{len(checked)} of the {total} sections have yes/no checks (compliance: was it done)."
-        )
+        out.append(f"{have(len(checked))} yes/no checks (compliance: was it done).")
     ungraded = [s for s in rubric.sections if not s.grade_question and s in checked]
     if ungraded:
         out.append(
