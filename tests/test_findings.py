@@ -1366,3 +1366,24 @@ def test_findings_json_command_matches_the_aggregation(tmp_path: Path) -> None:
         db.conn.close()
     missing = runner.invoke(main, ["findings", "no-such-review", "--json", "--instance", inst])
     assert missing.exit_code == 1
+
+
+# --------------------------------------------------------------------------- report appendix
+
+
+def test_appendix_dagger_marks_the_moderated_answer_not_the_overall(db, dataset) -> None:  # type: ignore[no-untyped-def]
+    """C01's overall judgement was moderated, C06's plan grade: each dagger where it belongs."""
+    from audit import report
+    from audit.data import reports as report_data
+
+    audited = report_data.audited_cases(db, dataset.review.id)
+    appendix = report._appendix(db, dataset.review, audited)
+    assert appendix["columns"] == ["Plans"]
+    rows = {row["pseudonym"]: row for row in appendix["rows"]}
+    assert rows["C01"]["overall_moderated"] is True
+    assert [g["moderated"] for g in rows["C01"]["grades"]] == [False]
+    assert rows["C06"]["overall_moderated"] is False
+    assert rows["C06"]["grades"] == [{"label": "Requires improvement", "moderated": True}]
+    for name in ("C02", "C03", "C04", "C05"):
+        assert not rows[name]["moderated"] and not rows[name]["overall_moderated"]
+        assert not any(g["moderated"] for g in rows[name]["grades"])
