@@ -14,6 +14,7 @@ PDFs and the spreadsheet:
 
 from __future__ import annotations
 
+import base64
 import html as html_lib
 import io
 import re
@@ -228,13 +229,24 @@ def test_three_point_rubric_speaks_its_own_threshold_everywhere(site_factory) ->
         "findings page": site.text("findings"),
         "internal PDF": site.pdf("internal"),
         "public PDF": site.pdf("public"),
-        "report HTML": report.build_html(site.app, site.db, review, audience="internal"),
+        "report HTML": (report_html := report.build_html(site.app, site.db, review)),
+        "report charts": " ".join(
+            base64.b64decode(data).decode("utf-8")
+            for data in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', report_html)
+        ),
         "JSON": str(site.json()),
         "XLSX": str(site.xlsx_findings()),
     }
     for name, text in surfaces.items():
         assert not re.search(r"good or better", text, re.I), name
-    for name in ("dashboard", "dashboard charts", "internal PDF", "public PDF", "report HTML"):
+    for name in (
+        "dashboard",
+        "dashboard charts",
+        "internal PDF",
+        "public PDF",
+        "report HTML",
+        "report charts",
+    ):
         assert re.search(r"adequate or better", surfaces[name], re.I), name
     assert "Cases adequate or better overall: 75%" in surfaces["dashboard"]
     assert "Cases judged adequate or better overall: 75%" in surfaces["internal PDF"]
