@@ -189,6 +189,10 @@ def test_forty_cases_answering_two_checks_count_forty_cases_never_eighty(site_fa
         assert "16 of 40 cases)" in text, name
         assert "40 of 80 answers from 40 cases)" in text, name
     assert "Records: every check met in only 40% of the cases audited" in surfaces["findings page"]
+    # Agreement covers the sections without a grade too, in the report as in the JSON.
+    assert {"safety", "records", "pathway"} <= {s["key"] for s in doc["agreement"]["sections"]}
+    context = report.report_context(site.app, site.db, review, audience="internal")
+    assert {"Safety", "Records", "Pathway plan"} <= {row["label"] for row in context["agreement"]}
     # The section with only a text question has no share at all, and no "no answers" line.
     for name in ("internal PDF", "public PDF"):
         assert "Checks met: no answers" not in surfaces[name]
