@@ -670,3 +670,30 @@ def _hand_wilson_float(p: float, n: float) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return centre - half, centre + half
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.integers(min_value=1, max_value=6).flatmap(
+            lambda m: st.tuples(st.integers(min_value=0, max_value=m), st.just(m))
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_clustered_share_is_a_share_of_answers_never_narrower_than_wilsons(per_case) -> None:  # type: ignore[no-untyped-def]
+    """The interval holds the share, stays in 0..1, and is never narrower than independence."""
+    result = stats.clustered_share(per_case)
+    count, n = sum(g for g, _ in per_case), sum(m for _, m in per_case)
+    plain = wilson(count, n)
+    assert (result.count, result.n, result.cases, result.unit) == (
+        count,
+        n,
+        len(per_case),
+        "answers",
+    )
+    assert result.low is not None and result.high is not None
+    assert 0.0 <= result.low <= result.share <= result.high <= 1.0
+    assert plain.low is not None and plain.high is not None
+    assert result.high - result.low >= plain.high - plain.low - 1e-9
