@@ -33,11 +33,12 @@ from hypothesis import strategies as st
 from audit import analysis, create_app, demo, findings, report
 from audit.data import audits, moderation, reviews, users
 from audit.data import findings as finding_data
+from audit.data import programmes as programme_data
 from audit.data.db import connect
 from audit.rubric import Rubric, parse_rubric
 from audit.stats import Proportion, clustered_share, wilson
 from tests.conftest import PASSWORD, ROLES, Auth
-from tests.test_findings import new_review, score
+from tests.test_findings import add_cases, new_review, score
 from tests.test_report import flat, pdf_text
 
 THREE_POINT = Path(__file__).parent / "data" / "care-leaver-3-point.yaml"
@@ -259,6 +260,41 @@ def test_three_point_rubric_speaks_its_own_threshold_everywhere(site_factory) ->
     assert "Each section of the audit tool has a grade" not in surfaces["internal PDF"]
     assert "1 of the 4 sections has a grade for the quality of practice" in surfaces["internal PDF"]
     assert "Adequate or better" in str(site.xlsx_findings()[0].keys())
+
+
+def test_programme_trend_speaks_the_latest_rubrics_threshold(site_factory) -> None:  # type: ignore[no-untyped-def]
+    """The programme page's chart and table name the 3-point rubric's threshold."""
+    rubric = three_point()
+    site, people, _ = site_factory(rubric, [])
+    lead = people["lead"].id
+    programme_id = programme_data.create(site.db, title="Care leavers", kind="self_audit", by=lead)
+    review = reviews.create(
+        site.db,
+        title="Care leavers, autumn",
+        host_organisation="Testshire Council",
+        kind="self_audit",
+        rubric=rubric,
+        programme_id=programme_id,
+        by=lead,
+    )
+    reviews.add_member(site.db, review.id, people["reviewer"].id, "reviewer")
+    ids = add_cases(site.db, review.id, [("care_leaver", "North")] * 3, people["reviewer"].id)
+    for case_id, grade in zip(ids, ["strong", "adequate", "weak"], strict=True):
+        values = {
+            "young_person_safe": "yes",
+            "risk_assessed": "yes",
+            "pathway_in_time": "yes",
+            "pathway_grade": grade,
+            "overall_grade": grade,
+        }
+        score(site.db, rubric, case_id, people["reviewer"].id, values)
+    response = site.client.get(f"/programmes/{programme_id}")
+    assert response.status_code == 200
+    assert not re.search(r"good or better", response.text, re.I)
+    text = page_text(response.text)
+    assert "Cases adequate or better overall, by review" in response.text  # the chart's name
+    assert "Dots are the share of cases adequate or better overall" in text
+    assert "Adequate or better" in text  # the trend table's column
 
 
 # --------------------------------------------------------------------------- one truth
