@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from audit.rubric import Rubric
+from audit.rubric import Question, Rubric
 from audit.stats import (
     REASON_FEW_PAIRS,
     REASON_NO_PAIRS,
@@ -99,18 +99,31 @@ def agreement(rubric: Rubric, cases: Mapping[str, Mapping[str, Any]]) -> dict[st
             )
         )
     by_question = {item.key: item for item in questions}
-    sections = [
-        AgreementResult(
-            key=section.id,
-            label=section.title,
-            pairs=by_question[section.grade_question].pairs,
-            exact=by_question[section.grade_question].exact,
-            kappa=by_question[section.grade_question].kappa,
-            alpha=by_question[section.grade_question].alpha,
-        )
-        for section in rubric.sections
-        if section.grade_question and section.grade_question in by_question
-    ]
+    sections = []
+    for section in rubric.sections:
+        if section.grade_question and section.grade_question in by_question:
+            graded = by_question[section.grade_question]
+            sections.append(
+                AgreementResult(
+                    section.id,
+                    section.title,
+                    graded.pairs,
+                    graded.exact,
+                    graded.kappa,
+                    graded.alpha,
+                )
+            )
+            continue
+        checks = [q for q in section.questions if q.type == "yes_no"]
+        if section.grade_question or not checks:
+            continue
+        # A section without a grade is counted per case as "every check met": agree on that.
+        pairs = [
+            (_all_met(checks, c, "first"), _all_met(checks, c, "second"))
+            for c in cases.values()
+            if section.applies(c["case_type"])
+        ]
+        sections.append(_result(section.id, section.title, pairs, ["yes", "no"], nominal=True))
     overall_pairs = [
         (
             rubric.overall.judge(c["answers"]["first"], rubric),
@@ -125,6 +138,18 @@ def agreement(rubric: Rubric, cases: Mapping[str, Mapping[str, Any]]) -> dict[st
         "questions": questions,
         "disagreements": disagreements(rubric, cases),
     }
+
+
+def _all_met(checks: list[Question], case: Mapping[str, Any], audit: str) -> str | None:
+    """Return "yes" if every check this audit answered had the good answer, None if none."""
+    given = [
+        (q, case["answers"][audit][q.id])
+        for q in checks
+        if q.applies(case["case_type"]) and q.id in case["answers"][audit]
+    ]
+    if not given:
+        return None
+    return "yes" if all(value == q.good_answer for q, value in given) else "no"
 
 
 def disagreements(

@@ -28,8 +28,16 @@ def aggregate(db: sqlite_utils.Database, review: Review) -> findings.Aggregation
     counted = results.counted_audits(db, review.id)
     rule_questions = findings.grade_questions_for_rule(rubric)
     grades = results.case_grades(db, review.id, rule_questions, sections) if rule_questions else {}
+    case_answers = results.case_grades(
+        db, review.id, findings.case_answer_questions(rubric), sections, not_applicable=True
+    )
     return findings.aggregate(
-        rubric, counted, rows, grades, critical=results.escalation_summary(db, review.id)
+        rubric,
+        counted,
+        rows,
+        grades,
+        critical=results.escalation_summary(db, review.id),
+        case_answers=case_answers,
     )
 
 
@@ -187,14 +195,23 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
         },
         "safeguarding": {
             "cases_not_adequately_safeguarded": agg.critical.get("cases", 0),
-            "escalations_recorded": agg.critical.get("recorded", 0),
+            "cases_audited": agg.audited,
+            "definition": findings.SAFEGUARDING_DEFINITION,
+            "alerts_raised": agg.critical.get("alerts", 0),
+            "cases_with_alerts": agg.critical.get("alert_cases", 0),
+            "alerts_recorded": agg.critical.get("recorded", 0),
+            "alerts_definition": findings.ALERTS_DEFINITION,
+            "sentences": findings.safeguarding_sentences(agg.critical),
         },
+        "good_or_better_label": findings.threshold_label(rubric.scale),
         "sections": [
             {
                 "id": s.section.id,
                 "title": s.section.title,
                 "basis": s.basis,
+                "measure": findings.measure_words(s, rubric),
                 **s.breakdown.as_dict(),
+                **({"checks_met": s.answers.as_dict()} if s.answers is not None else {}),
             }
             for s in agg.sections
         ],
@@ -264,7 +281,9 @@ def spreadsheet(
     from audit.data import exports as export_data
 
     answers = exports.answers_table(review.rubric, export_data.answer_rows(db, review.id))
-    found = exports.findings_table(export_data.finding_rows(db, review.id))
+    found = exports.findings_table(
+        export_data.finding_rows(db, review.id), findings.threshold_label(review.rubric.scale)
+    )
     if fmt == "xlsx":
         return exports.to_xlsx([("Answers", *answers), ("Findings", *found)]), XLSX
     header, rows = answers if what == "answers" else found

@@ -354,7 +354,7 @@ def _good_count(keys: Sequence[str], good_keys: Collection[str]) -> int:
     return leading
 
 
-def _good_label(levels: Sequence[tuple[str, str]], leading: int) -> str:
+def good_label(levels: Sequence[tuple[str, str]], leading: int) -> str:
     """Name the good-or-better group after its lowest level, e.g. "Good or better"."""
     if leading == len(levels):
         return "Any level"
@@ -474,26 +474,27 @@ def _stacked_desc(
     levels: Sequence[tuple[str, str]],
     all_counts: Sequence[Mapping[str, int]],
     leading: int,
+    unit: str = "answers",
 ) -> str:
     """Summarise a stacked-bar chart in words, one sentence per bar."""
     names = [label for _, label in levels]
     sentences = [
-        f"Horizontal bars, one per row, each split into the share of answers at each level, "
+        f"Horizontal bars, one per row, each split into the share of {unit} at each level, "
         f"from {names[0]} on the left to {names[-1]} on the right."
     ]
-    good_label = _good_label(levels, leading) if leading else ""
+    threshold = good_label(levels, leading) if leading else ""
     for bar, counts in zip(bars, all_counts, strict=True):
         total = sum(counts.values())
         if not total:
-            sentences.append(f"{bar.label}: no answers.")
+            sentences.append(f"{bar.label}: no {unit}.")
             continue
         parts = ", ".join(
             f"{label} {counts[key]} ({_percent(counts[key], total)}%)" for key, label in levels
         )
-        sentence = f"{bar.label}: {total} answers; {parts}"
+        sentence = f"{bar.label}: {total} {unit}; {parts}"
         if leading:
             good = sum(counts[key] for key, _ in levels[:leading])
-            sentence += f"; {_percent(good, total)}% {good_label.lower()}"
+            sentence += f"; {_percent(good, total)}% {threshold.lower()}"
         sentences.append(sentence + ".")
     return " ".join(sentences)
 
@@ -505,6 +506,7 @@ def stacked_bars(
     levels: Sequence[tuple[str, str]],
     chart_id: str,
     good_keys: Collection[str] = (),
+    unit: str = "answers",
 ) -> Markup:
     """Draw horizontal 100% stacked bars, so each row's spread across levels is comparable.
 
@@ -514,6 +516,7 @@ def stacked_bars(
     part. ``chart_id`` prefixes every id in the chart so several can share a page. ``title``
     is the accessible name; the page gives the visible heading. A bar with no answers is drawn
     as an outline reading "No answers". Segment labels are not drawn: ``levels`` names them.
+    ``unit`` names what the bars count ("answers", or "cases" where each case answers once).
     """
     _check_chart_id(chart_id)
     keys = _check_levels(levels)
@@ -522,7 +525,7 @@ def stacked_bars(
     colours = level_colours(len(levels))
     defs, hatches = _patterns(chart_id, colours)
 
-    bracket_label = _good_label(levels, leading) if leading else ""
+    bracket_label = good_label(levels, leading) if leading else ""
     legend, legend_height = _legend(
         [
             (fill, hatch, label)
@@ -625,7 +628,7 @@ def stacked_bars(
 
     axis_y = y + 4
     height = axis_y + 26
-    desc = _stacked_desc(bars, levels, all_counts, leading)
+    desc = _stacked_desc(bars, levels, all_counts, leading, unit)
     if not bars:
         desc = "No rows to show."
     return Markup(
@@ -805,7 +808,7 @@ def bar_table(
     head.append(f'<th scope="col" class="{head_num}">Total answers</th>')
     if leading:
         head.append(
-            f'<th scope="col" class="{head_num}">{escape(_good_label(levels, leading))}</th>'
+            f'<th scope="col" class="{head_num}">{escape(good_label(levels, leading))}</th>'
         )
     if with_notes:
         head.append('<th scope="col" class="govuk-table__header">Notes</th>')

@@ -293,18 +293,22 @@ class View:
         if p.share is None or p.n == 0:
             return none
         count, n, rest = (f"{prefix}:{part}" for part in ("count", "n", "rest"))
+        unit = f" {p.unit}" if p.unit else ""
         if not any(self.hidden(k) for k in (count, n, rest)):
+            if p.unit == "answers" and p.cases is not None:
+                cases = self._mask(p.cases)
+                unit += f" from {cases} case{'' if cases == '1' else 's'}"
             return (
                 f"{percent(p.share)} (95% interval {percent(p.low)} to {percent(p.high)}; "
-                f"{p.count} of {p.n})"
+                f"{p.count} of {p.n}{unit})"
             )
         if (
             self.withheld.get(rest) == PRIMARY
             and self.withheld.get(count) != PRIMARY
             and not self.hidden(n)
         ):
-            return f"more than {p.n - self.threshold} of {p.n}"
-        return f"{self.count(count)} of {self.count(n)}"
+            return f"more than {p.n - self.threshold} of {p.n}{unit}"
+        return f"{self.count(count)} of {self.count(n)}{unit}"
 
     def part(self, key: str, total: str) -> str:
         """Write a table cell "count (share%)", the share left out when either is withheld."""

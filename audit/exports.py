@@ -29,6 +29,7 @@ __all__ = [
     "ANSWER_HEADER",
     "FINDING_HEADER",
     "answers_table",
+    "finding_header",
     "findings_table",
     "neutralise",
     "to_csv",
@@ -82,21 +83,27 @@ ANSWER_HEADER = [
     "audit_id",
 ]
 
-FINDING_HEADER = [
-    "Kind",
-    "Status",
-    "Origin",
-    "Position",
-    "Finding",
-    "Questions",
-    "Good or better",
-    "Answers counted",
-    "Share good or better",
-    "95% interval low",
-    "95% interval high",
-    "finding_id",
-    "merged_into",
-]
+def finding_header(threshold: str = "Good or better") -> list[str]:
+    """Return the findings sheet's header in the rubric's words ("Adequate or better")."""
+    return [
+        "Kind",
+        "Status",
+        "Origin",
+        "Position",
+        "Finding",
+        "Questions",
+        threshold,
+        "Out of",
+        "Counted in",
+        f"Share {threshold.lower()}",
+        "95% interval low",
+        "95% interval high",
+        "finding_id",
+        "merged_into",
+    ]
+
+
+FINDING_HEADER = finding_header()
 
 
 # --------------------------------------------------------------------------- cell safety
@@ -263,8 +270,24 @@ def _number(value: Any) -> Any:
     return value
 
 
-def findings_table(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """Lay out every finding with its numbers, so the lead's curation can be checked outside."""
+def _unit(row: Mapping[str, Any]) -> str:
+    """Say what a finding's numbers count; snapshots from before units were stored pooled
+    answers exactly when they named several questions."""
+    if row.get("n") is None:
+        return ""
+    if row.get("unit"):
+        return str(row["unit"])
+    return "answers" if len(_question_ids(row.get("question_ids"))) > 1 else "cases"
+
+
+def findings_table(
+    rows: Iterable[Mapping[str, Any]], threshold: str = "Good or better"
+) -> tuple[list[str], list[list[Any]]]:
+    """Lay out every finding with its numbers, so the lead's curation can be checked outside.
+
+    ``threshold`` is the rubric's name for the share (``findings.threshold_label``); each
+    row says whether its numbers count cases or answers.
+    """
     out = [
         [
             KIND_LABELS.get(row["kind"], row["kind"]),
@@ -275,6 +298,7 @@ def findings_table(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[l
             ", ".join(_question_ids(row.get("question_ids"))),
             row.get("count"),
             row.get("n"),
+            _unit(row),
             _number(row.get("share")),
             _number(row.get("low")),
             _number(row.get("high")),
@@ -283,7 +307,7 @@ def findings_table(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[l
         ]
         for row in rows
     ]
-    return list(FINDING_HEADER), out
+    return finding_header(threshold), out
 
 
 # --------------------------------------------------------------------------- files

@@ -8,12 +8,13 @@ the report, so every surface shows the same numbers.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.rubric import Question, Rubric, Section
-from audit.stats import Proportion, wilson
+from audit.charts import good_label
+from audit.rubric import DEFAULT_WORDING, NOT_APPLICABLE, Question, Rubric, Scale, Section
+from audit.stats import Proportion, clustered_share, share_of_answers, wilson
 
 ALL = "all"
 
@@ -71,11 +72,24 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class SectionResult:
-    """Results for one section: its grade question's, or its yes/no checks pooled."""
+    """Results for one section, counted in cases: its grade, or whether every check was met.
+
+    ``basis`` is "grade" (the section's grade question, one per case), "checks" (a case
+    counts as good when every yes/no check it answered in the section had the good answer)
+    or "none" (no grade and no checks: nothing to count). For "checks", ``answers`` is the
+    share of check answers that were good, a share of answers with an interval allowing for
+    answers clustered within cases.
+    """
 
     section: Section
-    basis: str  # "grade" (the section's grade question) or "checks" (pooled yes/no)
+    basis: str
     breakdown: Breakdown
+    answers: Proportion | None = None
+
+    @property
+    def unit(self) -> str:
+        """Say what the section's share counts ("cases")."""
+        return self.breakdown.whole.good.unit
 
 
 @dataclass(frozen=True)
@@ -168,12 +182,29 @@ class _Tally:
         )
 
 
+def threshold_label(scale: Scale) -> str:
+    """Name the share the rubric reports in its own words, e.g. "Adequate or better"."""
+    levels = [(level.id, level.label) for level in scale.levels]
+    leading = sum(1 for key, _ in levels if key in scale.good_or_better)
+    return good_label(levels, leading) if leading else "Good or better"
+
+
+def case_answer_questions(rubric: Rubric) -> list[str]:
+    """Return the questions counted case by case: critical ones and checks of ungraded sections."""
+    ids = [q.id for q in rubric.critical_questions()]
+    for section in rubric.sections:
+        if not section.grade_question:
+            ids.extend(q.id for q in section.questions if q.type == "yes_no")
+    return sorted(set(ids))
+
+
 def aggregate(
     rubric: Rubric,
     audits: Sequence[Mapping[str, Any]],
     answer_rows: Iterable[Mapping[str, Any]],
     grades_by_audit: Mapping[str, Mapping[str, str]] | None = None,
     critical: Mapping[str, int] | None = None,
+    case_answers: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Aggregation:
     """Aggregate the counted audits of a review.
 
@@ -181,7 +212,10 @@ def aggregate(
     ``sections_na``). ``answer_rows``: (question_id, value, not_applicable, case_type,
     team, n) counts with moderated values already applied. ``grades_by_audit``: effective
     grade answers per audit, needed only when the overall judgement is a rule over
-    section grades.
+    section grades. ``critical``: the safeguarding alerts (``alerts``, ``alert_cases``,
+    ``recorded``). ``case_answers``: effective answers per audit ("na" for not applicable)
+    to the questions of :func:`case_answer_questions`, from which sections without a grade
+    are counted case by case and children not adequately safeguarded are counted.
     """
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     # Audits of the same case type and team with the same sections marked "does not apply"
@@ -216,8 +250,9 @@ def aggregate(
         for q in rubric.questions
     )
     by_id = {item.question.id: item for item in questions}
+    answers_by_audit = case_answers or {}
     sections = tuple(
-        _section_result(section, rubric, tallies, by_id) for section in rubric.sections
+        _section_result(section, audits, answers_by_audit, by_id) for section in rubric.sections
     )
     headline = _headline(rubric, audits, by_id, grades_by_audit or {})
     return Aggregation(
@@ -226,7 +261,7 @@ def aggregate(
         headline=headline,
         sections=sections,
         questions=questions,
-        critical=dict(critical or {}),
+        critical=_safeguarding(rubric, audits, answers_by_audit, critical or {}),
         case_types=tuple(sorted({a["case_type"] for a in audits})),
         teams=tuple(sorted({a["team"] or "" for a in audits})),
     )
@@ -234,26 +269,164 @@ def aggregate(
 
 def _section_result(
     section: Section,
-    rubric: Rubric,
-    tallies: Mapping[str, _Tally],
+    audits: Sequence[Mapping[str, Any]],
+    case_answers: Mapping[str, Mapping[str, str]],
     by_id: Mapping[str, QuestionResult],
 ) -> SectionResult:
     if section.grade_question:
         return SectionResult(section, "grade", by_id[section.grade_question].breakdown)
-    pooled = _Tally()
-    for question in section.questions:
-        if question.type != "yes_no" or question.id not in tallies:
+    checks = [q for q in section.questions if q.type == "yes_no"]
+    if not checks:
+        return SectionResult(section, "none", _Tally().breakdown(["yes", "no"], frozenset()))
+    tally = _Tally()
+    per_case: list[tuple[int, int]] = []
+    for audit in audits:
+        case_type = audit["case_type"]
+        asked = [q for q in checks if q.applies(case_type)]
+        if not section.applies(case_type) or not asked:
             continue
-        source = tallies[question.id]
-        for key, values in source.values.items():
-            for value, n in values.items():
-                outcome = "yes" if value == question.good_answer else "no"
-                pooled.values[key][outcome] += n
-        for key, n in source.na.items():
-            pooled.na[key] += n
-        for key, n in source.eligible.items():
-            pooled.eligible[key] += n
-    return SectionResult(section, "checks", pooled.breakdown(["yes", "no"], frozenset({"yes"})))
+        key = (case_type, audit["team"] or "")
+        tally.eligible[key] += 1
+        if section.id in audit["sections_na"]:
+            tally.na[key] += 1
+            continue
+        mine = case_answers.get(audit["audit_id"], {})
+        given = [(q, mine[q.id]) for q in asked if q.id in mine]
+        answered = [(q, value) for q, value in given if value != NOT_APPLICABLE]
+        if not answered:
+            if given:  # every check answered "not applicable"
+                tally.na[key] += 1
+            continue
+        good = sum(1 for q, value in answered if value == q.good_answer)
+        tally.values[key]["yes" if good == len(answered) else "no"] += 1
+        per_case.append((good, len(answered)))
+    return SectionResult(
+        section,
+        "checks",
+        tally.breakdown(["yes", "no"], frozenset({"yes"})),
+        answers=clustered_share(per_case),
+    )
+
+
+def _safeguarding(
+    rubric: Rubric,
+    audits: Sequence[Mapping[str, Any]],
+    case_answers: Mapping[str, Mapping[str, str]],
+    alerts: Mapping[str, int],
+) -> dict[str, int]:
+    """Count children not adequately safeguarded once, and the alerts raised, apart."""
+    questions = rubric.critical_questions()
+    cases = sum(
+        1
+        for audit in audits
+        if any(q.is_adverse(case_answers.get(audit["audit_id"], {}).get(q.id)) for q in questions)
+    )
+    return {
+        "cases": cases,
+        "audited": len(audits),
+        "alerts": int(alerts.get("alerts", 0)),
+        "alert_cases": int(alerts.get("alert_cases", 0)),
+        "recorded": int(alerts.get("recorded", 0)),
+    }
+
+
+SAFEGUARDING_DEFINITION = (
+    "each case counted once, by the adverse answer to a critical question in its submitted "
+    "first audit, as moderated"
+)
+ALERTS_DEFINITION = (
+    "counting alerts from every audit of the review, second audits included, less any withdrawn"
+)
+
+
+def safeguarding_sentences(
+    critical: Mapping[str, int], count: Callable[[str, int], str] | None = None
+) -> list[str]:
+    """Word children not adequately safeguarded and the alerts raised, the same on every surface.
+
+    ``count(key, value)`` writes a count named by its key (``cases``, ``audited``, ``alerts``,
+    ``alert_cases``, ``recorded``, ``waiting``); the public report passes one that withholds
+    small counts. Singular or plural follows the count as printed, so a withheld 1 stays hidden.
+    """
+
+    def write(key: str, value: int) -> str:
+        return count(key, value) if count else str(value)
+
+    cases, audited = int(critical.get("cases", 0)), int(critical.get("audited", 0))
+    alerts, recorded = int(critical.get("alerts", 0)), int(critical.get("recorded", 0))
+    if cases:
+        out = [
+            f"In {write('cases', cases)} of the {write('audited', audited)} cases audited a "
+            f"child was found not adequately safeguarded ({SAFEGUARDING_DEFINITION})."
+        ]
+    else:
+        out = [
+            f"No child was found not adequately safeguarded in the {write('audited', audited)} "
+            f"cases audited ({SAFEGUARDING_DEFINITION})."
+        ]
+    if not alerts:
+        out.append(f"No safeguarding alert was raised ({ALERTS_DEFINITION}).")
+        return out
+    alert_cases = int(critical.get("alert_cases", 0))
+    missing = max(alerts - recorded, 0)
+    printed_alerts, printed_cases = write("alerts", alerts), write("alert_cases", alert_cases)
+    sentence = (
+        f"{printed_alerts} safeguarding alert{' was' if printed_alerts == '1' else 's were'} "
+        f"raised about {printed_cases} case{'' if printed_cases == '1' else 's'} "
+        f"({ALERTS_DEFINITION}): "
+    )
+    if missing <= 0:
+        sentence += (
+            "the escalation to the responsible manager and the action taken are recorded for each."
+        )
+    else:
+        printed_missing = write("waiting", missing)
+        sentence += (
+            f"the escalation and the action taken are recorded for {write('recorded', recorded)}; "
+            f"{printed_missing} {'is' if printed_missing == '1' else 'are'} still to be recorded."
+        )
+    out.append(sentence)
+    return out
+
+
+def describe_rubric(rubric: Rubric) -> list[str]:
+    """Say what the audit tool asks and how its sections are counted, from the rubric itself."""
+    graded = [s for s in rubric.sections if s.grade_question]
+    checked = [s for s in rubric.sections if any(q.type == "yes_no" for q in s.questions)]
+    levels = ", ".join(level.label for level in rubric.scale.levels)
+    good = " and ".join(
+        level.label for level in rubric.scale.levels if rubric.scale.is_good(level.id)
+    )
+    total = len(rubric.sections)
+
+    def have(n: int) -> str:
+        return f"{n} of the {total} sections {'has' if n == 1 else 'have'}"
+
+    judged = [f"{have(len(graded))} a grade for the quality of practice"] if graded else []
+    judged.append("each case has an overall judgement")
+    out = [
+        f"Quality is graded on the scale {levels}: {' and '.join(judged)}; "
+        f"“{threshold_label(rubric.scale)}” counts {good}."
+    ]
+    if checked:
+        out.append(f"{have(len(checked))} yes/no checks (compliance: was it done).")
+    ungraded = [s for s in rubric.sections if not s.grade_question and s in checked]
+    if ungraded:
+        out.append(
+            "A section without a grade counts the cases where every check answered was met; "
+            "the share of check answers met is given beside it, with an interval that allows "
+            "for answers from the same case going together."
+        )
+    return out
+
+
+def measure_words(result: SectionResult, rubric: Rubric) -> str:
+    """Say in words what a section's share counts, beside the figure on every surface."""
+    if result.basis == "grade":
+        return f"cases with the section graded {threshold_label(rubric.scale).lower()}"
+    if result.basis == "checks":
+        return "cases with every check met"
+    return ""
 
 
 def _headline(
@@ -308,14 +481,27 @@ def percent(value: float | None) -> str:
 
 
 def _phrase(rubric: Rubric, kind: str, subject: str, good: Proportion) -> str:
-    return rubric.findings.phrase(
-        kind,
-        subject=subject,
-        share=percent(good.share),
-        count=good.count,
-        n=good.n,
-        low=percent(good.low),
-        high=percent(good.high),
+    wording = rubric.findings.wording[kind]
+    if wording == DEFAULT_WORDING[kind]:  # the default speaks the rubric's own threshold
+        wording = wording.replace("good or better", threshold_label(rubric.scale).lower())
+    return wording.format_map(
+        dict(
+            subject=subject,
+            share=percent(good.share),
+            count=good.count,
+            n=good.n,
+            low=percent(good.low),
+            high=percent(good.high),
+        )
+    )
+
+
+def _checks_phrase(kind: str, subject: str, good: Proportion) -> str:
+    """Word a section counted by its checks: the cases where every check was met."""
+    only = "" if kind == "strength" else "only "
+    return (
+        f"{subject}: every check met in {only}{percent(good.share)} of the cases audited "
+        f"({good.count} of {good.n} cases)."
     )
 
 
@@ -339,7 +525,7 @@ def suggest(agg: Aggregation) -> list[Suggestion]:
     out: list[Suggestion] = []
     for item in agg.sections:
         good = item.breakdown.whole.good
-        kind = rules.suggestion(good.count, good.n)
+        kind = rules.suggestion(good.count, good.n) if item.basis != "none" else None
         if kind:
             ids = tuple(
                 [item.section.grade_question]
@@ -351,7 +537,11 @@ def suggest(agg: Aggregation) -> list[Suggestion]:
                     key=f"section:{item.section.id}",
                     kind=kind,
                     subject=item.section.title,
-                    text=_phrase(rubric, kind, item.section.title, good),
+                    text=(
+                        _phrase(rubric, kind, item.section.title, good)
+                        if item.basis == "grade"
+                        else _checks_phrase(kind, item.section.title, good)
+                    ),
                     question_ids=ids,
                     good=good,
                 )
@@ -421,7 +611,8 @@ def evidence_for(agg: Aggregation, question_ids: Sequence[str], key: str = "") -
     elif len(question_ids) == 1:
         good = agg.question(question_ids[0]).breakdown.whole.good
     else:
-        count = sum(agg.question(q).breakdown.whole.good.count for q in question_ids)
-        n = sum(agg.question(q).breakdown.whole.good.n for q in question_ids)
-        good = wilson(count, n)
+        # Answers to several questions, pooled: a share of answers, clustered within cases.
+        shares = [agg.question(q).breakdown.whole.good for q in question_ids]
+        count, n = sum(p.count for p in shares), sum(p.n for p in shares)
+        good = share_of_answers(count, n, max(p.n for p in shares))
     return {"key": key, **good.as_dict()} if key else good.as_dict()

@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, disclosure, paths, trends
+from audit import analysis, disclosure, findings, paths, trends
 from audit.data import actions as action_data
 from audit.data import findings as finding_data
+from audit.data import moderation as moderation_data
 from audit.data import programmes as programme_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
@@ -294,6 +295,7 @@ class Figures:
     actions: list[dict[str, Any]]
     trend: dict[str, Any] | None
     grades: dict[str, Any]
+    moderated: dict[str, set[str]]
     threshold: int
     table: disclosure.Table = field(default_factory=disclosure.Table)
 
@@ -342,6 +344,7 @@ def gather(app: Flask, db: sqlite_utils.Database, review: review_data.Review) ->
         actions=action_data.for_review(db, review.id),
         trend=_trend_series(db, review),
         grades=_case_grades(db, review) if len(audited) <= APPENDIX_MAX_CASES else {},
+        moderated=moderation_data.moderated_questions(db, review.id),
         threshold=threshold_for(app, review),
     )
     _register(figures)
@@ -359,6 +362,21 @@ def _team(team: str) -> str:
 
 def _overall(ct: str | None = None) -> str:
     return "overall" if ct is None else f"overall/{ct}"
+
+
+def _overall_team(team: str) -> str:
+    return f"overall/team/{team}"
+
+
+_SAFEGUARDING = {
+    "cases": "safeguarding",
+    "audited": "audited",
+    "alerts": "alerts",
+    "alert_cases": "alerts/cases",
+    "recorded": "alerts/recorded",
+    "waiting": "alerts/waiting",
+}
+"""The table keys of the counts ``findings.safeguarding_sentences`` writes."""
 
 
 def _section(section_id: str) -> str:
@@ -389,14 +407,16 @@ def _register(figures: Figures) -> None:
     _register_sample(figures)
     _register_moderation(figures)
     critical = agg.critical
-    cases = int(critical.get("cases", 0) or 0)
-    recorded = min(int(critical.get("recorded", 0) or 0), cases)
-    t.cell("safeguarding", cases)
+    t.cell(_SAFEGUARDING["cases"], int(critical.get("cases", 0) or 0))
+    alerts = int(critical.get("alerts", 0) or 0)
+    recorded = min(int(critical.get("recorded", 0) or 0), alerts)
+    t.cell(_SAFEGUARDING["alert_cases"], int(critical.get("alert_cases", 0) or 0))
+    t.cell(_SAFEGUARDING["alerts"], alerts)
     t.relate(
-        "safeguarding",
+        _SAFEGUARDING["alerts"],
         [
-            t.cell("safeguarding/recorded", recorded),
-            t.cell("safeguarding/waiting", cases - recorded),
+            t.cell(_SAFEGUARDING["recorded"], recorded),
+            t.cell(_SAFEGUARDING["waiting"], alerts - recorded),
         ],
     )
     # The overall judgement: all together and by case type, each adding up to its cases.
@@ -410,6 +430,14 @@ def _register(figures: Figures) -> None:
         for part in ("n", "count", "rest", *keys):
             t.relate(
                 f"overall:{part}", [f"{_overall(ct)}:{part}" for ct in agg.headline.by_case_type]
+            )
+    for team, dist in agg.headline.by_team.items():
+        t.share(_overall_team(team), dist.good.count, dist.good.n)
+    if agg.headline.by_team:
+        for part in ("n", "count", "rest"):
+            t.relate(
+                f"overall:{part}",
+                [f"{_overall_team(team)}:{part}" for team in agg.headline.by_team],
             )
     overall_section = _overall_section(rubric)
     checks_by_section: dict[str, list[str]] = {}
@@ -436,10 +464,14 @@ def _register(figures: Figures) -> None:
             _distribution(t, prefix, dist, keys, good, population=_eligible(t, types, by_type))
         else:
             t.share(prefix, dist.good.count, dist.good.n)
-            parts = checks_by_section.get(sid, [])
-            if parts and sum(t.values[f"{p}:n"] for p in parts) == dist.good.n:
-                for part in ("n", "count", "rest"):
-                    t.relate(f"{prefix}:{part}", [f"{p}:{part}" for p in parts])
+            # The share of check answers met pools the section's checks: their sum.
+            if result.answers is not None:
+                pooled = f"{prefix}/answers"
+                t.share(pooled, result.answers.count, result.answers.n)
+                parts = checks_by_section.get(sid, [])
+                if parts and sum(t.values[f"{p}:n"] for p in parts) == result.answers.n:
+                    for part in ("n", "count", "rest"):
+                        t.relate(f"{pooled}:{part}", [f"{p}:{part}" for p in parts])
     for i, row in enumerate(figures.timeliness):
         prefix = _measure(i)
         t.share(prefix, row.on_time.count, row.on_time.n)
@@ -614,28 +646,13 @@ def marking_for(app: Flask, audience: str) -> str:
 
 
 def safeguarding_statement(view: disclosure.View) -> str:
-    """Word the safeguarding headline: how many children were not adequately safeguarded.
+    """Word the safeguarding headline as every surface does (``findings.safeguarding_sentences``).
 
     No case details: only counts, and whether each escalation has been recorded.
     """
-    cases = view.value("safeguarding")
-    audited = view.count("audited")
-    if cases == 0:
-        return f"No child was found not adequately safeguarded in the {audited} cases audited."
-    statement = (
-        f"In {view.count('safeguarding')} of the {audited} cases audited a child was found not "
-        "adequately safeguarded; each was escalated to the responsible manager"
-    )
-    missing = view.value("safeguarding/waiting")
-    if missing <= 0:
-        return statement + " and the action recorded."
-    return (
-        f"In {view.count('safeguarding')} of the {audited} cases audited a child was found not "
-        f"adequately safeguarded. For {view.count('safeguarding/recorded')} the escalation to "
-        f"the responsible manager and the action taken are recorded; "
-        f"{view.count('safeguarding/waiting')} "
-        f"{'is' if view.count('safeguarding/waiting') == '1' else 'are'} still to be "
-        "recorded."
+    values = {name: view.value(key) for name, key in _SAFEGUARDING.items()}
+    return " ".join(
+        findings.safeguarding_sentences(values, lambda name, _: view.count(_SAFEGUARDING[name]))
     )
 
 
@@ -741,7 +758,7 @@ def method_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         "second_chosen": view.count("second"),
         "twice": view.count("twice"),
         "twice_n": figures.agreement["cases"],
-        "good_label": _good_label(figures.levels, rubric.scale.good_or_better),
+        "good_label": findings.threshold_label(rubric.scale),
     }
 
 
@@ -840,7 +857,7 @@ def _protected_table(
     """Write a chart's data table from the protected figures: "<5" and "[c]" where withheld."""
     esc = html_lib.escape
     levels = figures.levels
-    good_label = _good_label(levels, figures.rubric.scale.good_or_better)
+    good_label = findings.threshold_label(figures.rubric.scale)
     num = 'class="govuk-table__header govuk-table__header--numeric"'
     cell = 'class="govuk-table__cell govuk-table__cell--numeric"'
     head = [f'<th scope="col" class="govuk-table__header">{esc(row_header)}</th>']
@@ -940,16 +957,46 @@ def sections_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
                     "not_applicable": view.count(f"{_check(q.question.id)}:na"),
                 }
             )
+        if result.basis == "none" and not checks:
+            continue
+        prefix = _section(result.section.id)
         sections.append(
             {
                 "id": result.section.id,
                 "title": result.section.title,
                 "basis": result.basis,
-                "share": view.share(_section(result.section.id), result.breakdown.whole.good),
+                "measure": findings.measure_words(result, figures.rubric),
+                "share": view.share(prefix, result.breakdown.whole.good),
+                "checks_met": (
+                    view.share(f"{prefix}/answers", result.answers) if result.answers else ""
+                ),
                 "checks": checks,
             }
         )
-    return {"sections": sections}
+    rubric = figures.rubric
+    by_group = [
+        {
+            "heading": heading,
+            "rows": [
+                {"label": label(key), "share": view.share(prefix(key), d.good)}
+                for key, d in sorted(rows.items(), key=lambda kv: label(kv[0]))
+            ],
+        }
+        for heading, rows, label, prefix in (
+            (
+                "Case type",
+                agg.headline.by_case_type,
+                lambda k: _case_type_label(rubric, k),
+                _overall,
+            ),
+            ("Team", agg.headline.by_team, lambda k: k or "No team given", _overall_team),
+        )
+    ]
+    return {
+        "sections": sections,
+        "by_group": by_group,
+        "rubric_sentences": findings.describe_rubric(rubric),
+    }
 
 
 def timeliness_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
@@ -1059,7 +1106,7 @@ def appendix_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return the case-level appendix (internal version only, and only if not too long)."""
     appendix = None
     if not view.public and len(figures.audited) <= APPENDIX_MAX_CASES:
-        appendix = _appendix(figures.grades, figures.review, figures.audited)
+        appendix = _appendix(figures.grades, figures.moderated, figures.review, figures.audited)
     return {"appendix": appendix, "appendix_max": APPENDIX_MAX_CASES}
 
 
@@ -1194,11 +1241,6 @@ def _case_type_label(rubric: Any, case_type: str) -> str:
         return case_type
 
 
-def _good_label(levels: Sequence[tuple[str, str]], good: frozenset[str] | Any) -> str:
-    ordered = [label for key, label in levels if key in good]
-    return f"{ordered[-1]} or better" if ordered else "Good or better"
-
-
 def _case_grades(db: sqlite_utils.Database, review: review_data.Review) -> dict[str, Any]:
     """Return each audited case's section grades and overall grade, for the appendix."""
     from audit.data import results
@@ -1212,7 +1254,10 @@ def _case_grades(db: sqlite_utils.Database, review: review_data.Review) -> dict[
 
 
 def _appendix(
-    grades: Mapping[str, Any], review: review_data.Review, audited: list[dict[str, Any]]
+    grades: Mapping[str, Any],
+    changed: Mapping[str, set[str]],
+    review: review_data.Review,
+    audited: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Return the case-level table: each audited case's overall judgement and section grades."""
     rubric = review.rubric
@@ -1224,9 +1269,12 @@ def _appendix(
             (s.id for s in graded if s.grade_question == rubric.overall.question), None
         )
     columns = [s for s in graded if s.id != overall_section]
+    question_texts = {q.id: " ".join(q.text.split()) for q in rubric.questions}
+    shown = {s.grade_question for s in columns} | {rubric.overall.question}
     rows = []
     for case in audited:
         mine = grades.get(case["audit_id"], {})
+        moved = changed.get(case["audit_id"], set())
         overall = rubric.overall.judge(mine, rubric)
         rows.append(
             {
@@ -1235,9 +1283,20 @@ def _appendix(
                 "case_type": _case_type_label(rubric, case["case_type"]),
                 "team": case["team"],
                 "overall": labels.get(overall, "Not graded") if overall else "Not graded",
-                "moderated": bool(case["moderated"]),
+                # The dagger marks the moderated question itself, never the overall judgement
+                # of a case whose section grade moved.
+                "overall_moderated": bool(rubric.overall.question)
+                and rubric.overall.question in moved,
+                "moderated": bool(moved),
                 "grades": [
-                    labels.get(mine.get(s.grade_question or ""), "") or "—" for s in columns
+                    {
+                        "label": labels.get(mine.get(s.grade_question or ""), "") or "—",
+                        "moderated": s.grade_question in moved,
+                    }
+                    for s in columns
+                ],
+                "other_moderated": [
+                    question_texts[q] for q in sorted(moved - shown) if q in question_texts
                 ],
             }
         )

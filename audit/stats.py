@@ -13,6 +13,8 @@ References (see docs/statistics.md for the plain-words guide):
 * Cohen (1960), Educ Psychol Meas 20:37-46; Cohen (1968), Psychol Bull 70:213-220 (kappa).
 * Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", Annenberg School for
   Communication departmental papers 43 (alpha).
+* Kish (1965), Survey Sampling, section 8.2 (design effect); Cochran (1977), Sampling
+  Techniques, section 6.11 (variance of a ratio estimate): shares of answers clustered in cases.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ __all__ = [
     "Interval",
     "Proportion",
     "Statistic",
+    "clustered_share",
     "cohen_kappa",
     "exact_agreement",
     "krippendorff_alpha",
     "newcombe_difference",
+    "share_of_answers",
     "wilson",
 ]
 
@@ -63,23 +67,34 @@ REASON_ONE_GRADE = "only one grade was used, so agreement beyond chance cannot b
 
 @dataclass(frozen=True)
 class Proportion:
-    """A share of cases with its 95% Wilson score interval; share and limits None when n is 0."""
+    """A share with its 95% interval; share and limits None when n is 0.
+
+    ``unit`` says what ``count`` and ``n`` count: "cases" (one per case, a Wilson interval)
+    or "answers" (several per case, an interval widened for clustering within cases, see
+    :func:`clustered_share`; ``cases`` is then how many cases the answers came from).
+    """
 
     count: int
     n: int
     share: float | None
     low: float | None
     high: float | None
+    unit: str = "cases"
+    cases: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the share as plain JSON-able values for the export."""
-        return {
+        out: dict[str, Any] = {
             "count": self.count,
             "n": self.n,
+            "unit": self.unit,
             "share": self.share,
             "low": self.low,
             "high": self.high,
         }
+        if self.cases is not None:
+            out["cases"] = self.cases
+        return out
 
 
 @dataclass(frozen=True)
@@ -156,6 +171,63 @@ def wilson(count: int, n: int, z: float = Z_95) -> Proportion:
     low = 0.0 if count == 0 else max(0.0, centre - half)
     high = 1.0 if count == n else min(1.0, centre + half)
     return Proportion(count, n, count / n, low, high)
+
+
+def _wilson_limits(share: float, n: float, z: float) -> tuple[float, float]:
+    """Return Wilson's limits for a share over a (possibly fractional, effective) sample size."""
+    z2 = z * z
+    centre = (share + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    low = 0.0 if share == 0 else max(0.0, centre - half)
+    high = 1.0 if share == 1 else min(1.0, centre + half)
+    return low, high
+
+
+def clustered_share(per_case: Iterable[tuple[int, int]], z: float = Z_95) -> Proportion:
+    """Return a share of answers pooled over cases, its interval widened for clustering.
+
+    ``per_case`` holds (good answers, answers) for each case. Answers from one case are not
+    independent, so the share's variance is the ratio estimator's, with cases as clusters
+    (Cochran 6.11, with the k/(k-1) small-sample factor); its ratio to the variance of
+    independent answers is the design effect (Kish), and the Wilson interval is taken over the
+    effective number of answers (answers / design effect, never more than the answers). Where
+    the variance cannot be estimated (fewer than 2 cases, or a share of 0% or 100%) the design
+    effect is the mean answers per case: the interval of one answer per case, the widest the
+    clustering can make it. Deterministic: no resampling, no seed.
+    """
+    _check_z(z)
+    pairs = []
+    for good, answered in per_case:
+        good, answered = _check_counts(good, answered)
+        if answered:
+            pairs.append((good, answered))
+    count = sum(g for g, _ in pairs)
+    n = sum(m for _, m in pairs)
+    k = len(pairs)
+    if k < 2 or count in (0, n):
+        return share_of_answers(count, n, k, z)
+    share = count / n
+    clustered = k / (k - 1) * sum((g - share * m) ** 2 for g, m in pairs) / (n * n)
+    independent = share * (1 - share) / n
+    design_effect = max(1.0, clustered / independent)
+    low, high = _wilson_limits(share, max(1.0, n / design_effect), z)
+    return Proportion(count, n, share, low, high, unit="answers", cases=k)
+
+
+def share_of_answers(count: int, n: int, cases: int, z: float = Z_95) -> Proportion:
+    """Return a share of answers from ``cases`` cases, with the widest interval clustering allows.
+
+    The ratio estimator's variance is at most that of one answer per case, so the Wilson
+    interval over ``cases`` (not ``n``) is the conservative choice when the answers per case
+    are not known (a finding linked to several questions).
+    """
+    count, n = _check_counts(count, n)
+    z = _check_z(z)
+    cases = operator.index(cases)
+    if n == 0 or cases <= 0:
+        return Proportion(count, n, None, None, None, unit="answers", cases=max(cases, 0))
+    low, high = _wilson_limits(count / n, min(float(n), float(cases)), z)
+    return Proportion(count, n, count / n, low, high, unit="answers", cases=cases)
 
 
 def newcombe_difference(count1: int, n1: int, count2: int, n2: int, z: float = Z_95) -> Interval:

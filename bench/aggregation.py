@@ -370,14 +370,21 @@ def time_aggregation(app: Any, review_id: str) -> dict[str, Any]:
         rows = results.answer_counts(db, review_id, sections)
         counted = results.counted_audits(db, review_id)
         critical = results.escalation_summary(db, review_id)
+        case_questions = findings.case_answer_questions(rubric)
+        case_answers = results.case_grades(
+            db, review_id, case_questions, sections, not_applicable=True
+        )
         parts = {
             "results.answer_counts (SQL, moderation and N/A sections applied)": lambda: (
                 results.answer_counts(db, review_id, sections)
             ),
             "results.counted_audits": lambda: results.counted_audits(db, review_id),
             "results.escalation_summary": lambda: results.escalation_summary(db, review_id),
+            "results.case_grades (critical answers and checks, case by case)": lambda: (
+                results.case_grades(db, review_id, case_questions, sections, not_applicable=True)
+            ),
             "findings.aggregate (Python tallies, Wilson)": lambda: findings.aggregate(
-                rubric, counted, rows, {}, critical=critical
+                rubric, counted, rows, {}, critical=critical, case_answers=case_answers
             ),
         }
         part_times: dict[str, list[float]] = {name: [] for name in parts}

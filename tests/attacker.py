@@ -58,9 +58,9 @@ class Attack:
     def share(self, name: str, text: str) -> bool:
         """Read a share ("50% (...; 12 of 24)", "more than 19 of 24", "<5 of 24")."""
         text = text.strip().rstrip(".")
-        full = re.search(r"; (\d+) of (\d+)\)$", text)
-        more = re.match(r"^more than (\d+) of (\d+)$", text)
-        bare = re.match(r"^(<\d+|\[c\]|\d+) of (<\d+|\[c\]|\d+)$", text)
+        full = re.search(r"; (\d+) of (\d+)(?: (?:cases|answers)(?: from \S+ cases?)?)?\)$", text)
+        more = re.match(r"^more than (\d+) of (\d+)(?: cases| answers)?$", text)
+        bare = re.match(r"^(<\d+|\[c\]|\d+) of (<\d+|\[c\]|\d+)(?: cases| answers)?$", text)
         if full:
             self._set(f"{name}.count", int(full[1]), int(full[1]))
             self._set(f"{name}.n", int(full[2]), int(full[2]))

@@ -54,7 +54,7 @@ def test_na_beside_a_share_of_all_cases_is_protected() -> None:
     assert view.count("check:na") == "<5"
     assert view.hidden("check:n")  # 28 would give the 4 away
     share = view.share("check", _proportion(18, 28))
-    assert share.endswith("of [c]") and "%" not in share
+    assert share.endswith("of [c] cases") and "%" not in share
     assert view.count("audited") == "32"
 
 
@@ -70,7 +70,7 @@ def test_pooled_figure_minus_a_question_protects_the_other_question() -> None:
     assert view.withheld["q2:rest"] == disclosure.PRIMARY
     bounds = table.bounds(view.withheld, 5)
     assert bounds["q2:rest"][0] < bounds["q2:rest"][1]
-    assert view.share("q2", _proportion(31, 32)) in {"more than 27 of 32", "[c] of 32"}
+    assert view.share("q2", _proportion(31, 32)) in {"more than 27 of 32 cases", "[c] of 32 cases"}
     assert "%" not in view.share("pooled", _proportion(49, 60)) or not view.hidden("pooled:rest")
 
 
@@ -391,10 +391,10 @@ def test_shares_are_written_only_when_count_total_and_remainder_are_printed() ->
     for name, count, n in (("most", 23, 24), ("few", 3, 24), ("half", 12, 24)):
         table.share(name, count, n)
     public, internal = table.protect(5), table.unprotected()
-    assert public.share("most", _proportion(23, 24)) == "more than 19 of 24"
-    assert public.share("few", _proportion(3, 24)) == "<5 of 24"
+    assert public.share("most", _proportion(23, 24)) == "more than 19 of 24 cases"
+    assert public.share("few", _proportion(3, 24)) == "<5 of 24 cases"
     assert public.share("half", _proportion(12, 24)).startswith("50% (95% interval")
-    assert internal.share("most", _proportion(23, 24)).endswith("; 23 of 24)")
+    assert internal.share("most", _proportion(23, 24)).endswith("; 23 of 24 cases)")
     assert public.text("Yes in 96% of cases (23 of 24); 2 of 3 teams") == (
         "Yes in 96% of cases (more than 19 of 24); <5 of <5 teams"
     )

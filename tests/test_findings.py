@@ -28,6 +28,7 @@ from audit.stats import (
     cohen_kappa,
     exact_agreement,
     krippendorff_alpha,
+    share_of_answers,
     wilson,
 )
 from tests.conftest import Auth, csrf_token
@@ -460,7 +461,7 @@ def test_aggregate_whole_review_against_hand_counts(db, dataset) -> None:  # typ
     safety = agg.section("safety")
     assert safety.basis == "checks"
     dist(safety.breakdown.whole, yes_no(5, 1), good=(5, 6))
-    assert agg.critical == {"cases": 1, "recorded": 1}
+    assert agg.critical == _critical(1, 6, 1, 1, 1)
 
 
 def test_aggregate_by_case_type_and_team(db, dataset) -> None:  # type: ignore[no-untyped-def]
@@ -641,25 +642,38 @@ def test_moderated_grade_for_an_unanswered_question_counts(db, people, dataset) 
 # --------------------------------------------------------------------------- 2. critical
 
 
+def _critical(cases: int, audited: int, alerts: int, alert_cases: int, recorded: int) -> dict:
+    return {
+        "cases": cases,
+        "audited": audited,
+        "alerts": alerts,
+        "alert_cases": alert_cases,
+        "recorded": recorded,
+    }
+
+
 def test_critical_cases_and_recorded_escalations(db, people, dataset) -> None:  # type: ignore[no-untyped-def]
+    """Cases count the submitted first audit's (moderated) answer; alerts count every audit."""
     rubric, review = dataset.rubric, dataset.review
-    assert analysis.aggregate(db, review).critical == {"cases": 1, "recorded": 1}
+    assert analysis.aggregate(db, review).critical == _critical(1, 6, 1, 1, 1)
     c08, c09 = add_cases(
         db, review.id, [("cp", "Team B"), ("cin", "Team B")], people["reviewer"].id
     )
     rid = people["reviewer"].id
-    # A draft with an unsafe child: the alert is live at once, not yet recorded.
+    # A draft with an unsafe child: the alert is live at once, not yet recorded; the case
+    # is not counted until its audit is submitted.
     score(db, rubric, c08, rid, answers("no", "good", "yes", "good", "good"), submit=False)
-    assert analysis.aggregate(db, review).critical == {"cases": 2, "recorded": 1}
+    assert analysis.aggregate(db, review).critical == _critical(1, 6, 2, 2, 1)
     # An answer changed back before anyone was told: the alert is withdrawn, not counted.
     score(db, rubric, c09, rid, answers("no", None, None, None, None), submit=False)
-    assert analysis.aggregate(db, review).critical == {"cases": 3, "recorded": 1}
+    assert analysis.aggregate(db, review).critical == _critical(1, 6, 3, 3, 1)
     score(db, rubric, c09, rid, answers("yes", None, None, None, None), submit=False)
-    assert analysis.aggregate(db, review).critical == {"cases": 2, "recorded": 1}
+    assert analysis.aggregate(db, review).critical == _critical(1, 6, 2, 2, 1)
     # Recording C08's escalation and submitting it.
     score(db, rubric, c08, rid, answers("no", "good", "yes", "good", "good"))
-    assert analysis.aggregate(db, review).critical == {"cases": 2, "recorded": 2}
-    # A second audit of C03 that also finds the child unsafe is the same case.
+    assert analysis.aggregate(db, review).critical == _critical(2, 7, 2, 2, 2)
+    # A second audit of C03 that also finds the child unsafe raises a second alert about the
+    # same case; the case is still counted once.
     audits.choose_second_audits(db, review.id, [dataset.cases["C03"]], by=people["lead"].id)
     score(
         db,
@@ -670,13 +684,39 @@ def test_critical_cases_and_recorded_escalations(db, people, dataset) -> None:  
         purpose="second",
     )
     agg = analysis.aggregate(db, review)
-    assert agg.critical == {"cases": 2, "recorded": 2}
+    assert agg.critical == _critical(2, 7, 3, 2, 3)
     assert agg.question("child_safe").breakdown.whole.counts == {"yes": 5, "no": 2}
+    critical = next(s for s in findings.suggest(agg) if s.critical)
+    assert "2 case(s) where a child was found not adequately safeguarded" in critical.text
     doc = analysis.findings_document(db, review)
+    sentences = findings.safeguarding_sentences(agg.critical)
     assert doc["safeguarding"] == {
         "cases_not_adequately_safeguarded": 2,
-        "escalations_recorded": 2,
+        "cases_audited": 7,
+        "definition": findings.SAFEGUARDING_DEFINITION,
+        "alerts_raised": 3,
+        "cases_with_alerts": 2,
+        "alerts_recorded": 3,
+        "alerts_definition": findings.ALERTS_DEFINITION,
+        "sentences": sentences,
     }
+    assert sentences[0].startswith("In 2 of the 7 cases audited a child was found not")
+    assert sentences[1].startswith("3 safeguarding alerts were raised about 2 cases (counting")
+
+
+def test_moderation_turns_a_case_unsafe_without_an_alert(db, people, dataset) -> None:  # type: ignore[no-untyped-def]
+    """A moderated answer is the one counted: the case counts though no alert was raised."""
+    moderation.moderate(
+        db,
+        dataset.first["C05"],
+        dataset.review.id,
+        changed={"child_safe": ("yes", "no", "Risk missed at first reading")},
+        note="",
+        by=people["lead"].id,
+    )
+    agg = analysis.aggregate(db, dataset.review)
+    assert agg.critical == _critical(2, 6, 1, 1, 1)
+    assert agg.question("child_safe").breakdown.whole.counts == {"yes": 4, "no": 2}
 
 
 # --------------------------------------------------------------------------- 3. suggestions
@@ -814,7 +854,14 @@ def test_evidence_for_questions_sections_and_pools() -> None:
         "key": "section:plan",
         **wilson(3, 4).as_dict(),
     }
-    assert findings.evidence_for(agg, ["plan_grade", "plan_shared"]) == wilson(4, 6).as_dict()
+    # Two questions pooled are answers, not cases: the interval is Wilson's over the cases.
+    pooled = findings.evidence_for(agg, ["plan_grade", "plan_shared"])
+    assert pooled == share_of_answers(4, 6, 4).as_dict()
+    assert pooled["unit"] == "answers" and pooled["cases"] == 4
+    assert (pooled["low"], pooled["high"]) == pytest.approx(
+        (wilson(3, 4).low, wilson(3, 4).high), abs=0.1
+    )
+    assert pooled["low"] < wilson(4, 6).low
     with pytest.raises(KeyError):
         findings.evidence_for(agg, ["no_such_question"])
 
@@ -990,10 +1037,11 @@ def test_moderation_history_summary_and_queue(db, people, dataset) -> None:  # t
     assert audits.get(db, first["C06"]).answers["plan_grade"].value == "good"
 
     summary = analysis.moderation_summary(db, review)
+    # Six submitted first audits and C01's submitted second audit: moderation counts both.
     assert summary == {
-        "submitted": 6,
+        "submitted": 7,
         "moderated": 2,
-        "rate": wilson(2, 6).as_dict(),
+        "rate": wilson(2, 7).as_dict(),
         "grades_changed": 3,
         "raised": 1,  # C06 good -> outstanding
         "lowered": 2,  # C01 good -> RI, C06 outstanding -> RI
@@ -1185,8 +1233,10 @@ def test_paired_ratings_use_the_auditors_own_grades(db, dataset) -> None:  # typ
     assert by_question["child_safe"].exact.value == 1.0
     assert by_question["plan_reviewed"].pairs == 0
     assert by_question["plan_reviewed"].exact.reason == REASON_NO_PAIRS
-    assert [s.key for s in result["sections"]] == ["plan"]
-    assert result["sections"][0].exact == by_question["plan_grade"].exact
+    # The safety section has no grade: agreement is on "every check met", per case.
+    assert [s.key for s in result["sections"]] == ["safety", "plan"]
+    assert result["sections"][1].exact == by_question["plan_grade"].exact
+    assert result["sections"][0].exact.value == 1.0  # both found the child safe
     [disagreement] = result["disagreements"]
     assert disagreement.pseudonym == "C01"
     assert disagreement.differences == (
@@ -1301,10 +1351,8 @@ def test_findings_json_command_matches_the_aggregation(tmp_path: Path) -> None:
         assert [lv["id"] for lv in doc["headline"]["scale"]] == [
             lv.id for lv in review.rubric.scale.levels
         ]
-        assert doc["safeguarding"] == {
-            "cases_not_adequately_safeguarded": agg.critical["cases"],
-            "escalations_recorded": agg.critical["recorded"],
-        }
+        assert doc["safeguarding"]["cases_not_adequately_safeguarded"] == agg.critical["cases"]
+        assert doc["safeguarding"]["alerts_recorded"] == agg.critical["recorded"]
         assert [s["id"] for s in doc["sections"]] == [s.section.id for s in agg.sections]
         assert doc["sections"][0]["all"] == agg.sections[0].breakdown.whole.as_dict()
         assert [s["key"] for s in doc["suggested_findings"]] == [
@@ -1318,3 +1366,31 @@ def test_findings_json_command_matches_the_aggregation(tmp_path: Path) -> None:
         db.conn.close()
     missing = runner.invoke(main, ["findings", "no-such-review", "--json", "--instance", inst])
     assert missing.exit_code == 1
+
+
+# --------------------------------------------------------------------------- report appendix
+
+
+def test_appendix_dagger_marks_the_moderated_answer_not_the_overall(db, dataset) -> None:  # type: ignore[no-untyped-def]
+    """C01's overall judgement was moderated, C06's plan grade: each dagger where it belongs."""
+    from audit import report
+    from audit.data import reports as report_data
+
+    audited = report_data.audited_cases(db, dataset.review.id)
+    from audit.data import moderation as moderation_data
+
+    appendix = report._appendix(
+        report._case_grades(db, dataset.review),
+        moderation_data.moderated_questions(db, dataset.review.id),
+        dataset.review,
+        audited,
+    )
+    assert appendix["columns"] == ["Plans"]
+    rows = {row["pseudonym"]: row for row in appendix["rows"]}
+    assert rows["C01"]["overall_moderated"] is True
+    assert [g["moderated"] for g in rows["C01"]["grades"]] == [False]
+    assert rows["C06"]["overall_moderated"] is False
+    assert rows["C06"]["grades"] == [{"label": "Requires improvement", "moderated": True}]
+    for name in ("C02", "C03", "C04", "C05"):
+        assert not rows[name]["moderated"] and not rows[name]["overall_moderated"]
+        assert not any(g["moderated"] for g in rows[name]["grades"])

@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from audit import create_app, demo, disclosure, report
+from audit import analysis, create_app, demo, disclosure, report
 from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data.db import connect
+from audit.stats import wilson
 from tests.conftest import Auth, csrf_token
 from tests.helpers import REPO
 
@@ -209,9 +210,12 @@ def test_pdf_has_the_title_curated_findings_safeguarding_statement_and_page_numb
     for finding in accepted:
         assert flat(finding.text) in text, finding.text
     assert "From interviews and focus groups" in text  # the lead's own finding
-    # The demo has two children found not adequately safeguarded, one escalation unrecorded.
-    statement = report.safeguarding_statement(_safeguarding_view(2, 1, 24))
-    assert statement in text
+    # The demo: one submitted first audit found a child not adequately safeguarded; two
+    # alerts were raised (one in a draft), one escalation is unrecorded.
+    critical = analysis.aggregate(demo_site.db, review).critical
+    assert critical == {"cases": 1, "audited": 24, "alerts": 2, "alert_cases": 2, "recorded": 1}
+    assert "In 1 of the 24 cases audited a child was found not adequately safeguarded" in text
+    assert "2 safeguarding alerts were raised about 2 cases" in text
     assert "Page 1 of" in text
     pages = page_count(demo_site.pdf("internal"), demo_site.folder)
     assert f"Page {pages} of {pages}" in text
@@ -232,34 +236,55 @@ def test_findings_appear_in_the_leads_order_and_only_accepted(demo_site: SimpleN
     assert positions == sorted(positions)
 
 
-def _safeguarding_view(cases: int, recorded: int, audited: int, threshold: int = 0) -> Any:
+def _safeguarding_view(critical: dict[str, int], threshold: int = 0) -> Any:
     table = disclosure.Table()
-    table.cell("audited", audited, anchor=True)
-    table.cell("safeguarding", cases)
+    table.cell("audited", critical["audited"], anchor=True)
+    table.cell("safeguarding", critical["cases"])
+    table.cell("alerts/cases", critical["alert_cases"])
+    table.cell("alerts", critical["alerts"])
     table.relate(
-        "safeguarding",
+        "alerts",
         [
-            table.cell("safeguarding/recorded", recorded),
-            table.cell("safeguarding/waiting", cases - recorded),
+            table.cell("alerts/recorded", critical["recorded"]),
+            table.cell("alerts/waiting", critical["alerts"] - critical["recorded"]),
         ],
     )
     return table.protect(threshold) if threshold else table.unprotected()
 
 
+def test_shares_say_their_unit() -> None:
+    table = disclosure.Table()
+    table.cell("audited", 24, anchor=True)
+    table.share("x", 12, 24)
+    view = table.unprotected()
+    assert view.share("x", wilson(12, 24)).endswith("; 12 of 24 cases)")
+
+
 def test_safeguarding_statement_wording() -> None:
-    assert report.safeguarding_statement(_safeguarding_view(0, 0, 40)) == (
-        "No child was found not adequately safeguarded in the 40 cases audited."
+    none = {"cases": 0, "audited": 40, "alerts": 0, "alert_cases": 0, "recorded": 0}
+    assert report.safeguarding_statement(_safeguarding_view(none)) == (
+        "No child was found not adequately safeguarded in the 40 cases audited (each case "
+        "counted once, by the adverse answer to a critical question in its submitted first "
+        "audit, as moderated). No safeguarding alert was raised (counting alerts from every "
+        "audit of the review, second audits included, less any withdrawn)."
     )
-    assert report.safeguarding_statement(_safeguarding_view(2, 2, 40)) == (
-        "In 2 of the 40 cases audited a child was found not adequately safeguarded; each was "
-        "escalated to the responsible manager and the action recorded."
+    recorded = {"cases": 2, "audited": 40, "alerts": 3, "alert_cases": 2, "recorded": 3}
+    statement = report.safeguarding_statement(_safeguarding_view(recorded))
+    assert statement.startswith("In 2 of the 40 cases audited a child was found not adequately")
+    assert statement.endswith(
+        "3 safeguarding alerts were raised about 2 cases (counting alerts from every audit of "
+        "the review, second audits included, less any withdrawn): the escalation to the "
+        "responsible manager and the action taken are recorded for each."
     )
-    waiting = report.safeguarding_statement(_safeguarding_view(3, 1, 40))
-    assert "2 are still to be recorded" in waiting
-    public = report.safeguarding_statement(_safeguarding_view(2, 2, 40, threshold=5))
+    waiting = {"cases": 3, "audited": 40, "alerts": 3, "alert_cases": 3, "recorded": 1}
+    assert "2 are still to be recorded" in report.safeguarding_statement(
+        _safeguarding_view(waiting)
+    )
+    public = report.safeguarding_statement(_safeguarding_view(recorded, threshold=5))
     assert public.startswith("In <5 of the 40 cases audited")
     # One still to record: "is" would give the 1 away beside "<5".
-    assert report.safeguarding_statement(_safeguarding_view(3, 2, 40, threshold=5)).endswith(
+    one_left = {"cases": 3, "audited": 40, "alerts": 3, "alert_cases": 3, "recorded": 2}
+    assert report.safeguarding_statement(_safeguarding_view(one_left, threshold=5)).endswith(
         "<5 are still to be recorded."
     )
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit import stats
 from audit.stats import (
     KAPPA_WEIGHTS,
     LEVELS,
@@ -82,7 +83,14 @@ def test_wilson_pins_the_limits_at_none_and_all() -> None:
 def test_wilson_with_no_cases_has_no_share() -> None:
     result = wilson(0, 0)
     assert (result.share, result.low, result.high) == (None, None, None)
-    assert result.as_dict() == {"count": 0, "n": 0, "share": None, "low": None, "high": None}
+    assert result.as_dict() == {
+        "count": 0,
+        "n": 0,
+        "unit": "cases",
+        "share": None,
+        "low": None,
+        "high": None,
+    }
     assert _json(result.as_dict())
 
 
@@ -108,6 +116,7 @@ def test_proportion_as_dict_is_json_ready() -> None:
     assert result.as_dict() == {
         "count": 30,
         "n": 40,
+        "unit": "cases",
         "share": 0.75,
         "low": result.low,
         "high": result.high,
@@ -593,3 +602,98 @@ def test_every_result_type_is_frozen_and_json_ready() -> None:
         assert _json(result.as_dict())
         with pytest.raises(dataclasses.FrozenInstanceError):
             result.n = 1  # type: ignore[misc, union-attr]
+
+
+# --------------------------------------------------------------------------- clustered shares
+
+
+def test_clustered_share_of_independent_looking_answers_is_wilsons() -> None:
+    """Where cases vary no more than independent answers would, the interval is Wilson's."""
+    # 40 cases answering 2 checks each; 20 met both, 20 met one: the spread within cases is
+    # less than chance, so the design effect is 1 (never below) and the answers count fully.
+    per_case = [(2, 2)] * 20 + [(1, 2)] * 20
+    result = stats.clustered_share(per_case)
+    plain = wilson(60, 80)
+    assert (result.count, result.n, result.unit, result.cases) == (60, 80, "answers", 40)
+    assert result.share == 0.75
+    assert result.low == pytest.approx(plain.low, abs=1e-12)
+    assert result.high == pytest.approx(plain.high, abs=1e-12)
+
+
+def test_clustered_share_widens_when_answers_go_together_within_cases() -> None:
+    """Cases that met both checks or neither: 80 answers carry only 40 cases' information."""
+    per_case = [(2, 2)] * 30 + [(0, 2)] * 10
+    result = stats.clustered_share(per_case)
+    by_case = wilson(30, 40)
+    # Hand: p = 0.75, cluster variance = 40/39 * (30 * 0.5^2 + 10 * 1.5^2) / 80^2, design
+    # effect = that / (0.75 * 0.25 / 80) = 2.0513, effective n = 80 / 2.0513 = 39.0.
+    deff = (40 / 39) * (30 * 0.25 + 10 * 2.25) / 80**2 / (0.75 * 0.25 / 80)
+    assert deff == pytest.approx(2.0513, abs=1e-4)
+    low, high = _hand_wilson_float(0.75, 80 / deff)
+    assert result.low == pytest.approx(low, abs=1e-12)
+    assert result.high == pytest.approx(high, abs=1e-12)
+    assert result.low < wilson(60, 80).low and result.high > wilson(60, 80).high
+    assert result.low == pytest.approx(by_case.low, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("per_case", "count", "n", "cases"),
+    [([(3, 3)] * 5, 15, 15, 5), ([(0, 2)] * 4, 0, 8, 4), ([(2, 4)], 2, 4, 1)],
+)
+def test_clustered_share_at_the_edges_takes_one_answer_per_case(per_case, count, n, cases) -> None:  # type: ignore[no-untyped-def]
+    """At 0%, 100% or with one case the variance cannot be estimated: count cases, not answers."""
+    result = stats.clustered_share(per_case)
+    by_case = wilson(round(count / n * cases), cases) if count in (0, n) else None
+    assert (result.count, result.n, result.cases) == (count, n, cases)
+    if by_case is not None:
+        assert result.low == pytest.approx(by_case.low, abs=1e-12)
+        assert result.high == pytest.approx(by_case.high, abs=1e-12)
+    assert result == stats.share_of_answers(count, n, cases)
+
+
+def test_clustered_share_with_no_answers_and_bad_counts() -> None:
+    empty = stats.clustered_share([(0, 0), (0, 0)])
+    assert (empty.share, empty.low, empty.high, empty.cases, empty.unit) == (
+        None,
+        None,
+        None,
+        0,
+        "answers",
+    )
+    with pytest.raises(ValueError, match="must not exceed"):
+        stats.clustered_share([(3, 2)])
+    assert stats.share_of_answers(0, 0, 0).as_dict()["unit"] == "answers"
+
+
+def _hand_wilson_float(p: float, n: float) -> tuple[float, float]:
+    z = stats.Z_95
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.integers(min_value=1, max_value=6).flatmap(
+            lambda m: st.tuples(st.integers(min_value=0, max_value=m), st.just(m))
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_clustered_share_is_a_share_of_answers_never_narrower_than_wilsons(per_case) -> None:  # type: ignore[no-untyped-def]
+    """The interval holds the share, stays in 0..1, and is never narrower than independence."""
+    result = stats.clustered_share(per_case)
+    count, n = sum(g for g, _ in per_case), sum(m for _, m in per_case)
+    plain = wilson(count, n)
+    assert (result.count, result.n, result.cases, result.unit) == (
+        count,
+        n,
+        len(per_case),
+        "answers",
+    )
+    assert result.low is not None and result.high is not None
+    assert 0.0 <= result.low <= result.share <= result.high <= 1.0
+    assert plain.low is not None and plain.high is not None
+    assert result.high - result.low >= plain.high - plain.low - 1e-9

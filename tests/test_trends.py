@@ -153,17 +153,15 @@ def rubric(text: str = RUBRIC_1_0) -> Rubric:
 def aggregate(rubric_: Rubric, groups) -> Aggregation:  # type: ignore[no-untyped-def]
     """Aggregate groups of identical cases: (count, case type, team, {question: answer})."""
     audits = []
+    case_answers = {}
     counts: Counter[tuple[str, str | None, bool, str, str]] = Counter()
     for count, case_type, team, answers in groups:
         for _ in range(count):
+            audit_id = f"a{len(audits) + 1}"
             audits.append(
-                {
-                    "audit_id": f"a{len(audits) + 1}",
-                    "case_type": case_type,
-                    "team": team,
-                    "sections_na": [],
-                }
+                {"audit_id": audit_id, "case_type": case_type, "team": team, "sections_na": []}
             )
+            case_answers[audit_id] = dict(answers)
         for question_id, value in answers.items():
             na = value == "na"
             counts[question_id, None if na else value, na, case_type, team] += count
@@ -178,7 +176,7 @@ def aggregate(rubric_: Rubric, groups) -> Aggregation:  # type: ignore[no-untype
         }
         for (question_id, value, na, case_type, team), n in counts.items()
     ]
-    return findings.aggregate(rubric_, audits, rows)
+    return findings.aggregate(rubric_, audits, rows, case_answers=case_answers)
 
 
 def answers(overall, visits, safe, seen, drift, chronology, genogram=None, voice=None):  # type: ignore[no-untyped-def]
@@ -287,10 +285,10 @@ def test_points_carry_counts_and_wilson_intervals() -> None:
     visits = series["section:visits"]
     assert visits.label == "Visits"
     assert [p.good for p in visits.points] == [wilson(34, 40), wilson(20, 40)]
-    # A section without one pools its checks: chronology 24 + genogram 20 = 44 of 80 in Sep,
-    # 36 + 32 = 68 of 80 in Oct.
+    # A section without one counts cases with every check met (chronology and genogram):
+    # A1's 10 in Sep, B1 + B3 = 32 in Oct, of 40 cases each (not 80 answers).
     records = series["section:records"]
-    assert [p.good for p in records.points] == [wilson(44, 80), wilson(68, 80)]
+    assert [p.good for p in records.points] == [wilson(10, 40), wilson(32, 40)]
 
 
 def test_series_cover_comparable_sections_and_questions_in_rubric_order() -> None:
@@ -343,9 +341,9 @@ def test_real_fall_and_real_rise() -> None:
     assert visits.significant is True
     assert visits.describe() == "down 35 points (95% interval -52 to -15): a real fall"
     records = series["section:records"].changes[0]
-    assert_change(records, (44, 80, 68, 80))
+    assert_change(records, (10, 40, 32, 40))
     assert records.significant is True
-    assert records.describe() == "up 30 points (95% interval +16 to +43): a real rise"
+    assert records.describe() == "up 55 points (95% interval +34 to +69): a real rise"
     seen = series["question:seen_alone"].changes[0]
     assert_change(seen, (24, 30, 20, 36))
     assert seen.describe() == "down 24 points (95% interval -44 to -2): a real fall"
@@ -609,13 +607,8 @@ def test_as_dict_is_json_without_nan() -> None:
         "label": "Oct 2026",
         "good_or_better": wilson(0, 4).as_dict(),
     }
-    assert overall["points"][0]["good_or_better"] == {
-        "count": 0,
-        "n": 0,
-        "share": None,
-        "low": None,
-        "high": None,
-    }
+    # No cases at all: nulls, never NaN (the exact form is pinned in test_stats).
+    assert overall["points"][0]["good_or_better"] == wilson(0, 0).as_dict()
     assert overall["changes"][0] == {
         "from_review": "r1",
         "to_review": "r2",

@@ -62,7 +62,7 @@ _FINDING_ROWS = """
 SELECT id, kind, status, origin, position, text, question_ids, merged_into,
        json_extract(evidence, '$.count') AS count, json_extract(evidence, '$.n') AS n,
        json_extract(evidence, '$.share') AS share, json_extract(evidence, '$.low') AS low,
-       json_extract(evidence, '$.high') AS high
+       json_extract(evidence, '$.high') AS high, json_extract(evidence, '$.unit') AS unit
 FROM finding WHERE review_id = :review_id
 ORDER BY kind = 'development',
          CASE status WHEN 'accepted' THEN 0 WHEN 'suggested' THEN 1 WHEN 'rejected' THEN 2
@@ -90,6 +90,6 @@ def finding_rows(db: sqlite_utils.Database, review_id: str) -> list[dict[str, An
 
     Keys: ``id``, ``kind``, ``status``, ``origin``, ``position``, ``text``, ``question_ids``
     (JSON list), ``merged_into``, and the evidence snapshot's ``count``, ``n``, ``share``,
-    ``low`` and ``high`` (None where the finding has no numbers).
+    ``low``, ``high`` and ``unit`` (None where the finding has no numbers).
     """
     return [dict(row) for row in db.execute(_FINDING_ROWS, {"review_id": review_id})]

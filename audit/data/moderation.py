@@ -99,17 +99,16 @@ def current_values(db: sqlite_utils.Database, audit_id: str) -> dict[str, str | 
 
 
 def summary(db: sqlite_utils.Database, review_id: str) -> dict[str, Any]:
-    """Count submitted first audits, how many were moderated, and every grade change made."""
+    """Count submitted audits (first and second), how many were moderated, every grade change."""
     submitted = db.execute(
-        "SELECT count(*) FROM case_audit WHERE review_id = ? AND purpose = 'first'"
-        " AND status = 'submitted'",
+        "SELECT count(*) FROM case_audit WHERE review_id = ? AND status = 'submitted'",
         [review_id],
     ).fetchone()[0]
     moderated = db.execute(
         "SELECT count(DISTINCT moderation.audit_id) FROM moderation"
         " JOIN case_audit ON case_audit.id = moderation.audit_id"
-        " WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'"
-        " AND case_audit.status = 'submitted' AND moderation.question_id IS NULL",
+        " WHERE case_audit.review_id = ? AND case_audit.status = 'submitted'"
+        " AND moderation.question_id IS NULL",
         [review_id],
     ).fetchone()[0]
     moves = [
@@ -118,12 +117,25 @@ def summary(db: sqlite_utils.Database, review_id: str) -> dict[str, Any]:
             "SELECT moderation.question_id, moderation.original_value,"
             " moderation.moderated_value FROM moderation"
             " JOIN case_audit ON case_audit.id = moderation.audit_id"
-            " WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'"
-            " AND moderation.question_id IS NOT NULL",
+            " WHERE case_audit.review_id = ? AND moderation.question_id IS NOT NULL",
             [review_id],
         )
     ]
     return {"submitted": submitted, "moderated": moderated, "changes": moves}
+
+
+def moderated_questions(db: sqlite_utils.Database, review_id: str) -> dict[str, set[str]]:
+    """Return audit id -> the questions whose answer moderation changed (for the appendix)."""
+    out: dict[str, set[str]] = {}
+    for audit_id, question_id in db.execute(
+        "SELECT moderation.audit_id, moderation.question_id FROM moderation"
+        " JOIN case_audit ON case_audit.id = moderation.audit_id"
+        " WHERE case_audit.review_id = ? AND moderation.question_id IS NOT NULL"
+        " AND moderation.outcome = 'changed'",
+        [review_id],
+    ):
+        out.setdefault(audit_id, set()).add(question_id)
+    return out
 
 
 def queue(

@@ -143,12 +143,15 @@ def case_grades(
     review_id: str,
     question_ids: Iterable[str],
     sections: Mapping[str, str] | None = None,
+    *,
+    not_applicable: bool = False,
 ) -> dict[str, dict[str, str]]:
     """Return audit id -> {question id: effective value} for the given questions.
 
     With ``sections`` (question id -> section id), grades left in a section marked "does
     not apply" are ignored, as they are in the counts. Moderated grades are laid over the
-    reviewer's from a second, small query.
+    reviewer's from a second, small query. With ``not_applicable`` an answer of "not
+    applicable" is returned as "na" (otherwise it is left out).
     """
     ids = sorted(set(question_ids))
     if not ids:
@@ -160,11 +163,16 @@ def case_grades(
     answers = _IN_APPLICABLE_SECTION.format(
         na="counted.sections_not_applicable", question="answer.question_id"
     )
+    given = (
+        "(answer.not_applicable = 1 OR answer.value IS NOT NULL)"
+        if not_applicable
+        else "answer.not_applicable = 0 AND answer.value IS NOT NULL"
+    )
     for audit_id, question_id, value in db.execute(
-        f"WITH {section_cte} SELECT counted.id, answer.question_id, answer.value"
+        f"WITH {section_cte} SELECT counted.id, answer.question_id,"
+        f" CASE WHEN answer.not_applicable THEN 'na' ELSE answer.value END"
         f" FROM case_audit AS counted JOIN answer ON answer.audit_id = counted.id"
-        f" WHERE {where} AND answer.question_id IN ({marks}) AND answer.not_applicable = 0"
-        f" AND answer.value IS NOT NULL AND {answers}",
+        f" WHERE {where} AND answer.question_id IN ({marks}) AND {given} AND {answers}",
         [*section_args, review_id, *ids],
     ):
         out.setdefault(audit_id, {})[question_id] = value
@@ -236,14 +244,14 @@ def audits_behind(
 
 
 def escalation_summary(db: sqlite_utils.Database, review_id: str) -> dict[str, int]:
-    """Count cases with a child found not adequately safeguarded, and those escalated."""
+    """Count safeguarding alerts raised by any audit, the cases they concern, those recorded."""
     row = db.execute(
-        "SELECT count(DISTINCT case_id) AS cases,"
-        " count(DISTINCT CASE WHEN recorded_at IS NOT NULL THEN case_id END) AS recorded"
+        "SELECT count(*) AS alerts, count(DISTINCT case_id) AS alert_cases,"
+        " count(recorded_at) AS recorded"
         " FROM escalation WHERE review_id = ? AND withdrawn_at IS NULL",
         [review_id],
     ).fetchone()
-    return {"cases": row["cases"], "recorded": row["recorded"]}
+    return {"alerts": row["alerts"], "alert_cases": row["alert_cases"], "recorded": row["recorded"]}
 
 
 def case_dates(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:

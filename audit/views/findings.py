@@ -29,11 +29,13 @@ def _levels() -> list[tuple[str, str]]:
     return [(level.id, level.label) for level in g.review.rubric.scale.levels]
 
 
-def _bar(label: str, distribution: findings.Distribution, values: list[tuple[str, str]]) -> Any:
+def _bar(
+    label: str, distribution: findings.Distribution, values: list[tuple[str, str]], threshold: str
+) -> Any:
     good = distribution.good
     note = f"n={distribution.answered}"
     if good.share is not None:
-        note += f", {percent(good.share)} good or better"
+        note += f", {percent(good.share)} {threshold.lower()}"
     return charts.Bar(
         label=label,
         segments=tuple(
@@ -46,10 +48,11 @@ def _bar(label: str, distribution: findings.Distribution, values: list[tuple[str
 def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup]:
     """Draw the per-section grade distributions (the same code the PDF report uses)."""
     levels = [(level.id, level.label) for level in agg.rubric.scale.levels]
+    threshold = findings.threshold_label(agg.rubric.scale)
     graded = [s for s in agg.sections if s.basis == "grade"]
-    bars = [_bar(s.section.title, s.breakdown.whole, levels) for s in graded]
-    headline = [_bar("All audited cases", agg.headline.whole, levels)] + [
-        _bar(agg.rubric.case_type(ct).label, d, levels)
+    bars = [_bar(s.section.title, s.breakdown.whole, levels, threshold) for s in graded]
+    headline = [_bar("All audited cases", agg.headline.whole, levels, threshold)] + [
+        _bar(agg.rubric.case_type(ct).label, d, levels, threshold)
         for ct, d in agg.headline.by_case_type.items()
     ]
     good = agg.rubric.scale.good_or_better
@@ -60,6 +63,7 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             levels=levels,
             chart_id=f"{chart_id}-headline",
             good_keys=good,
+            unit="cases",
         ),
         "headline_table": charts.bar_table(
             headline,
@@ -74,11 +78,22 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             levels=levels,
             chart_id=f"{chart_id}-sections",
             good_keys=good,
+            unit="cases",
         ),
         "sections_table": charts.bar_table(
             bars, caption="Grades by section", levels=levels, good_keys=good
         ),
     }
+
+
+def section_rows(agg: findings.Aggregation) -> list[dict[str, Any]]:
+    """Return each countable section's share in cases, what it counts, and its checks met."""
+    overall = agg.rubric.overall.question
+    return [
+        {"result": s, "measure": findings.measure_words(s, agg.rubric)}
+        for s in agg.sections
+        if s.basis != "none" and not (overall and s.section.grade_question == overall)
+    ]
 
 
 @bp.route("/dashboard")
@@ -113,6 +128,9 @@ def dashboard(review_id: str) -> str:
         plan=actions.for_review(db, review_id),
         twice=agreed["cases"],
         percent=percent,
+        threshold=findings.threshold_label(review.rubric.scale),
+        safeguarding=findings.safeguarding_sentences(agg.critical),
+        section_rows=section_rows(agg),
         **section_charts(agg, "dashboard"),
     )
 

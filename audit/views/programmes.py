@@ -19,7 +19,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import analysis, caselist, charts, programme, report_docx, selfeval, trends
+from audit import analysis, caselist, charts, findings, programme, report_docx, selfeval, trends
 from audit.data import actions, programmes
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
@@ -78,11 +78,11 @@ def trend_for(
     return trends.trend(series, case_type=case_type, team=team)
 
 
-def _trend_chart(result: dict[str, Any]) -> Any:
+def _trend_chart(result: dict[str, Any], threshold: str) -> Any:
     overall = result["overall"]
     return charts.proportion_chart(
         [(p.label, p.good.share, p.good.low, p.good.high) for p in overall.points],
-        title="Cases good or better overall, by review",
+        title=f"Cases {threshold.lower()} overall, by review",
         chart_id="trend-overall",
     )
 
@@ -104,12 +104,15 @@ def programme_page(programme_id: str) -> str:
     for review in reviews:
         case_types.update({ct.id: ct.label for ct in review.rubric.case_types})
         teams.update(c["team"] for c in review_data.case_files(db, review.id) if c["team"])
+    # The trend speaks the latest review's words, as it does for sections and questions.
+    threshold = findings.threshold_label(reviews[-1].rubric.scale) if reviews else ""
     return render_template(
         "programmes/programme.html",
         programme=item,
         reviews=reviews,
         trend=result,
-        chart=_trend_chart(result) if result else None,
+        threshold=threshold,
+        chart=_trend_chart(result, threshold) if result else None,
         actions=actions.for_programme(db, programme_id),
         case_types=case_types,
         teams=sorted(teams),

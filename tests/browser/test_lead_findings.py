@@ -160,10 +160,19 @@ def test_lead_reads_the_dashboard_and_moderates_an_audit(
     check_page(page, problems)
 
     main = " ".join(page.locator("main").inner_text().split())
-    assert re.search(r"Cases good or better overall: \d{1,3}% \(95% interval [^)]+\)", main), (
-        f"no headline 'Cases good or better overall: NN% (95% interval ...)' on the dashboard: "
-        f"{main[:400]}"
+    headline = r"Cases good or better overall: \d{1,3}% \(95% interval [^)]+ of \d+ cases\)"
+    assert re.search(headline, main), (
+        f"no headline 'Cases good or better overall: NN% (95% interval ...; C of N cases)' on "
+        f"the dashboard: {main[:400]}"
     )
+    # Children's safety in words that say what is counted, and each section's share in cases,
+    # by case type and by team with intervals.
+    assert "cases audited a child was found not adequately safeguarded" in main, main[:600]
+    assert "safeguarding alerts were raised about" in main, main[:600]
+    assert re.search(r"Cases with the section graded good or better: \d{1,3}% \(95%", main)
+    for caption in ("Overall judgement by case type", "Overall judgement by team"):
+        table = page.locator("table", has=page.locator("caption", has_text=caption)).last
+        assert re.search(r"95% interval", table.inner_text()), caption
 
     # Charts are images with names, each followed by the table of its data.
     charts = page.evaluate(CHARTS_JS)

@@ -157,13 +157,13 @@ def _trend_checks(page: Page) -> list[str]:
 
 
 def _overall_ns(page: Page) -> list[int]:
-    """How many cases each review's overall figure counts ("...; 14 of 24)" gives 24)."""
+    """How many cases each review's overall figure counts ("...; 14 of 24 cases)" gives 24)."""
     # The overall line comes first; the rubric may have a section of the same name.
     table = page.get_by_role("table", name="Overall judgement", exact=True).first
     assert table.count() == 1, "no 'Overall judgement' trend table"
     ns = []
     for cell in table.locator("tbody tr td:first-of-type").all():
-        match = re.search(r"; \d+ of (\d+)\)", _text(cell))
+        match = re.search(r"; \d+ of (\d+) cases\)", _text(cell))
         ns.append(int(match.group(1)) if match else 0)
     return ns
 
