@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 QUESTION_TYPES = ("grade", "yes_no", "text")
 YES_NO = ("yes", "no")
@@ -30,6 +30,52 @@ DEFAULT_WORDING: Mapping[str, str] = MappingProxyType(
     }
 )
 DEFAULT_MIN_ANSWERS = 5
+
+
+class Keys(NamedTuple):
+    """The keys one kind of mapping in a rubric must have and may have."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+# Every mapping the checker reads, by name; the checker and the JSON Schema test both use it,
+# so a key the checker starts to accept cannot be left out of the schema.
+KEYS: Mapping[str, Keys] = MappingProxyType(
+    {
+        "rubric": Keys(
+            ("id", "version", "title", "case_types", "scale", "sections", "overall"),
+            ("description", "findings", "timeliness"),
+        ),
+        "case_type": Keys(("id", "label"), ("aliases",)),
+        "scale": Keys(("levels", "good_or_better")),
+        "level": Keys(("id", "label", "value")),
+        "section": Keys(
+            ("id", "title", "questions"),
+            ("description", "applies_to", "compulsory", "grade_question"),
+        ),
+        "question": Keys(
+            ("id", "text", "type"),
+            (
+                "hint",
+                "good_answer",
+                "required",
+                "allow_na",
+                "applies_to",
+                "evidence",
+                "critical",
+                "adverse_answer",
+                "adverse_levels",
+                "guidance",
+            ),
+        ),
+        "evidence": Keys((), ("required_below", "required_when")),
+        "overall": Keys((), ("question", "rule", "weights")),
+        "findings": Keys((), ("min_answers", "strength_at_least", "development_below", "wording")),
+        "wording": Keys((), WORDING_KINDS),
+        "timeliness": Keys(("id", "name", "start", "end", "limit", "unit"), ("applies_to",)),
+    }
+)
 DEFAULT_STRENGTH_AT_LEAST = 0.75
 DEFAULT_DEVELOPMENT_BELOW = 0.5
 

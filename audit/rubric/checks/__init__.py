@@ -12,6 +12,7 @@ from audit.rubric.checks.overall import OverallChecks
 from audit.rubric.checks.scale import ScaleChecks
 from audit.rubric.checks.sections import SectionChecks
 from audit.rubric.checks.timeliness import TimelinessChecks
+from audit.rubric.model import KEYS
 
 
 class Checker(
@@ -20,9 +21,7 @@ class Checker(
     """Walks raw YAML data, collecting problems and building model objects as it goes."""
 
     def rubric(self, data: Any) -> dict[str, Any] | None:
-        top_required = ("id", "version", "title", "case_types", "scale", "sections", "overall")
-        top_optional = ("description", "findings", "timeliness")
-        root = self.mapping(data, "", None, top_required, top_optional)
+        root = self.mapping(data, "", None, *KEYS["rubric"])
         if root is None:
             return None
         rubric_id = self.slug(root, "")

@@ -17,7 +17,7 @@ from audit.rubric.checks.base import (
     _yes_no,
 )
 from audit.rubric.loading import _short
-from audit.rubric.model import EvidenceRule
+from audit.rubric.model import KEYS, EvidenceRule
 
 
 class AnswerChecks(BaseChecker):
@@ -68,7 +68,7 @@ class AnswerChecks(BaseChecker):
         if not isinstance(value, dict):
             self.add(p, f"{expected}; got {_describe(value)}", line)
             return optional
-        em = self.mapping(value, p, line, (), ("required_below", "required_when"))
+        em = self.mapping(value, p, line, *KEYS["evidence"])
         assert em is not None
         given = [key for key in ("required_below", "required_when") if key in em]
         if len(given) != 1:

@@ -86,20 +86,26 @@ def _covers_all(applies_to: frozenset[str] | None, declared: Sequence[str]) -> b
     return applies_to is None or set(declared) <= applies_to
 
 
-def _wording_problem(template: str) -> str | None:
+def _wording_problems(template: str) -> list[str]:
+    """Return every problem with a wording template, so one save shows them all."""
     allowed = ", ".join("{" + name + "}" for name in WORDING_PLACEHOLDERS)
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError:
-        return 'has an unmatched "{" or "}"; write {{ or }} for a literal brace'
+        return ['has an unmatched "{" or "}"; write {{ or }} for a literal brace']
+    problems: list[str] = []
     for _, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in WORDING_PLACEHOLDERS:
-            return f'unknown placeholder "{{{_short(name)}}}"; allowed placeholders: {allowed}'
-        if spec or conversion:
-            return f'placeholder "{{{name}}}" takes no format or conversion; write {{{name}}}'
-    return None
+            problems.append(
+                f'unknown placeholder "{{{_short(name)}}}"; allowed placeholders: {allowed}'
+            )
+        elif spec or conversion:
+            problems.append(
+                f'placeholder "{{{name}}}" takes no format or conversion; write {{{name}}}'
+            )
+    return problems
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from audit.rubric.checks.base import BaseChecker, _at, _describe, _line, _quote_hint
 from audit.rubric.loading import _short
-from audit.rubric.model import CaseType, _normal_name
+from audit.rubric.model import KEYS, CaseType, _normal_name
 
 
 class CaseTypeChecks(BaseChecker):
@@ -22,7 +22,7 @@ class CaseTypeChecks(BaseChecker):
         names: dict[str, tuple[str, str]] = {}
         for i, item in enumerate(items):
             path = _at("case_types", i)
-            m = self.mapping(item, path, _line(items, i), ("id", "label"), ("aliases",))
+            m = self.mapping(item, path, _line(items, i), *KEYS["case_type"])
             if m is None:
                 continue
             ct_id = self.slug(m, path)

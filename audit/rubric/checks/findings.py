@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from audit.rubric.checks.base import BaseChecker, _at, _describe, _line, _wording_problem
+from audit.rubric.checks.base import BaseChecker, _at, _describe, _line, _wording_problems
 from audit.rubric.model import (
     DEFAULT_DEVELOPMENT_BELOW,
     DEFAULT_MIN_ANSWERS,
     DEFAULT_STRENGTH_AT_LEAST,
     DEFAULT_WORDING,
+    KEYS,
     WORDING_KINDS,
     FindingRules,
 )
@@ -28,8 +29,7 @@ class FindingChecks(BaseChecker):
             value,
             "findings",
             _line(root, "findings"),
-            (),
-            ("min_answers", "strength_at_least", "development_below", "wording"),
+            *KEYS["findings"],
         )
         if m is None:
             return FindingRules()
@@ -53,16 +53,17 @@ class FindingChecks(BaseChecker):
         wording = dict(DEFAULT_WORDING)
         raw = m.get("wording")
         if raw is not None:
-            wm = self.mapping(raw, "findings.wording", _line(m, "wording"), (), WORDING_KINDS)
+            wm = self.mapping(raw, "findings.wording", _line(m, "wording"), *KEYS["wording"])
             for kind in WORDING_KINDS:
                 if wm is None or kind not in wm:
                     continue
                 template = self.text(wm, "findings.wording", kind)
                 if template is None:
                     continue
-                problem = _wording_problem(template)
-                if problem is not None:
+                problems = _wording_problems(template)
+                for problem in problems:
                     self.add(_at("findings.wording", kind), problem, _line(wm, kind))
+                if problems:
                     continue
                 wording[kind] = template
         return FindingRules(

@@ -16,7 +16,7 @@ from audit.rubric.checks.base import (
     _one_of,
 )
 from audit.rubric.loading import _short
-from audit.rubric.model import OVERALL_RULES, Overall, Section
+from audit.rubric.model import KEYS, OVERALL_RULES, Overall, Section
 
 
 class OverallChecks(BaseChecker):
@@ -25,9 +25,7 @@ class OverallChecks(BaseChecker):
     def overall(self, root: Mapping[Any, Any], sections: tuple[Section, ...]) -> Overall | None:
         if "overall" not in root:
             return None
-        m = self.mapping(
-            root["overall"], "overall", _line(root, "overall"), (), ("question", "rule", "weights")
-        )
+        m = self.mapping(root["overall"], "overall", _line(root, "overall"), *KEYS["overall"])
         if m is None:
             return None
         line = _line(root, "overall")

@@ -7,7 +7,7 @@ from typing import Any
 
 from audit.rubric.checks.base import BaseChecker, _at, _describe, _is_number, _line, _one_of
 from audit.rubric.loading import _short
-from audit.rubric.model import NOT_APPLICABLE, Level, Scale
+from audit.rubric.model import KEYS, NOT_APPLICABLE, Level, Scale
 
 
 class ScaleChecks(BaseChecker):
@@ -16,7 +16,7 @@ class ScaleChecks(BaseChecker):
     def scale(self, root: Mapping[Any, Any]) -> Scale | None:
         if "scale" not in root:
             return None
-        m = self.mapping(root["scale"], "scale", _line(root, "scale"), ("levels", "good_or_better"))
+        m = self.mapping(root["scale"], "scale", _line(root, "scale"), *KEYS["scale"])
         if m is None:
             return None
         items = self.sequence(m, "scale", "levels", what="levels")
@@ -24,11 +24,12 @@ class ScaleChecks(BaseChecker):
         seen: dict[str, str] = {}
         # Every id written, even on a faulty level, so references to it are not flagged too.
         named: list[str] = []
+        labels: dict[str, str] = {}
         ok = items is not None
         ids_complete = ok
         for i, item in enumerate(items or ()):
             path = _at("scale.levels", i)
-            lm = self.mapping(item, path, _line(items, i), ("id", "label", "value"))
+            lm = self.mapping(item, path, _line(items, i), *KEYS["level"])
             if lm is None:
                 ok = ids_complete = False
                 continue
@@ -38,6 +39,8 @@ class ScaleChecks(BaseChecker):
             elif level_id not in named:
                 named.append(level_id)
             label = self.text(lm, path, "label")
+            if level_id is not None and label is not None:
+                labels.setdefault(level_id, label)
             value = lm.get("value")
             if "value" in lm and not _is_number(value):
                 self.add(
@@ -72,14 +75,14 @@ class ScaleChecks(BaseChecker):
                 ok = False
             levels.append(Level(level_id, label, float(value)))
         self.level_ids = named if ids_complete and named else None
-        good = self.good_levels(m, self.level_ids, in_order=ok)
+        good = self.good_levels(m, self.level_ids, labels)
         self.good_or_better = good
         if not ok or not levels or good is None:
             return None
         return Scale(tuple(levels), good)
 
     def good_levels(
-        self, m: Mapping[Any, Any], level_ids: list[str] | None, *, in_order: bool
+        self, m: Mapping[Any, Any], level_ids: list[str] | None, labels: Mapping[str, str]
     ) -> frozenset[str] | None:
         items = self.sequence(m, "scale", "good_or_better", what="level ids")
         if items is None:
@@ -103,13 +106,13 @@ class ScaleChecks(BaseChecker):
                 chosen.append(item.strip())
         if not ok or level_ids is None:
             return None
-        if not in_order:
-            return frozenset(chosen)
+        # Levels are listed best first, so the written order holds even when a value is wrong.
         top = level_ids[: len(chosen)]
+        example = " and ".join(labels.get(level, level) for level in level_ids[:2])
         if set(chosen) != set(top):
             self.add(
                 path,
-                "must be the best levels of the scale (for example outstanding and good):"
+                f"must be the best levels of the scale (for example {example}):"
                 f" every level above a good one is good too; expected {_one_of(top)}",
                 _line(m, "good_or_better"),
             )

@@ -8,7 +8,7 @@ from typing import Any
 from audit.rubric.checks.answers import AnswerChecks
 from audit.rubric.checks.base import _at, _line, _one_of, _SectionContext
 from audit.rubric.loading import _short
-from audit.rubric.model import MAX_QUESTIONS, QUESTION_TYPES, Question, Section
+from audit.rubric.model import KEYS, MAX_QUESTIONS, QUESTION_TYPES, Question, Section
 
 
 class SectionChecks(AnswerChecks):
@@ -45,8 +45,7 @@ class SectionChecks(AnswerChecks):
             item,
             path,
             line,
-            ("id", "title", "questions"),
-            ("description", "applies_to", "compulsory", "grade_question"),
+            *KEYS["section"],
         )
         if m is None:
             return None
@@ -106,19 +105,7 @@ class SectionChecks(AnswerChecks):
             item,
             path,
             line,
-            ("id", "text", "type"),
-            (
-                "hint",
-                "good_answer",
-                "required",
-                "allow_na",
-                "applies_to",
-                "evidence",
-                "critical",
-                "adverse_answer",
-                "adverse_levels",
-                "guidance",
-            ),
+            *KEYS["question"],
         )
         if m is None:
             return None

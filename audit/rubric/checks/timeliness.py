@@ -8,7 +8,7 @@ from typing import Any
 
 from audit.rubric.checks.base import BaseChecker, _at, _describe, _line, _one_of
 from audit.rubric.loading import _short
-from audit.rubric.model import TIMELINESS_UNITS, TimelinessMeasure
+from audit.rubric.model import KEYS, TIMELINESS_UNITS, TimelinessMeasure
 
 _COLUMN = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -28,8 +28,7 @@ class TimelinessChecks(BaseChecker):
                 item,
                 path,
                 _line(items, i),
-                ("id", "name", "start", "end", "limit", "unit"),
-                ("applies_to",),
+                *KEYS["timeliness"],
             )
             if m is None:
                 continue
