@@ -37,6 +37,7 @@ from audit.rubric.parsing import (
     validate_rubric_text,
     version_sort_key,
 )
+from audit.rubric.schema import rubric_schema
 
 __all__ = [
     "DEFAULT_WORDING",
@@ -64,6 +65,7 @@ __all__ = [
     "check_rubric_file",
     "load_rubric_file",
     "parse_rubric",
+    "rubric_schema",
     "validate_rubric_text",
     "version_sort_key",
 ]
