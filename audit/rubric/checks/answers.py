@@ -27,12 +27,7 @@ class AnswerChecks(BaseChecker):
         if "good_answer" not in m:
             return "yes" if q_type == "yes_no" else None
         p, line = _at(path, "good_answer"), _line(m, "good_answer")
-        if q_type is not None and q_type != "yes_no":
-            self.add(
-                p,
-                f"good_answer applies only to yes_no questions; this is a {q_type} question",
-                line,
-            )
+        if self.only_for(p, "good_answer", "yes_no", q_type, line):
             return None
         answer = _yes_no(m["good_answer"])
         if answer is None:
@@ -77,12 +72,7 @@ class AnswerChecks(BaseChecker):
         key = given[0]
         kp, kl = _at(p, key), _line(em, key)
         if key == "required_below":
-            if q_type is not None and q_type != "grade":
-                self.add(
-                    kp,
-                    f"required_below applies only to grade questions; this is a {q_type} question",
-                    kl,
-                )
+            if self.only_for(kp, key, "grade", q_type, kl):
                 return optional
             level = em[key]
             if not isinstance(level, str):
@@ -107,12 +97,7 @@ class AnswerChecks(BaseChecker):
                 )
                 return optional
             return EvidenceRule("required_below", level=level, levels=frozenset(below))
-        if q_type is not None and q_type != "yes_no":
-            self.add(
-                kp,
-                f"required_when applies only to yes_no questions; this is a {q_type} question",
-                kl,
-            )
+        if self.only_for(kp, key, "yes_no", q_type, kl):
             return optional
         answer = _yes_no(em[key])
         if answer is None:
@@ -126,10 +111,7 @@ class AnswerChecks(BaseChecker):
         if value is None:
             return empty
         p, line = _at(path, "guidance"), _line(m, "guidance")
-        if q_type is not None and q_type != "grade":
-            self.add(
-                p, f"guidance applies only to grade questions; this is a {q_type} question", line
-            )
+        if self.only_for(p, "guidance", "grade", q_type, line):
             return empty
         if not isinstance(value, dict):
             self.add(p, f"expected a mapping of level id to text; got {_describe(value)}", line)
@@ -157,27 +139,38 @@ class AnswerChecks(BaseChecker):
             result = {level: result[level] for level in self.level_ids if level in result}
         return MappingProxyType(result)
 
+    def adverse_fits(
+        self, path: str, key: str, q_type: str | None, critical: bool, line: int | None
+    ) -> bool:
+        """Report an adverse rule on the wrong type of question or a non-critical one."""
+        wanted, other, other_key = (
+            ("yes_no", "grade", "adverse_levels")
+            if key == "adverse_answer"
+            else ("grade", "yes_no", "adverse_answer")
+        )
+        if q_type is not None and q_type != wanted:
+            self.add(
+                path,
+                f"{key} applies only to {wanted} questions; {other} questions use {other_key}",
+                line,
+            )
+            return False
+        if not critical:
+            self.add(
+                path,
+                f"{key} applies only to critical questions: add critical: true or remove it",
+                line,
+            )
+            return False
+        return True
+
     def adverse_answer(
         self, m: Mapping[Any, Any], path: str, q_type: str | None, critical: bool, good: str | None
     ) -> str | None:
         if "adverse_answer" not in m:
             return None
         p, line = _at(path, "adverse_answer"), _line(m, "adverse_answer")
-        if q_type is not None and q_type != "yes_no":
-            self.add(
-                p,
-                "adverse_answer applies only to yes_no questions;"
-                " grade questions use adverse_levels",
-                line,
-            )
-            return None
-        if not critical:
-            self.add(
-                p,
-                "adverse_answer applies only to critical questions:"
-                " add critical: true or remove it",
-                line,
-            )
+        if not self.adverse_fits(p, "adverse_answer", q_type, critical, line):
             return None
         answer = _yes_no(m["adverse_answer"])
         if answer is None:
@@ -197,21 +190,7 @@ class AnswerChecks(BaseChecker):
         if "adverse_levels" not in m:
             return frozenset()
         p, line = _at(path, "adverse_levels"), _line(m, "adverse_levels")
-        if q_type is not None and q_type != "grade":
-            self.add(
-                p,
-                "adverse_levels applies only to grade questions;"
-                " yes_no questions use adverse_answer",
-                line,
-            )
-            return frozenset()
-        if not critical:
-            self.add(
-                p,
-                "adverse_levels applies only to critical questions:"
-                " add critical: true or remove it",
-                line,
-            )
+        if not self.adverse_fits(p, "adverse_levels", q_type, critical, line):
             return frozenset()
         items = self.sequence(m, path, "adverse_levels", what="level ids")
         chosen: set[str] = set()

@@ -203,17 +203,36 @@ class BaseChecker:
             return None
         return value
 
-    def slug(self, m: Mapping[Any, Any], path: str, key: str = "id") -> str | None:
+    def matching(
+        self, m: Mapping[Any, Any], path: str, key: str, pattern: re.Pattern[str], rule: str
+    ) -> str | None:
+        """Return m[key] as text in the form pattern describes, or report the rule it breaks."""
         value = self.text(m, path, key)
-        if value is not None and not _SLUG.fullmatch(value):
-            self.add(
-                _at(path, key),
-                f'"{_short(value)}" is not a valid id: use lower-case letters, digits, "_" and "-",'
-                " starting with a letter or digit",
-                _line(m, key),
-            )
+        if value is not None and not pattern.fullmatch(value):
+            self.add(_at(path, key), f'"{_short(value)}" {rule}', _line(m, key))
             return None
         return value
+
+    def slug(self, m: Mapping[Any, Any], path: str, key: str = "id") -> str | None:
+        return self.matching(
+            m,
+            path,
+            key,
+            _SLUG,
+            'is not a valid id: use lower-case letters, digits, "_" and "-",'
+            " starting with a letter or digit",
+        )
+
+    def only_for(
+        self, path: str, key: str, wanted: str, q_type: str | None, line: int | None
+    ) -> bool:
+        """Report a key used on the wrong type of question; return True when it was."""
+        if q_type is None or q_type == wanted:
+            return False
+        self.add(
+            path, f"{key} applies only to {wanted} questions; this is a {q_type} question", line
+        )
+        return True
 
     def flag(self, m: Mapping[Any, Any], path: str, key: str, default: bool) -> bool:
         value = m.get(key)

@@ -41,12 +41,7 @@ class SectionChecks(AnswerChecks):
     def section(
         self, item: Any, path: str, line: int | None, seen: dict[str, str]
     ) -> Section | None:
-        m = self.mapping(
-            item,
-            path,
-            line,
-            *KEYS["section"],
-        )
+        m = self.mapping(item, path, line, *KEYS["section"])
         if m is None:
             return None
         section_id = self.slug(m, path)
@@ -101,12 +96,7 @@ class SectionChecks(AnswerChecks):
     def question(
         self, item: Any, path: str, line: int | None, context: _SectionContext
     ) -> Question | None:
-        m = self.mapping(
-            item,
-            path,
-            line,
-            *KEYS["question"],
-        )
+        m = self.mapping(item, path, line, *KEYS["question"])
         if m is None:
             return None
         question_id = self.slug(m, path)

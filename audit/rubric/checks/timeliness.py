@@ -39,15 +39,14 @@ class TimelinessChecks(BaseChecker):
             name = self.text(m, path, "name")
             columns = []
             for key in ("start", "end"):
-                column = self.text(m, path, key)
-                if column is not None and not _COLUMN.fullmatch(column):
-                    self.add(
-                        _at(path, key),
-                        f'"{_short(column)}" is not a date column name: use lower-case letters,'
-                        ' digits and "_", such as referral_date',
-                        _line(m, key),
-                    )
-                    column = None
+                column = self.matching(
+                    m,
+                    path,
+                    key,
+                    _COLUMN,
+                    'is not a date column name: use lower-case letters, digits and "_",'
+                    " such as referral_date",
+                )
                 columns.append(column)
             if columns[0] is not None and columns[0] == columns[1]:
                 self.add(
