@@ -21,6 +21,7 @@ class Checker(
     """Walks raw YAML data, collecting problems and building model objects as it goes."""
 
     def rubric(self, data: Any) -> dict[str, Any] | None:
+        """Check the whole rubric and return its parts, so parse_rubric can build a Rubric."""
         root = self.mapping(data, "", None, *KEYS["rubric"])
         if root is None:
             return None
@@ -56,6 +57,7 @@ class Checker(
         }
 
     def version(self, root: Mapping[Any, Any]) -> str | None:
+        """Return the version as written (1.10 stays 1.10), or report why it is unusable."""
         value = root.get("version")
         line = _line(root, "version")
         if _is_number(value):

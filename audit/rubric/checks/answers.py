@@ -24,6 +24,7 @@ class AnswerChecks(BaseChecker):
     """Check the answer rules of one question."""
 
     def good_answer(self, m: Mapping[Any, Any], path: str, q_type: str | None) -> str | None:
+        """Return a yes_no question's good answer (yes unless stated), checking it fits."""
         if "good_answer" not in m:
             return "yes" if q_type == "yes_no" else None
         p, line = _at(path, "good_answer"), _line(m, "good_answer")
@@ -36,6 +37,7 @@ class AnswerChecks(BaseChecker):
         return answer
 
     def evidence(self, m: Mapping[Any, Any], path: str, q_type: str | None) -> EvidenceRule:
+        """Return when evidence is needed, checking the rule fits the question type."""
         optional = EvidenceRule()
         value = m.get("evidence")
         if value is None:
@@ -106,6 +108,7 @@ class AnswerChecks(BaseChecker):
         return EvidenceRule("required_when", answer=answer)
 
     def guidance(self, m: Mapping[Any, Any], path: str, q_type: str | None) -> Mapping[str, str]:
+        """Return per-level guidance in scale order, checking every level exists."""
         value = m.get("guidance")
         empty: Mapping[str, str] = MappingProxyType({})
         if value is None:
@@ -167,6 +170,7 @@ class AnswerChecks(BaseChecker):
     def adverse_answer(
         self, m: Mapping[Any, Any], path: str, q_type: str | None, critical: bool, good: str | None
     ) -> str | None:
+        """Return the answer that makes a critical yes_no question escalate."""
         if "adverse_answer" not in m:
             return None
         p, line = _at(path, "adverse_answer"), _line(m, "adverse_answer")
@@ -187,6 +191,7 @@ class AnswerChecks(BaseChecker):
     def adverse_levels(
         self, m: Mapping[Any, Any], path: str, q_type: str | None, critical: bool
     ) -> frozenset[str]:
+        """Return the levels that make a critical grade question escalate."""
         if "adverse_levels" not in m:
             return frozenset()
         p, line = _at(path, "adverse_levels"), _line(m, "adverse_levels")
@@ -220,6 +225,7 @@ class AnswerChecks(BaseChecker):
         applies_to: frozenset[str] | None,
         context: _SectionContext,
     ) -> None:
+        """Report anything that would let a critical question go unanswered."""
         p, line = _at(path, "critical"), _line(m, "critical")
         why = "a critical question must be answered in every audit"
         if q_type == "text":

@@ -129,6 +129,7 @@ class BaseChecker:
         self.questions: dict[str, tuple[Section | None, Question, str]] = {}
 
     def add(self, path: str, message: str, line: int | None = None) -> None:
+        """Record one problem; checking goes on, so every problem is reported."""
         self.problems.append(Problem(path, message, line))
 
     # -- generic shapes
@@ -141,6 +142,7 @@ class BaseChecker:
         required: Sequence[str],
         optional: Sequence[str] = (),
     ) -> _LineDict | dict[Any, Any] | None:
+        """Return value if it is a mapping with the right keys, reporting every wrong key."""
         if not isinstance(value, dict):
             keys = _one_of([*required, *optional])
             self.add(path, f"expected a mapping with keys {keys}; got {_describe(value)}", line)
@@ -186,6 +188,7 @@ class BaseChecker:
     def text(
         self, m: Mapping[Any, Any], path: str, key: str, *, required: bool = True
     ) -> str | None:
+        """Return stripped text, or None after reporting why the value is not usable text."""
         if key not in m:
             return None
         value = m[key]
@@ -235,6 +238,7 @@ class BaseChecker:
         return True
 
     def flag(self, m: Mapping[Any, Any], path: str, key: str, default: bool) -> bool:
+        """Return a true/false setting, or the default after reporting a non-boolean."""
         value = m.get(key)
         if value is None:
             return default
@@ -309,6 +313,7 @@ class BaseChecker:
     def unique(
         self, seen: dict[str, str], value: str | None, path: str, what: str, line: int | None
     ) -> bool:
+        """Record an id as used; report it (citing the first use) when it is a duplicate."""
         if value is None:
             return False
         if value in seen:

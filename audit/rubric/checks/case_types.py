@@ -14,6 +14,7 @@ class CaseTypeChecks(BaseChecker):
     """Check case_types: ids, labels and aliases that no two types share."""
 
     def case_types(self, root: Mapping[Any, Any]) -> tuple[CaseType, ...]:
+        """Return the declared case types, reporting ids or names that clash."""
         items = self.sequence(root, "", "case_types", what="case types")
         if items is None:
             return ()

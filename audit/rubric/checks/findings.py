@@ -22,6 +22,7 @@ class FindingChecks(BaseChecker):
     """Check findings: min_answers, thresholds and wording."""
 
     def findings(self, root: Mapping[Any, Any]) -> FindingRules:
+        """Return the finding rules, defaults filled in, reporting bad shares or wording."""
         value = root.get("findings")
         if value is None:
             return FindingRules()

@@ -23,6 +23,7 @@ class OverallChecks(BaseChecker):
     """Check the overall rule, its question or its weights."""
 
     def overall(self, root: Mapping[Any, Any], sections: tuple[Section, ...]) -> Overall | None:
+        """Return how the overall grade is judged: one grade question or a rule."""
         if "overall" not in root:
             return None
         m = self.mapping(root["overall"], "overall", _line(root, "overall"), *KEYS["overall"])
@@ -70,6 +71,7 @@ class OverallChecks(BaseChecker):
         return Overall(rule=rule, weights=weights)
 
     def overall_question(self, question_id: str, line: int | None) -> None:
+        """Report an overall question that some audit could leave without a grade."""
         p = "overall.question"
         found = self.questions.get(question_id)
         if found is None:
@@ -107,6 +109,7 @@ class OverallChecks(BaseChecker):
         sections: tuple[Section, ...],
         graded: list[Section],
     ) -> Mapping[str, float]:
+        """Return section weights for weighted_mean, reporting unknown or ungraded sections."""
         value = m.get("weights")
         p, line = "overall.weights", _line(m, "weights")
         if value is None:

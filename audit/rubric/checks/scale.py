@@ -14,6 +14,7 @@ class ScaleChecks(BaseChecker):
     """Check the scale's levels and good_or_better."""
 
     def scale(self, root: Mapping[Any, Any]) -> Scale | None:
+        """Return the grading scale, reporting every faulty level and good_or_better problem."""
         if "scale" not in root:
             return None
         m = self.mapping(root["scale"], "scale", _line(root, "scale"), *KEYS["scale"])
@@ -84,6 +85,7 @@ class ScaleChecks(BaseChecker):
     def good_levels(
         self, m: Mapping[Any, Any], level_ids: list[str] | None, labels: Mapping[str, str]
     ) -> frozenset[str] | None:
+        """Return the good-or-better level ids, checking they are the scale's best levels."""
         items = self.sequence(m, "scale", "good_or_better", what="level ids")
         if items is None:
             return None

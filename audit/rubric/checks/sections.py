@@ -15,6 +15,7 @@ class SectionChecks(AnswerChecks):
     """Check sections, questions and each section's grade question."""
 
     def sections(self, root: Mapping[Any, Any]) -> tuple[Section, ...]:
+        """Return the sections, refusing a rubric with more questions than the limit."""
         items = self.sequence(root, "", "sections", what="sections")
         if items is None:
             return ()
@@ -41,6 +42,7 @@ class SectionChecks(AnswerChecks):
     def section(
         self, item: Any, path: str, line: int | None, seen: dict[str, str]
     ) -> Section | None:
+        """Return one section with its questions, checking its grade_question."""
         m = self.mapping(item, path, line, *KEYS["section"])
         if m is None:
             return None
@@ -96,6 +98,7 @@ class SectionChecks(AnswerChecks):
     def question(
         self, item: Any, path: str, line: int | None, context: _SectionContext
     ) -> Question | None:
+        """Return one question, checking every rule that depends on its type."""
         m = self.mapping(item, path, line, *KEYS["question"])
         if m is None:
             return None

@@ -17,6 +17,7 @@ class TimelinessChecks(BaseChecker):
     """Check timeliness measures."""
 
     def timeliness(self, root: Mapping[Any, Any]) -> tuple[TimelinessMeasure, ...]:
+        """Return the default timeliness measures, reporting bad columns, limits or units."""
         if root.get("timeliness") is None:
             return ()
         items = self.sequence(root, "", "timeliness", what="timeliness measures")
