@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import json
@@ -1309,7 +1310,36 @@ def _valid_test_rubrics() -> list[tuple[str, Any]]:
             rubrics.append((path.name, yaml.safe_load(text)))
     for index, block in enumerate(docs_examples()):
         rubrics.append((f"docs example {index + 1}", yaml.safe_load(block)))
-    return rubrics
+    return rubrics + _rubric_texts_in_other_tests()
+
+
+def _rubric_texts_in_other_tests() -> list[tuple[str, Any]]:
+    """Return the valid rubrics other test files spell out as module-level YAML strings."""
+    found: list[tuple[str, Any]] = []
+    for path in sorted(Path(__file__).parent.rglob("test_*.py")):
+        strings: dict[str, str] = {}  # module-level strings, to follow "A" + B + C
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)):
+                continue
+            text = _string_value(node.value, strings)
+            if text is None:
+                continue
+            strings[node.targets[0].id] = text
+            if "sections:" in text and not validate_rubric_text(text):
+                found.append((f"{path.name}:{node.targets[0].id}", yaml.safe_load(text)))
+    return found
+
+
+def _string_value(node: ast.expr, strings: dict[str, str]) -> str | None:
+    """Return the text a module-level string expression spells, if it is one."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return strings.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _string_value(node.left, strings), _string_value(node.right, strings)
+        return left + right if left is not None and right is not None else None
+    return None
 
 
 VALID_TEST_RUBRICS = _valid_test_rubrics()
@@ -1323,6 +1353,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def test_valid_test_rubrics_really_are_valid() -> None:
     assert len(VALID_TEST_RUBRICS) >= 4 + len(SHIPPED) + 2
+    assert len(_rubric_texts_in_other_tests()) >= 3, "other tests' rubrics were not found"
     for name, data in VALID_TEST_RUBRICS:
         assert validate_rubric_text(dump(data)) == (), name
 
