@@ -687,6 +687,13 @@ def test_good_or_better_example_uses_the_rubric_s_own_labels() -> None:
     assert "expected outstanding" in problem.message
 
 
+def test_levels_out_of_order_do_not_also_blame_good_or_better() -> None:
+    data = minimal()
+    data["scale"]["levels"][0]["value"] = 2  # outstanding below good: which is best is unclear
+    data["scale"]["good_or_better"] = ["good"]
+    assert [p.path for p in problems_of(data)] == ["scale.levels[1].value"]
+
+
 def test_an_invalid_type_does_not_cause_echo_problems() -> None:
     data = minimal()
     q(data, 0, 1)["type"] = "grde"  # the section's grade_question: must not also be blamed

@@ -26,6 +26,8 @@ class ScaleChecks(BaseChecker):
         # Every id written, even on a faulty level, so references to it are not flagged too.
         named: list[str] = []
         labels: dict[str, str] = {}
+        # Which level is best is unclear only when the values contradict the written order.
+        order_known = True
         ok = items is not None
         ids_complete = ok
         for i, item in enumerate(items or ()):
@@ -74,16 +76,22 @@ class ScaleChecks(BaseChecker):
                     _line(lm, "value"),
                 )
                 ok = False
+                order_known = False
             levels.append(Level(level_id, label, float(value)))
         self.level_ids = named if ids_complete and named else None
-        good = self.good_levels(m, self.level_ids, labels)
+        good = self.good_levels(m, self.level_ids, labels, in_order=order_known)
         self.good_or_better = good
         if not ok or not levels or good is None:
             return None
         return Scale(tuple(levels), good)
 
     def good_levels(
-        self, m: Mapping[Any, Any], level_ids: list[str] | None, labels: Mapping[str, str]
+        self,
+        m: Mapping[Any, Any],
+        level_ids: list[str] | None,
+        labels: Mapping[str, str],
+        *,
+        in_order: bool,
     ) -> frozenset[str] | None:
         """Return the good-or-better level ids, checking they are the scale's best levels."""
         items = self.sequence(m, "scale", "good_or_better", what="level ids")
@@ -108,6 +116,8 @@ class ScaleChecks(BaseChecker):
                 chosen.append(item.strip())
         if not ok or level_ids is None:
             return None
+        if not in_order:
+            return frozenset(chosen)
         # Levels are listed best first, so the written order holds even when a value is wrong.
         top = level_ids[: len(chosen)]
         example = " and ".join(labels.get(level, level) for level in level_ids[:2])
