@@ -629,32 +629,7 @@ def test_all_problems_are_collected_not_just_the_first() -> None:
     assert caught.value.source == "bad.yaml"
 
 
-SEVERAL_PROBLEMS = """\
-id: three-point
-version: "1.0"
-title: Three-point rubric
-colour: red
-case_types:
-  - {id: cin, label: Child in need}
-scale:
-  levels:
-    - {id: strong, label: Strong, value: 3}
-    - {id: adequate, label: Adequate, value: high}
-    - {id: weak, label: Weak, value: 1}
-  good_or_better: [adequate]
-sections:
-  - id: safety
-    title: Safety
-    compulsory: true
-    grade_question: grade
-    questions:
-      - {id: safe, text: Is the child safe?, type: yes_no, critical: true, adverse_answer: "no"}
-      - {id: grade, text: How safe?, type: grde}
-overall: {rule: lowest_section_grade}
-findings:
-  wording:
-    strength: "{subject}: {share:.0%} of {total} cases"
-"""
+SEVERAL_PROBLEMS = (FIXTURES / "several-problems.yaml").read_text(encoding="utf-8")
 
 
 def _line_of(text: str, fragment: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
@@ -11,33 +12,9 @@ from .conftest import LiveServer, assert_no_problems, check_page, sign_in
 
 pytestmark = pytest.mark.browser
 
-# Four problems at once: a wrong level value, good_or_better that is not the top levels, and
-# a wording string with two bad placeholders.
-FAULTY = """\
-id: three-point
-version: "1.0"
-title: Three-point rubric
-case_types:
-  - {id: cin, label: Child in need}
-scale:
-  levels:
-    - {id: strong, label: Strong, value: 3}
-    - {id: adequate, label: Adequate, value: high}
-    - {id: weak, label: Weak, value: 1}
-  good_or_better: [adequate]
-sections:
-  - id: safety
-    title: Safety
-    compulsory: true
-    grade_question: grade
-    questions:
-      - {id: safe, text: Is the child safe?, type: yes_no, critical: true, adverse_answer: "no"}
-      - {id: grade, text: How safe?, type: grade}
-overall: {rule: lowest_section_grade}
-findings:
-  wording:
-    strength: "{subject}: {share:.0%} of {total} cases"
-"""
+FAULTY = (Path(__file__).parents[1] / "data" / "rubrics" / "several-problems.yaml").read_text(
+    encoding="utf-8"
+)
 
 
 def test_lead_downloads_the_schema_and_sees_every_problem_in_an_upload(
@@ -69,8 +46,10 @@ def test_lead_downloads_the_schema_and_sees_every_problem_in_an_upload(
     page.wait_for_load_state()
     check_page(page, problems)
     listed = page.locator("#rubric-problems li").all_inner_texts()
-    assert len(listed) == 4, listed
+    assert len(listed) == 6, listed
     for row, fragment in [
+        ("colour: red", 'colour: unknown key "colour"'),
+        ("type: grde", 'unknown question type "grde"'),
         ("value: high", "scale.levels[1].value: expected a number"),
         ("good_or_better", "for example Strong and Adequate"),
         ("strength:", 'placeholder "{share}" takes no format'),
@@ -82,5 +61,5 @@ def test_lead_downloads_the_schema_and_sees_every_problem_in_an_upload(
             fragment,
             listed,
         )
-    assert page.get_by_text("has 4 problem(s); nothing was stored").first.is_visible()
+    assert page.get_by_text("has 6 problem(s); nothing was stored").first.is_visible()
     assert_no_problems(problems)
