@@ -215,7 +215,7 @@ def user_list(instance: Path | None) -> None:
 
 @main.group()
 def rubric() -> None:
-    """Check and list rubrics."""
+    """Check and list rubrics, and print the rubric format's JSON Schema."""
 
 
 @rubric.command("check")
@@ -237,6 +237,16 @@ def rubric_check(files: tuple[Path, ...]) -> None:
     if failed:
         click.echo(f"{failed} of {len(files)} file(s) invalid.", err=True)
         sys.exit(1)
+
+
+@rubric.command("schema")
+def rubric_schema() -> None:
+    """Print the JSON Schema of rubric files, for an editor's completion and inline errors."""
+    import json
+
+    from audit.rubric.schema import rubric_schema as build_schema
+
+    click.echo(json.dumps(build_schema(), indent=2))
 
 
 @rubric.command("list")

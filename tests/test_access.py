@@ -215,6 +215,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     # ------------------------------------------------------------------ rubrics
     ("rubrics.rubric_list", "GET"): _account(200, *_CREATORS),
     ("rubrics.rubric_detail", "GET"): _account(200, *_CREATORS),
+    ("rubrics.rubric_schema_download", "GET"): _account(200, *_CREATORS),
     ("rubrics.rubric_upload", "GET"): _account(200, *_CREATORS),
     ("rubrics.rubric_upload", "POST"): _account(DONE, *_CREATORS),
     # ------------------------------------------------------------------ admin

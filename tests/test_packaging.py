@@ -46,6 +46,7 @@ def test_wheel_carries_templates_static_files_and_rubrics(wheel: Path) -> None:
     assert "audit/templates/base.html" in names
     assert "audit/templates/scoring/audit.html" in names
     assert "audit/rubrics/peer-safeguarding-health-check.yaml" in names
+    assert {"audit/rubric/__init__.py", "audit/rubric/checks/scale.py"} <= names
     assert "audit/static/css/case-audit.css" in names
     assert "audit/static/js/app.js" in names
     assert not any(name.startswith("audit/static/src/") for name in names)

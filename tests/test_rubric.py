@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
+import json
 import os
 import pickle
 import re
@@ -11,11 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit.cli import main
 from audit.rubric import (
     MAX_QUESTIONS,
     Problem,
@@ -28,6 +33,8 @@ from audit.rubric import (
     validate_rubric_text,
     version_sort_key,
 )
+from audit.rubric.model import KEYS
+from audit.rubric.schema import rubric_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "rubrics").glob("*.yaml"))
@@ -622,6 +629,46 @@ def test_all_problems_are_collected_not_just_the_first() -> None:
     assert caught.value.source == "bad.yaml"
 
 
+SEVERAL_PROBLEMS = (FIXTURES / "several-problems.yaml").read_text(encoding="utf-8")
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(i for i, row in enumerate(text.splitlines(), 1) if fragment in row)
+
+
+def test_several_problems_at_once_are_all_reported_with_path_and_line() -> None:
+    problems = validate_rubric_text(SEVERAL_PROBLEMS, "three-point.yaml")
+    found = {(p.path, p.line): p.message for p in problems}
+    expected = [
+        ("colour", "colour: red", 'unknown key "colour"'),
+        ("scale.levels[1].value", "value: high", "expected a number"),
+        ("scale.good_or_better", "good_or_better", "for example Strong and Adequate"),
+        ("sections[0].questions[1].type", "type: grde", 'unknown question type "grde"'),
+        ("findings.wording.strength", "strength:", 'placeholder "{share}" takes no format'),
+        ("findings.wording.strength", "strength:", 'unknown placeholder "{total}"'),
+    ]
+    for path, row, fragment in expected:
+        line = _line_of(SEVERAL_PROBLEMS, row)
+        messages = [p.message for p in problems if (p.path, p.line) == (path, line)]
+        assert any(fragment in m for m in messages), f"{path} line {line}: {fragment}\n{found}"
+    assert len(problems) == len(expected), "\n".join(map(str, problems))
+
+
+def test_good_or_better_example_uses_the_rubric_s_own_labels() -> None:
+    data = minimal()
+    data["scale"]["good_or_better"] = ["good"]
+    (problem,) = problems_of(data)
+    assert "for example Outstanding and Good" in problem.message
+    assert "expected outstanding" in problem.message
+
+
+def test_levels_out_of_order_do_not_also_blame_good_or_better() -> None:
+    data = minimal()
+    data["scale"]["levels"][0]["value"] = 2  # outstanding below good: which is best is unclear
+    data["scale"]["good_or_better"] = ["good"]
+    assert [p.path for p in problems_of(data)] == ["scale.levels[1].value"]
+
+
 def test_an_invalid_type_does_not_cause_echo_problems() -> None:
     data = minimal()
     q(data, 0, 1)["type"] = "grde"  # the section's grade_question: must not also be blamed
@@ -811,52 +858,7 @@ def test_every_docs_example_parses(index: int) -> None:
     parse_rubric(docs_examples()[index], f"docs/rubrics.md example {index + 1}")
 
 
-RUBRIC_KEYS = [
-    "id",
-    "version",
-    "title",
-    "description",
-    "case_types",
-    "scale",
-    "sections",
-    "overall",
-    "findings",
-    "timeliness",
-    "label",
-    "aliases",
-    "levels",
-    "value",
-    "good_or_better",
-    "applies_to",
-    "compulsory",
-    "grade_question",
-    "questions",
-    "text",
-    "hint",
-    "type",
-    "good_answer",
-    "required",
-    "allow_na",
-    "evidence",
-    "critical",
-    "adverse_answer",
-    "adverse_levels",
-    "guidance",
-    "required_below",
-    "required_when",
-    "question",
-    "rule",
-    "weights",
-    "min_answers",
-    "strength_at_least",
-    "development_below",
-    "wording",
-    "name",
-    "start",
-    "end",
-    "limit",
-    "unit",
-]
+RUBRIC_KEYS = sorted({key for keys in KEYS.values() for key in (*keys.required, *keys.optional)})
 
 
 def test_docs_describe_every_key() -> None:
@@ -1256,3 +1258,138 @@ def test_rubric_with_random_parts_replaced_never_raises_anything_else(
         except (KeyError, IndexError, TypeError):
             continue  # an earlier change removed this part
     _only_rubric_or_invalid(dump(data))
+
+
+# --- the JSON Schema for editors
+
+
+def _valid_test_rubrics() -> list[tuple[str, Any]]:
+    """Return every valid rubric the tests use, as the data an editor would check."""
+    by_question = minimal()
+    by_question["overall"] = {"question": "safety_grade"}
+    weighted = minimal()
+    weighted["overall"] = {"rule": "weighted_mean", "weights": {"plans": 3}}
+    extras = minimal()
+    extras["description"] = "Every optional key"
+    extras["findings"] = {
+        "min_answers": 3,
+        "strength_at_least": 0.8,
+        "development_below": 0.4,
+        "wording": {"strength": "{subject} is strong ({low} to {high})"},
+    }
+    extras["timeliness"] = [{**TIMELINESS, "applies_to": ["cp"]}]
+    q(extras, 1, 0).update(good_answer="no", hint="Look at the plan", evidence="required")
+    q(extras, 1, 2).update(allow_na=True, applies_to="all")
+    rubrics: list[tuple[str, Any]] = [
+        ("minimal", minimal()),
+        ("by question", by_question),
+        ("weighted", weighted),
+        ("every optional key", extras),
+    ]
+    for path in [*SHIPPED, *sorted(FIXTURES.glob("*.yaml"))]:
+        text = path.read_text(encoding="utf-8")
+        if not validate_rubric_text(text):
+            rubrics.append((path.name, yaml.safe_load(text)))
+    for index, block in enumerate(docs_examples()):
+        rubrics.append((f"docs example {index + 1}", yaml.safe_load(block)))
+    return rubrics + _rubric_texts_in_other_tests()
+
+
+def _rubric_texts_in_other_tests() -> list[tuple[str, Any]]:
+    """Return the valid rubrics other test files spell out as module-level YAML strings."""
+    found: list[tuple[str, Any]] = []
+    for path in sorted(Path(__file__).parent.rglob("test_*.py")):
+        strings: dict[str, str] = {}  # module-level strings, to follow "A" + B + C
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)):
+                continue
+            text = _string_value(node.value, strings)
+            if text is None:
+                continue
+            strings[node.targets[0].id] = text
+            if "sections:" in text and not validate_rubric_text(text):
+                found.append((f"{path.name}:{node.targets[0].id}", yaml.safe_load(text)))
+    return found
+
+
+def _string_value(node: ast.expr, strings: dict[str, str]) -> str | None:
+    """Return the text a module-level string expression spells, if it is one."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return strings.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _string_value(node.left, strings), _string_value(node.right, strings)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+VALID_TEST_RUBRICS = _valid_test_rubrics()
+
+
+def _validator() -> jsonschema.protocols.Validator:
+    schema = rubric_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_valid_test_rubrics_really_are_valid() -> None:
+    assert len(VALID_TEST_RUBRICS) >= 4 + len(SHIPPED) + 2
+    assert len(_rubric_texts_in_other_tests()) >= 3, "other tests' rubrics were not found"
+    for name, data in VALID_TEST_RUBRICS:
+        assert validate_rubric_text(dump(data)) == (), name
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), VALID_TEST_RUBRICS, ids=[n for n, _ in VALID_TEST_RUBRICS]
+)
+def test_every_shipped_docs_and_test_rubric_passes_the_schema(name: str, data: Any) -> None:
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in _validator().iter_errors(data)]
+    assert errors == [], name
+
+
+def _object_schema(schema: dict[str, Any], part: str) -> dict[str, Any]:
+    """Return the closed object the schema uses for one part of a rubric."""
+    defs = schema["$defs"]
+    where = defs["findings"]["properties"]["wording"] if part == "wording" else defs[part]
+    if "properties" in where:
+        return where
+    return next(option for option in where["anyOf"] if "properties" in option)
+
+
+@pytest.mark.parametrize("part", sorted(KEYS))
+def test_schema_has_every_key_the_checker_accepts(part: str) -> None:
+    found = _object_schema(rubric_schema(), part)
+    keys = KEYS[part]
+    assert sorted(found["properties"]) == sorted([*keys.required, *keys.optional])
+    assert sorted(found.get("required", [])) == sorted(keys.required)
+    assert found["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (_set(["colour"], "red"), []),
+        (_set(["scale", "levels", 0, "value"], "high"), ["scale", "levels", 0, "value"]),
+        (_q(1, 0, type="grde"), ["sections", 1, "questions", 0, "type"]),
+        (_set(["overall"], {"rule": "average"}), ["overall", "rule"]),
+        (_set(["findings"], {"wording": {"weakness": "x"}}), ["findings", "wording"]),
+        (_delete(["sections", 0, "title"]), ["sections", 0]),
+    ],
+)
+def test_schema_flags_what_an_editor_should_underline(mutate: Mutation, where: list[Any]) -> None:
+    data = minimal()
+    mutate(data)
+    errors = list(_validator().iter_errors(data))
+    assert errors, "the schema accepted a broken rubric"
+    assert any(list(e.absolute_path)[: len(where)] == where for e in errors), [
+        (list(e.absolute_path), e.message) for e in errors
+    ]
+
+
+def test_rubric_schema_command_prints_the_schema() -> None:
+    result = CliRunner().invoke(main, ["rubric", "schema"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed == rubric_schema()
+    assert printed["$schema"] == "https://json-schema.org/draft/2020-12/schema"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from audit.forms import RubricUploadForm
-from audit.rubric import RubricInvalid, RubricLibrary, parse_rubric
+from audit.rubric import RubricInvalid, RubricLibrary, parse_rubric, rubric_schema
 from audit.views import requires
+from audit.views.transfer import download
 
 bp = Blueprint("rubrics", __name__, url_prefix="/rubrics")
 
@@ -29,6 +31,14 @@ def rubric_list() -> str:
         rubrics=lib.rubrics(),
         invalid=lib.invalid(),
     )
+
+
+@bp.route("/schema.json")
+@requires("rubrics.view")
+def rubric_schema_download() -> Response:
+    """Download the rubric format's JSON Schema, for completion and inline errors in an editor."""
+    text = json.dumps(rubric_schema(), indent=2) + "\n"
+    return download(text.encode("utf-8"), "rubric.schema.json", "application/schema+json")
 
 
 @bp.route("/<rubric_id>/<version>")
