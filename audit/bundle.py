@@ -20,6 +20,7 @@ from audit import bundle_checks, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
 from audit.data.db import utcnow, write
+from audit.moments import iso_moment
 from audit.rubric import RubricInvalid, parse_rubric
 
 FORMAT = bundle_schema.FORMAT
@@ -53,6 +54,11 @@ def _json(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _iso_told_at(value: str | None) -> str | None:
+    """Write a time typed before times were stored as ISO 8601 in ISO form, if it can be read."""
+    return None if value is None else iso_moment(value) or value
 
 
 def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = "") -> dict:
@@ -153,7 +159,7 @@ def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = 
                 "raised_by": who(e["raised_by"]),
                 "raised_at": e["raised_at"],
                 "told_who": e["told_who"],
-                "told_at": e["told_at"],
+                "told_at": _iso_told_at(e["told_at"]),
                 "agreed_action": e["agreed_action"],
                 "recorded_by": who(e["recorded_by"]),
                 "recorded_at": e["recorded_at"],

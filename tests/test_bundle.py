@@ -175,7 +175,7 @@ def test_merging_into_a_review_with_another_rubric_is_refused(
         "text": rubric.text,
     }
     doc["cases"], doc["audits"], doc["escalations"] = [], [], []
-    doc["moderation"], doc["actions"] = [], []
+    doc["moderation"], doc["actions"], doc["findings"] = [], [], []
     before = _counts(db)
     with pytest.raises(bundle.BundleInvalid, match="different rubric"):
         bundle.import_bundle(db, json.dumps(doc).encode())

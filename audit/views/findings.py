@@ -13,7 +13,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from audit import analysis, charts, findings, policy
+from audit import analysis, charts, findings, integrity, policy
 from audit.data import actions, audits, moderation
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
@@ -393,6 +393,9 @@ def moderate(review_id: str, audit_id: str) -> str | Response:
         return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
     case = review_data.case_file(db, audit.case_id, review_id)
     rubric = g.review.rubric
+    problem = integrity.unknown_case_type(rubric, case["case_type"])
+    if problem:
+        abort(422, problem)
     moderated = moderation.current_values(db, audit.id)
     current = {q: a.value for q, a in audit.answers.items()} | moderated
     form_class = _moderation_form(rubric, case["case_type"], current)
