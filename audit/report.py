@@ -653,6 +653,7 @@ def report_context(
         "rubric": rubric,
         "summary": [numbers.text(p) for p in _paragraphs(review.executive_summary)],
         "audited": agg.audited,
+        "left_out": len(analysis.data_errors(db, review)),
         "total_cases": total_cases,
         "by_type": [
             {"label": _case_type_label(rubric, ct), "count": numbers.count(n)}

@@ -99,6 +99,9 @@ def dashboard(review_id: str) -> str:
         "findings/dashboard.html",
         review=review,
         agg=agg,
+        data_errors=analysis.data_errors(db, review)
+        if policy.allowed(g.user, "review.manage", g.review_role)
+        else [],
         counts={
             s: sum(1 for c in cases if c["status"] == s)
             for s in ("not_started", "in_progress", "submitted")
@@ -148,6 +151,7 @@ def findings_page(review_id: str) -> str:
         "findings/findings.html",
         review=review,
         agg=agg,
+        data_errors=analysis.data_errors(db, review),
         plan=plan,
         plan_form=ActionPlanForm(formdata=None),
         last_time=_last_time(review, stored, pending),
