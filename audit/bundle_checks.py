@@ -188,8 +188,6 @@ def _check_audits(
                 continue
             if value in (None, ""):
                 continue
-            if value == NOT_APPLICABLE and question.allow_na:
-                continue
             problem = c.value_problem(question, value)
             if problem:
                 c.fail(f"{where}.value", problem)

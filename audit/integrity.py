@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from audit.rubric import Rubric
+from audit.rubric import NOT_APPLICABLE, Rubric
 from audit.scoring import allowed_values
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,11 @@ class Screen:
     def __init__(self, rubric: Rubric) -> None:
         self.rubric = rubric
         self.case_types = frozenset(ct.id for ct in rubric.case_types)
-        self.allowed = {q.id: allowed_values(q, rubric) for q in rubric.questions}
+        # N/A is stored as the not-applicable flag, never as a value
+        self.allowed = {
+            q.id: tuple(v for v in allowed_values(q, rubric) if v != NOT_APPLICABLE)
+            for q in rubric.questions
+        }
         self.free_text = frozenset(q.id for q in rubric.questions if q.type == "text")
 
     def value_ok(self, question_id: str, value: object) -> bool:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from audit import bundle, create_app, demo
@@ -185,71 +185,128 @@ def test_merging_into_a_review_with_another_rubric_is_refused(
     db.conn.close()
 
 
-def _can_step(target: object, step: object) -> bool:
-    if isinstance(target, dict):
-        return step in target
-    return isinstance(target, list) and isinstance(step, int) and step < len(target)
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(
-    path=st.lists(
-        st.sampled_from(
-            [
-                "review",
-                "cases",
-                "audits",
-                "answers",
-                "moderation",
-                "findings",
-                "people",
-                0,
-                1,
-                "id",
-                "case_id",
-                "kind",
-                "status",
-                "version",
-                "question_id",
-                "reviewer",
-            ]
-        ),
-        min_size=1,
-        max_size=4,
-    ),
-    value=st.one_of(
-        st.none(),
-        st.integers(),
-        st.text(max_size=20),
-        st.booleans(),
-        st.lists(st.integers(), max_size=2),
-        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-    ),
-)
-def test_any_edited_bundle_imports_or_is_rejected_whole(
-    tmp_path_factory,
-    exported: bytes,  # type: ignore[no-untyped-def]
-    path,
-    value,
-) -> None:
+@pytest.fixture(scope="module")
+def small(exported: bytes) -> dict:
+    """A valid bundle of eight cases of the demo review, small enough to crawl quickly."""
     doc = json.loads(exported)
-    target = doc
-    for step in path[:-1]:
-        if _can_step(target, step):
-            target = target[step]
-    last = path[-1]
-    if _can_step(target, last) or (isinstance(target, dict) and isinstance(last, str)):
-        target[last] = value
-    _, db = _instance(tmp_path_factory.mktemp("h"), "i", seed_demo=False)
+    doc["cases"] = doc["cases"][:8]
+    cases = {c["id"] for c in doc["cases"]}
+    doc["audits"] = [a for a in doc["audits"] if a["case_id"] in cases]
+    audit_ids = {a["id"] for a in doc["audits"]}
+    doc["escalations"] = [e for e in doc["escalations"] if e["audit_id"] in audit_ids]
+    doc["moderation"] = [m for m in doc["moderation"] if m["audit_id"] in audit_ids]
+    doc["actions"] = [a for a in doc["actions"] if a["audit_id"] in audit_ids | {None}]
+    doc["history"] = []
+    bundle.parse(json.dumps(doc).encode())
+    return doc
+
+
+def _leaves(node: object, path: str = "") -> list[str]:
+    """Every path to a value in a bundle, except the rubric (its hash guards it)."""
+    if isinstance(node, dict):
+        items = [(f"{path}.{k}" if path else k, v) for k, v in node.items()]
+    elif isinstance(node, list):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(node)]
+    else:
+        return [path]
+    out = [path] if path else []
+    for sub, value in items:
+        if sub != "review.rubric":
+            out += _leaves(value, sub)
+    return out
+
+
+def _get(doc: dict, path: str) -> object:
+    target: object = doc
+    for step in re.findall(r"[^.\[\]]+", path):
+        target = target[int(step)] if isinstance(target, list) else target[step]  # type: ignore[index]
+    return target
+
+
+def _recount(doc: dict) -> dict[str, dict[str, int]]:
+    """Count each question's answers straight from a bundle, as docs/findings-json.md says."""
+    from audit.rubric import parse_rubric
+
+    rubric = parse_rubric(doc["review"]["rubric"]["text"])
+    moderated = {
+        (m["audit_id"], m["question_id"]): m["moderated_value"]
+        for m in doc["moderation"]
+        if m["question_id"] and m["outcome"] == "changed" and m["moderated_value"] is not None
+    }
+    counts: dict[str, dict[str, int]] = {q.id: {} for q in rubric.questions}
+    for audit in doc["audits"]:
+        if audit["purpose"] != "first" or audit["status"] != "submitted":
+            continue
+        skipped = set(audit.get("sections_not_applicable") or [])
+        for answer in audit["answers"]:
+            question_id = answer["question_id"]
+            if answer.get("not_applicable") or rubric.section_of(question_id).id in skipped:
+                continue
+            value = moderated.get((audit["id"], question_id), answer.get("value"))
+            if value:
+                tally = counts[question_id]
+                tally[value] = tally.get(value, 0) + 1
+    return counts
+
+
+_HUGE = "x" * 100_000
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_any_mutated_bundle_is_rejected_by_path_or_imports_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, small: dict, data: st.DataObject
+) -> None:
+    """Mutate a valid bundle at a random path: named rejection, or a clean, correct import."""
+    from audit import analysis
+    from audit.data import users
+    from tests.crawl import crawl
+
+    doc = copy.deepcopy(small)
+    path = data.draw(st.sampled_from(_leaves(doc)), label="path")
+    key = re.findall(r"[^.\[\]]+", path)[-1]
+    siblings = [str(_get(doc, p)) for p in _leaves(doc) if p.endswith(".id")]
+    value = data.draw(
+        st.one_of(
+            st.none(),
+            st.integers(-3, 3),
+            st.booleans(),
+            st.just([]),
+            st.just({}),
+            st.just(_HUGE),
+            st.just("excellent"),
+            st.just(bundle.new_id()),
+            st.sampled_from(siblings),
+            st.sampled_from(["good", "inadequate", "yes", "no", "cp", "early_help"]),
+            st.sampled_from(["overall_grade", "plan_smart", "lead", "reviewer2", "2026-10-27"]),
+            st.text(max_size=12),
+        ),
+        label="value",
+    )
+    _set(doc, path, value)
+    app, db = _instance(tmp_path_factory.mktemp("mutated"), "i", seed_demo=False)
+    users.create(db, "admin", "correct-horse-battery", "admin")
     before = _counts(db)
     try:
-        bundle.import_bundle(db, json.dumps(doc).encode())
-    except bundle.BundleInvalid:
+        report = bundle.import_bundle(db, json.dumps(doc).encode())
+    except bundle.BundleInvalid as exc:
+        event("rejected")
         assert _counts(db) == before
+        assert all(re.match(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ", p) for p in exc.problems)
+        # the mutated value is named, unless it changed what other records refer to
+        named = any(p.startswith(path) for p in exc.problems)
+        assert named or key in {"id", "username", "case_type", "question_id"}, exc.problems
+        db.conn.close()
+        return
+    event("imported")
+    assert crawl(app, ("admin",)) == []
+    review = review_data.get(db, report.review_id)
+    assert analysis.data_errors(db, review) == []
+    found = analysis.findings_document(db, review)
+    recount = _recount(doc)
+    for question in found["questions"]:
+        counts = {k: v for k, v in question["all"]["counts"].items() if v}
+        assert counts == recount[question["id"]], question["id"]
     db.conn.close()
 
 
