@@ -299,6 +299,7 @@ def parse(data: bytes) -> dict[str, Any]:
     if rubric is not None:
         problems += bundle_checks.rubric_problems(doc, rubric)
     if problems:
+        problems.sort(key=bundle_schema.problem_order)
         if len(problems) > MAX_PROBLEMS:
             more = len(problems) - MAX_PROBLEMS
             problems = [*problems[:MAX_PROBLEMS], f"bundle: and {more} more problems"]

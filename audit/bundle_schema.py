@@ -386,6 +386,12 @@ def _sort_key(parts: Any) -> list[tuple[int, int, str]]:
     return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts]
 
 
+def problem_order(problem: str) -> list[tuple[int, int, str]]:
+    """Sort problems by their place in the file (``audits[2]`` before ``audits[10]``)."""
+    path = problem.split(":", 1)[0]
+    return _sort_key(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", path))
+
+
 def structure_problems(doc: Any) -> list[str]:
     """List every place a bundle departs from the schema, each as ``path: what is wrong``."""
     errors = sorted(_VALIDATOR.iter_errors(doc), key=lambda e: _sort_key(e.absolute_path))
