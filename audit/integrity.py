@@ -126,28 +126,18 @@ def data_errors(screen: Screen, suspects: Mapping[str, list[Mapping[str, Any]]])
                 f"declare ({case_types}); its audits are left out of the figures",
             )
         )
-    for row in suspects.get("answers", []):
-        if screen.value_ok(row["question_id"], row["value"]):
-            continue
-        errors.append(
-            DataError(
-                f"Answer {row['question_id']} of {_audit(row)}",
-                _value_problem(screen, row["question_id"], row["value"])
-                + "; it is left out of the figures",
-                row["audit_id"],
+    for kind, label in (("answers", "Answer"), ("moderation", "Moderated grade for")):
+        for row in suspects.get(kind, []):
+            if screen.value_ok(row["question_id"], row["value"]):
+                continue
+            errors.append(
+                DataError(
+                    f"{label} {row['question_id']} of {_audit(row)}",
+                    _value_problem(screen, row["question_id"], row["value"])
+                    + "; it is left out of the figures",
+                    row["audit_id"],
+                )
             )
-        )
-    for row in suspects.get("moderation", []):
-        if screen.value_ok(row["question_id"], row["value"]):
-            continue
-        errors.append(
-            DataError(
-                f"Moderated grade for {row['question_id']} of {_audit(row)}",
-                _value_problem(screen, row["question_id"], row["value"])
-                + "; it is left out of the figures",
-                row["audit_id"],
-            )
-        )
     for error in errors:
         log.warning("data error: %s", error)
     return errors

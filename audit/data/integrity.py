@@ -50,25 +50,19 @@ def suspects(
         " JOIN case_file ON case_file.id = case_audit.case_id"
         " LEFT JOIN user ON user.id = case_audit.reviewer_id"
     )
-    answers = db.execute(
-        f"WITH {allowed_cte}, {free_cte} SELECT {who}, answer.question_id, answer.value"
-        f" FROM answer{joins.format(t='answer')}"
-        " WHERE case_audit.review_id = ? AND answer.not_applicable = 0"
-        " AND answer.value IS NOT NULL AND "
-        + outside.format(q="answer.question_id", v="answer.value")
-        + " ORDER BY case_file.pseudonym, case_audit.purpose, answer.question_id",
-        [*allowed_args, *free_args, review_id],
-    )
-    moderated = db.execute(
-        f"WITH {allowed_cte}, {free_cte} SELECT {who}, moderation.question_id,"
-        " moderation.moderated_value AS value"
-        f" FROM moderation{joins.format(t='moderation')}"
-        " WHERE case_audit.review_id = ? AND moderation.question_id IS NOT NULL"
-        " AND moderation.moderated_value IS NOT NULL AND "
-        + outside.format(q="moderation.question_id", v="moderation.moderated_value")
-        + " ORDER BY case_file.pseudonym, moderation.rowid",
-        [*allowed_args, *free_args, review_id],
-    )
+
+    def outside_rows(table: str, value: str, condition: str, order: str) -> list[dict[str, Any]]:
+        rows = db.execute(
+            f"WITH {allowed_cte}, {free_cte}"
+            f" SELECT {who}, {table}.question_id, {table}.{value} AS value"
+            f" FROM {table}{joins.format(t=table)}"
+            f" WHERE case_audit.review_id = ? AND {condition} AND {table}.{value} IS NOT NULL"
+            f" AND {outside.format(q=f'{table}.question_id', v=f'{table}.{value}')}"
+            f" ORDER BY case_file.pseudonym, {order}",
+            [*allowed_args, *free_args, review_id],
+        )
+        return [dict(r) for r in rows]
+
     marks = ", ".join("?" for _ in case_types) or "NULL"
     cases = db.execute(
         "SELECT id AS case_id, pseudonym, case_type FROM case_file"
@@ -77,7 +71,14 @@ def suspects(
         [review_id, *case_types],
     )
     return {
-        "answers": [dict(r) for r in answers],
-        "moderation": [dict(r) for r in moderated],
+        "answers": outside_rows(
+            "answer", "value", "answer.not_applicable = 0", "case_audit.purpose, answer.question_id"
+        ),
+        "moderation": outside_rows(
+            "moderation",
+            "moderated_value",
+            "moderation.question_id IS NOT NULL",
+            "moderation.rowid",
+        ),
         "cases": [dict(r) for r in cases],
     }
