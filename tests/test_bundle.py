@@ -350,10 +350,11 @@ LEVELS = "outstanding, good, requires_improvement, inadequate"
 
 
 def _answer_index(doc: dict, question_id: str, *, case_type: str | None = None) -> tuple[int, int]:
-    """Return (audit index, answer index) of the first answer to a question."""
+    """Return (audit index, answer index) of the first unmoderated answer to a question."""
     case_types = {c["id"]: c["case_type"] for c in doc["cases"]}
+    moderated = {m["audit_id"] for m in doc["moderation"] if m["question_id"] == question_id}
     for i, audit in enumerate(doc["audits"]):
-        if case_type and case_types[audit["case_id"]] != case_type:
+        if audit["id"] in moderated or (case_type and case_types[audit["case_id"]] != case_type):
             continue
         for j, answer in enumerate(audit["answers"]):
             if answer["question_id"] == question_id:

@@ -2,8 +2,8 @@
 
 A database edited by hand or filled by an older import can hold a grade that is not a
 level of the scale, an answer to a question the rubric lacks, or a case type it does not
-declare. The query only returns rows outside what the caller says is allowed, so it stays
-one pass however large the review.
+declare. The queries only return rows outside what the caller says is allowed, so each
+stays one pass however large the review.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from typing import Any
 
 import sqlite_utils
 
+# Joins a question id and a value into one key, so one IN list (an index SQLite builds once)
+# checks both: a unit separator never appears in either.
+_SEP = "\x1f"
 
-def _values(pairs: list[tuple[str, str]], columns: str, name: str) -> tuple[str, list[str]]:
-    if not pairs:
-        pairs = [("", "")] if "," in columns else [("",)]  # type: ignore[list-item]
-    marks = ", ".join("(" + ", ".join("?" for _ in pair) + ")" for pair in pairs)
-    return f"{name}({columns}) AS (VALUES {marks})", [v for pair in pairs for v in pair]
+
+def _marks(values: Collection[str]) -> str:
+    # an empty list matches nothing (NOT IN (NULL) would exclude every row)
+    return ", ".join("?" for _ in values) or "''"
 
 
 def suspects(
@@ -34,12 +36,10 @@ def suspects(
     ``allowed`` maps each graded or yes/no question to its values; a question in
     ``free_text`` takes any text; any other question id is unknown to the rubric.
     """
-    pairs = [(q, v) for q, values in allowed.items() for v in values]
-    allowed_cte, allowed_args = _values(pairs, "question_id, value", "allowed")
-    free_cte, free_args = _values([(q,) for q in free_text], "question_id", "free")  # type: ignore[list-item]
+    keys = [f"{q}{_SEP}{v}" for q, values in allowed.items() for v in values]
+    free = list(free_text)
     outside = (
-        "{q} NOT IN (SELECT question_id FROM free) AND NOT EXISTS (SELECT 1 FROM allowed"
-        " WHERE allowed.question_id = {q} AND allowed.value = {v})"
+        f"{{q}} NOT IN ({_marks(free)}) AND ({{q}} || char(31) || {{v}}) NOT IN ({_marks(keys)})"
     )
     who = (
         "case_audit.id AS audit_id, case_audit.purpose, case_audit.status,"
@@ -53,17 +53,16 @@ def suspects(
 
     def outside_rows(table: str, value: str, condition: str, order: str) -> list[dict[str, Any]]:
         rows = db.execute(
-            f"WITH {allowed_cte}, {free_cte}"
-            f" SELECT {who}, {table}.question_id, {table}.{value} AS value"
+            f"SELECT {who}, {table}.question_id, {table}.{value} AS value"
             f" FROM {table}{joins.format(t=table)}"
             f" WHERE case_audit.review_id = ? AND {condition} AND {table}.{value} IS NOT NULL"
             f" AND {outside.format(q=f'{table}.question_id', v=f'{table}.{value}')}"
             f" ORDER BY case_file.pseudonym, {order}",
-            [*allowed_args, *free_args, review_id],
+            [review_id, *free, *keys],
         )
         return [dict(r) for r in rows]
 
-    marks = ", ".join("?" for _ in case_types) or "NULL"
+    marks = _marks(case_types)
     cases = db.execute(
         "SELECT id AS case_id, pseudonym, case_type FROM case_file"
         f" WHERE review_id = ? AND (case_type IS NULL OR case_type NOT IN ({marks}))"
