@@ -252,7 +252,9 @@ def _recount(doc: dict) -> dict[str, dict[str, int]]:
 _HUGE = "x" * 100_000
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+# No example database: the demo behind the bundle gets new ids each run, so saved examples
+# would replay against a differently shaped document.
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_any_mutated_bundle_is_rejected_by_path_or_imports_cleanly(
     tmp_path_factory: pytest.TempPathFactory, small: dict, data: st.DataObject
