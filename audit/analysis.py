@@ -12,33 +12,58 @@ from typing import Any
 
 import sqlite_utils
 
-from audit import agreement, findings, timeliness
+from audit import agreement, findings, integrity, timeliness
 from audit.data import audits, moderation, results
 from audit.data import findings as finding_data
 from audit.data import holidays as holidays_data
+from audit.data import integrity as integrity_data
 from audit.data.reviews import Review
 from audit.stats import Proportion, wilson
 
 
 def aggregate(db: sqlite_utils.Database, review: Review) -> findings.Aggregation:
     """Aggregate the review's submitted first audits, with moderated grades applied."""
+    return _aggregate(db, review)[0]
+
+
+def _aggregate(db: sqlite_utils.Database, review: Review) -> tuple[findings.Aggregation, int]:
+    """Aggregate through the rubric's screen; also return how many answers it left out."""
     rubric = review.rubric
+    screen = integrity.Screen(rubric)
     sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
-    rows = results.answer_counts(db, review.id, sections)
-    counted = results.counted_audits(db, review.id)
+    rows, left_out = screen.counts(results.answer_counts(db, review.id, sections))
+    counted = screen.audits(results.counted_audits(db, review.id))
     rule_questions = findings.grade_questions_for_rule(rubric)
     grades = results.case_grades(db, review.id, rule_questions, sections) if rule_questions else {}
     case_answers = results.case_grades(
         db, review.id, findings.case_answer_questions(rubric), sections, not_applicable=True
     )
-    return findings.aggregate(
+    agg = findings.aggregate(
         rubric,
         counted,
         rows,
-        grades,
+        screen.grades(grades),
         critical=results.escalation_summary(db, review.id),
-        case_answers=case_answers,
+        # "na" marks a not-applicable answer here, kept beside the values that fit.
+        case_answers={
+            audit_id: {q: v for q, v in values.items() if v == "na" or screen.value_ok(q, v)}
+            for audit_id, values in case_answers.items()
+        },
     )
+    return agg, left_out
+
+
+def data_errors(db: sqlite_utils.Database, review: Review) -> list[integrity.DataError]:
+    """Name every stored value of the review that its rubric does not allow (left out)."""
+    screen = integrity.Screen(review.rubric)
+    found = integrity_data.suspects(
+        db,
+        review.id,
+        allowed={q: v for q, v in screen.allowed.items() if v},
+        free_text=screen.free_text,
+        case_types=screen.case_types,
+    )
+    return integrity.data_errors(screen, found)
 
 
 @dataclass(frozen=True)
@@ -74,7 +99,9 @@ def timeliness_rows(db: sqlite_utils.Database, review: Review) -> list[Timelines
         [overall_question] if overall_question else findings.grade_questions_for_rule(rubric)
     )
     sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
-    grades = results.case_grades(db, review.id, question_ids, sections)
+    grades = integrity.Screen(rubric).grades(
+        results.case_grades(db, review.id, question_ids, sections)
+    )
     judged = {
         case["audit_id"]: rubric.overall.judge(grades.get(case["audit_id"], {}), rubric)
         for case in cases
@@ -142,7 +169,8 @@ def moderation_queue(db: sqlite_utils.Database, review: Review) -> list[dict[str
 
 def agreement_for(db: sqlite_utils.Database, review: Review) -> dict[str, Any]:
     """Return the auditors' agreement for cases audited twice with both audits submitted."""
-    return agreement.agreement(review.rubric, audits.paired_ratings(db, review.id))
+    screen = integrity.Screen(review.rubric)
+    return agreement.agreement(review.rubric, screen.pairs(audits.paired_ratings(db, review.id)))
 
 
 def moved(agg: findings.Aggregation, finding: finding_data.Finding) -> dict[str, Any] | None:
@@ -164,9 +192,10 @@ def moved(agg: findings.Aggregation, finding: finding_data.Finding) -> dict[str,
 
 def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, Any]:
     """Return the review's figures and findings as the JSON of ``case-audit findings``."""
-    agg = aggregate(db, review)
+    agg, left_out = _aggregate(db, review)
     agreed = agreement_for(db, review)
     rubric = review.rubric
+    errors = data_errors(db, review)
     return {
         "format": "case-audit-findings",
         "format_version": 1,
@@ -262,6 +291,10 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
             for now in [moved(agg, f)]
         ],
         "executive_summary": review.executive_summary,
+        "data_errors": {
+            "answers_left_out": left_out,
+            "problems": [error.as_dict() for error in errors],
+        },
     }
 
 

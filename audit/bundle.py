@@ -9,7 +9,6 @@ instead of overwriting. A bad bundle is rejected whole before anything is writte
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,13 +16,15 @@ from typing import Any
 
 import sqlite_utils
 
+from audit import bundle_checks, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
 from audit.data.db import utcnow, write
+from audit.moments import iso_moment
 from audit.rubric import RubricInvalid, parse_rubric
 
-FORMAT = "case-audit-bundle"
-FORMAT_VERSION = 1
+FORMAT = bundle_schema.FORMAT
+FORMAT_VERSION = bundle_schema.FORMAT_VERSION
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -53,6 +54,11 @@ def _json(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _iso_told_at(value: str | None) -> str | None:
+    """Write a time typed before times were stored as ISO 8601 in ISO form, if it can be read."""
+    return None if value is None else iso_moment(value) or value
 
 
 def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = "") -> dict:
@@ -153,7 +159,7 @@ def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = 
                 "raised_by": who(e["raised_by"]),
                 "raised_at": e["raised_at"],
                 "told_who": e["told_who"],
-                "told_at": e["told_at"],
+                "told_at": _iso_told_at(e["told_at"]),
                 "agreed_action": e["agreed_action"],
                 "recorded_by": who(e["recorded_by"]),
                 "recorded_at": e["recorded_at"],
@@ -244,49 +250,15 @@ def dumps(doc: Mapping[str, Any]) -> bytes:
 
 # --------------------------------------------------------------------------- validation
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_LISTS = (
-    "people",
-    "members",
-    "cases",
-    "audits",
-    "escalations",
-    "moderation",
-    "findings",
-    "actions",
-    "history",
-)
-
-
-class _Check:
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def fail(self, path: str, message: str) -> None:
-        if len(self.problems) < 200:
-            self.problems.append(f"{path}: {message}")
-
-    def uuid(self, item: Mapping, path: str, key: str = "id", optional: bool = False) -> None:
-        value = item.get(key)
-        if value is None and optional:
-            return
-        if not isinstance(value, str) or not _UUID.match(value):
-            self.fail(f"{path}.{key}", f"expected a record id (UUID), got {value!r:.60}")
-
-    def text(self, item: Mapping, path: str, key: str, optional: bool = False) -> None:
-        value = item.get(key)
-        if value is None and optional:
-            return
-        if not isinstance(value, str):
-            self.fail(f"{path}.{key}", "expected text")
-
-    def choice(self, item: Mapping, path: str, key: str, allowed: tuple[str, ...]) -> None:
-        if item.get(key) not in allowed:
-            self.fail(f"{path}.{key}", f"must be one of {', '.join(allowed)}")
+MAX_PROBLEMS = 200
 
 
 def parse(data: bytes) -> dict[str, Any]:
-    """Read and check a bundle; raise :class:`BundleInvalid` listing every problem."""
+    """Read and check a bundle whole; raise :class:`BundleInvalid` listing every problem.
+
+    The shape is checked against the published schema, then everything against the bundle's
+    own rubric, so a bundle either fits completely or nothing of it is written.
+    """
     if len(data) > MAX_BYTES:
         raise BundleInvalid([f"file: larger than {MAX_BYTES // (1024 * 1024)} MB"])
     try:
@@ -300,6 +272,8 @@ def parse(data: bytes) -> dict[str, Any]:
                 f"column {exc.colno}: {exc.msg}); was the file cut short?"
             ]
         ) from None
+    except RecursionError:
+        raise BundleInvalid(["file: nested too deeply to be a case-audit bundle"]) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BundleInvalid(["format: this is not a case-audit review bundle"])
     if doc.get("format_version") != FORMAT_VERSION:
@@ -309,174 +283,27 @@ def parse(data: bytes) -> dict[str, Any]:
                 f"file is version {doc.get('format_version')!r}. Upgrade the app that imports it."
             ]
         )
-    check = _Check()
-    review = doc.get("review")
-    if not isinstance(review, dict):
-        raise BundleInvalid(["review: missing"])
-    check.uuid(review, "review")
-    for key in ("title", "host_organisation"):
-        check.text(review, "review", key)
-    check.choice(review, "review", "kind", tuple(review_data.KINDS))
-    check.choice(review, "review", "status", tuple(review_data.STATUSES))
-    rubric_doc = review.get("rubric") or {}
+    problems = bundle_schema.structure_problems(doc)
+    review = doc.get("review") if isinstance(doc.get("review"), dict) else {}
+    rubric_doc = review.get("rubric") if isinstance(review.get("rubric"), dict) else {}
     rubric = None
-    try:
-        rubric = parse_rubric(str(rubric_doc.get("text", "")), source="bundle rubric")
-    except RubricInvalid as exc:
-        check.fail(
-            "review.rubric.text", f"the rubric in the bundle is not valid ({exc.problems[0]})"
-        )
+    if isinstance(rubric_doc.get("text"), str):
+        try:
+            rubric = parse_rubric(rubric_doc["text"], source="bundle rubric")
+        except RubricInvalid as exc:
+            problems.append(
+                f"review.rubric.text: the rubric in the bundle is not valid ({exc.problems[0]})"
+            )
     if rubric is not None and rubric.content_hash != rubric_doc.get("hash"):
-        check.fail("review.rubric.hash", "does not match the rubric text: the file was edited")
-    for key in _LISTS:
-        if not isinstance(doc.get(key), list):
-            check.fail(key, "missing or not a list")
-    if check.problems:
-        raise BundleInvalid(check.problems)
-
-    people: set[str] = set()
-    for i, person in enumerate(doc["people"]):
-        path = f"people[{i}]"
-        if (
-            not isinstance(person, dict)
-            or not isinstance(person.get("username"), str)
-            or not person["username"].strip()
-        ):
-            check.fail(path, "expected a person with a username")
-            continue
-        check.text(person, path, "display_name", optional=True)
-        people.add(person["username"])
-    for i, member in enumerate(doc["members"]):
-        path = f"members[{i}]"
-        if not isinstance(member, dict) or member.get("username") not in people:
-            check.fail(path, "expected a member whose username is in people")
-            continue
-        check.choice(member, path, "role", ("lead", "reviewer"))
-    for i, entry in enumerate(doc["history"]):
-        path = f"history[{i}]"
-        if not isinstance(entry, dict):
-            check.fail(path, "expected a record")
-            continue
-        for key in ("at", "entity", "entity_id"):
-            check.text(entry, path, key)
-        check.choice(entry, path, "action", ("create", "update", "delete"))
-        if entry.get("user") is not None and entry["user"] not in people:
-            check.fail(f"{path}.user", f"{entry.get('user')!r} is not in people")
-    case_ids: set[str] = set()
-    for i, case in enumerate(doc["cases"]):
-        path = f"cases[{i}]"
-        if not isinstance(case, dict):
-            check.fail(path, "expected a record")
-            continue
-        check.uuid(case, path)
-        check.text(case, path, "reference")
-        check.text(case, path, "pseudonym")
-        if rubric is not None and case.get("case_type") not in {ct.id for ct in rubric.case_types}:
-            check.fail(f"{path}.case_type", f"{case.get('case_type')!r} is not in the rubric")
-        if not isinstance(case.get("dates", {}), dict):
-            check.fail(f"{path}.dates", "expected a record of column -> date")
-        for key in ("team", "worker_role", "age_band"):
-            check.text(case, path, key, optional=True)
-        for key in ("assigned_to", "second_assigned_to"):
-            if case.get(key) is not None and case.get(key) not in people:
-                check.fail(f"{path}.{key}", f"{case.get(key)!r} is not in people")
-        case_ids.add(str(case.get("id")))
-    audit_ids: set[str] = set()
-    questions = {q.id for q in rubric.questions} if rubric else set()
-    for i, audit in enumerate(doc["audits"]):
-        path = f"audits[{i}]"
-        if not isinstance(audit, dict):
-            check.fail(path, "expected a record")
-            continue
-        check.uuid(audit, path)
-        if audit.get("case_id") not in case_ids:
-            check.fail(f"{path}.case_id", "refers to a case that is not in the bundle")
-        if audit.get("reviewer") not in people:
-            check.fail(f"{path}.reviewer", f"{audit.get('reviewer')!r} is not in people")
-        check.choice(audit, path, "purpose", ("first", "second", "re_audit"))
-        check.choice(audit, path, "status", ("draft", "submitted"))
-        if not isinstance(audit.get("version"), int) or audit["version"] < 1:
-            check.fail(f"{path}.version", "expected a whole number from 1")
-        if not isinstance(audit.get("sections_not_applicable", []), list):
-            check.fail(f"{path}.sections_not_applicable", "expected a list of section ids")
-        if not isinstance(audit.get("feedback", {}), dict):
-            check.fail(f"{path}.feedback", "expected a record")
-        if not isinstance(audit.get("answers", []), list):
-            check.fail(f"{path}.answers", "expected a list")
-            continue
-        for j, answer in enumerate(audit.get("answers") or []):
-            if not isinstance(answer, dict) or answer.get("question_id") not in questions:
-                check.fail(f"{path}.answers[{j}].question_id", "not a question of the rubric")
-                continue
-            check.text(answer, f"{path}.answers[{j}]", "value", optional=True)
-            check.text(answer, f"{path}.answers[{j}]", "evidence", optional=True)
-        audit_ids.add(str(audit.get("id")))
-    for i, item in enumerate(doc["escalations"]):
-        path = f"escalations[{i}]"
-        if not isinstance(item, dict):
-            check.fail(path, "expected a record")
-            continue
-        check.uuid(item, path)
-        if item.get("audit_id") not in audit_ids or item.get("case_id") not in case_ids:
-            check.fail(path, "refers to an audit or case that is not in the bundle")
-        check.text(item, path, "question_id")
-        check.text(item, path, "raised_at")
-        for key in ("raised_by", "recorded_by", "withdrawn_by"):
-            if (item.get(key) is not None or key == "raised_by") and item.get(key) not in people:
-                check.fail(f"{path}.{key}", f"{item.get(key)!r} is not in people")
-    for i, item in enumerate(doc["moderation"]):
-        path = f"moderation[{i}]"
-        if not isinstance(item, dict):
-            check.fail(path, "expected a record")
-            continue
-        check.uuid(item, path)
-        if item.get("audit_id") not in audit_ids:
-            check.fail(f"{path}.audit_id", "refers to an audit that is not in the bundle")
-        check.choice(item, path, "outcome", ("agreed", "changed"))
-        check.text(item, path, "created_at")
-        if item.get("moderator") not in people:
-            check.fail(f"{path}.moderator", f"{item.get('moderator')!r} is not in people")
-    finding_ids = {str(f.get("id")) for f in doc["findings"] if isinstance(f, dict)}
-    for i, item in enumerate(doc["findings"]):
-        path = f"findings[{i}]"
-        if not isinstance(item, dict):
-            check.fail(path, "expected a record")
-            continue
-        check.uuid(item, path)
-        check.choice(item, path, "kind", ("strength", "development"))
-        check.choice(item, path, "status", ("suggested", "accepted", "rejected", "merged"))
-        check.text(item, path, "text")
-        for key in ("created_at", "updated_at"):
-            check.text(item, path, key)
-        if not isinstance(item.get("question_ids", []), list):
-            check.fail(f"{path}.question_ids", "expected a list")
-        if not isinstance(item.get("evidence", {}), dict):
-            check.fail(f"{path}.evidence", "expected a record")
-        if not isinstance(item.get("position", 0), int):
-            check.fail(f"{path}.position", "expected a whole number")
-        if item.get("merged_into") is not None and item["merged_into"] not in finding_ids:
-            check.fail(f"{path}.merged_into", "refers to a finding that is not in the bundle")
-    for i, item in enumerate(doc["actions"]):
-        path = f"actions[{i}]"
-        if not isinstance(item, dict):
-            check.fail(path, "expected a record")
-            continue
-        check.uuid(item, path)
-        check.text(item, path, "what")
-        for key in ("created_at", "updated_at"):
-            check.text(item, path, key)
-        check.choice(item, path, "status", ("not_started", "in_progress", "done", "dropped"))
-        if not isinstance(item.get("notes", []), list) or not all(
-            isinstance(n, dict) and isinstance(n.get("id"), str) and isinstance(n.get("note"), str)
-            for n in item.get("notes", [])
-        ):
-            check.fail(f"{path}.notes", "expected a list of notes")
-        if item.get("finding_id") is not None and item["finding_id"] not in finding_ids:
-            check.fail(f"{path}.finding_id", "refers to a finding that is not in the bundle")
-        if item.get("audit_id") is not None and item["audit_id"] not in audit_ids:
-            check.fail(f"{path}.audit_id", "refers to an audit that is not in the bundle")
-    if check.problems:
-        raise BundleInvalid(check.problems)
+        problems.append("review.rubric.hash: does not match the rubric text: the file was edited")
+    if rubric is not None:
+        problems += bundle_checks.rubric_problems(doc, rubric)
+    if problems:
+        problems.sort(key=bundle_schema.problem_order)
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            problems = [*problems[:MAX_PROBLEMS], f"bundle: and {more} more problems"]
+        raise BundleInvalid(problems)
     return doc
 
 

@@ -411,6 +411,15 @@ def findings(instance: Path | None, review_key: str, as_json: bool) -> None:
 
     found, db = _review_and_db(instance, review_key)
     click.echo(json.dumps(analysis.findings_document(db, found), indent=2, allow_nan=False))
+    _warn_data_errors(db, found)
+
+
+def _warn_data_errors(db: Any, review: Any) -> None:
+    """Tell whoever runs a command which stored values were left out of the figures."""
+    from audit import analysis
+
+    for error in analysis.data_errors(db, review):
+        click.echo(f"data error (left out of the figures): {error}", err=True)
 
 
 @main.command("export")
@@ -562,6 +571,7 @@ def report_command(
             )
     except report.ReportError as exc:  # e.g. the lead's wording gives a withheld count away
         raise click.ClickException(str(exc)) from None
+    _warn_data_errors(db, found)
     click.echo(
         f"Wrote {output} ({size:,} bytes)" + (f" and {html_path}" if html_path else "") + "."
     )

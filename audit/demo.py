@@ -454,7 +454,7 @@ def seed_audits(db: sqlite_utils.Database, review: reviews.Review, rng: random.R
                 result.open_escalations[0],
                 review.id,
                 told_who="Team manager, Family Support East",
-                told_at="2026-10-27 15:10",
+                told_at="2026-10-27T15:10:00Z",
                 agreed_action="Strategy discussion held the same afternoon; safety plan agreed.",
                 by=reviewer,
             )

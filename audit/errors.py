@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:
-        return _page(error.code or 500, error.description if error.code == 400 else "")
+        return _page(error.code or 500, error.description if error.code in (400, 422) else "")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[str, int]:

@@ -39,6 +39,7 @@ from wtforms.validators import (
 )
 
 from audit.data.users import ROLES
+from audit.moments import iso_moment
 
 ROLE_CHOICES = [
     SelectChoice("reviewer", "Reviewer: scores the case files they are given"),
@@ -209,6 +210,14 @@ class RubricUploadForm(FlaskForm):
     submit = SubmitField("Check and upload", widget=GovSubmitInput())
 
 
+def _iso_moment(_form: FlaskForm, field: StringField) -> None:
+    """Keep the time as ISO 8601 UTC, the form the database, bundles and exports hold."""
+    moment = iso_moment(field.data or "")
+    if moment is None:
+        raise ValidationError("Enter a real date, and a time if you have it, like 27/10/2026 14:30")
+    field.data = moment
+
+
 class EscalationForm(FlaskForm):
     """Who was told about a child found not adequately safeguarded, when, and what was agreed."""
 
@@ -223,7 +232,7 @@ class EscalationForm(FlaskForm):
         "When did you tell them?",
         description="Date and time, for example 27/10/2026 14:30",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter when you told them"), Length(max=40)],
+        validators=[DataRequired("Enter when you told them"), Length(max=40), _iso_moment],
     )
     agreed_action = TextAreaField(
         "What was agreed?",

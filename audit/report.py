@@ -296,6 +296,7 @@ class Figures:
     trend: dict[str, Any] | None
     grades: dict[str, Any]
     moderated: dict[str, set[str]]
+    left_out: int
     threshold: int
     table: disclosure.Table = field(default_factory=disclosure.Table)
 
@@ -345,6 +346,7 @@ def gather(app: Flask, db: sqlite_utils.Database, review: review_data.Review) ->
         trend=_trend_series(db, review),
         grades=_case_grades(db, review) if len(audited) <= APPENDIX_MAX_CASES else {},
         moderated=moderation_data.moderated_questions(db, review.id),
+        left_out=len(analysis.data_errors(db, review)),
         threshold=threshold_for(app, review),
     )
     _register(figures)
@@ -739,6 +741,7 @@ def method_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
             )
     return {
         "audited": figures.agg.audited,
+        "left_out": figures.left_out,
         "total_cases": figures.total_cases,
         "by_type": [
             {"label": _case_type_label(rubric, ct), "count": view.count(_type(ct))}

@@ -13,7 +13,7 @@ from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from audit import paths
+from audit import integrity, moments, paths
 from audit.config import load_settings, secret_key
 from audit.data.db import connect
 from audit.data.migrations import migrate
@@ -133,6 +133,9 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         db = g.pop("db", None)
         if db is not None:
             db.conn.close()
+
+    app.add_template_filter(moments.shown, "moment")
+    app.add_template_filter(integrity.grade_label, "grade_label")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

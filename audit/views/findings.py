@@ -13,7 +13,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from audit import analysis, charts, findings, policy
+from audit import analysis, charts, findings, integrity, policy
 from audit.data import actions, audits, moderation
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
@@ -114,6 +114,9 @@ def dashboard(review_id: str) -> str:
         "findings/dashboard.html",
         review=review,
         agg=agg,
+        data_errors=analysis.data_errors(db, review)
+        if policy.allowed(g.user, "review.manage", g.review_role)
+        else [],
         counts={
             s: sum(1 for c in cases if c["status"] == s)
             for s in ("not_started", "in_progress", "submitted")
@@ -166,6 +169,7 @@ def findings_page(review_id: str) -> str:
         "findings/findings.html",
         review=review,
         agg=agg,
+        data_errors=analysis.data_errors(db, review),
         plan=plan,
         plan_form=ActionPlanForm(formdata=None),
         last_time=_last_time(review, stored, pending),
@@ -411,6 +415,9 @@ def moderate(review_id: str, audit_id: str) -> str | Response:
         return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
     case = review_data.case_file(db, audit.case_id, review_id)
     rubric = g.review.rubric
+    problem = integrity.unknown_case_type(rubric, case["case_type"])
+    if problem:
+        abort(422, problem)
     moderated = moderation.current_values(db, audit.id)
     current = {q: a.value for q, a in audit.answers.items()} | moderated
     form_class = _moderation_form(rubric, case["case_type"], current)

@@ -16,7 +16,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import caselist, intake, policy
+from audit import analysis, caselist, intake, policy
 from audit.data import actions, audits, users
 from audit.data import reviews as review_data
 from audit.forms import (
@@ -135,6 +135,7 @@ def review_page(review_id: str) -> str:
             if u.active and u.id not in member_ids
         ]
         context.update(
+            data_errors=analysis.data_errors(db, review),
             all_cases=all_cases,
             members=members,
             status_form=status_form,

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
-from audit import caselist, policy, scoring
+from audit import caselist, integrity, policy, scoring
 from audit.data import actions, audits, moderation, pending
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
@@ -142,6 +142,10 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
     audit = _audit_or_404(review_id, audit_id)
     if not _may_view(audit):
         abort(403)
+    case_type = review_data.case_file(get_db(), audit.case_id, review_id)["case_type"]
+    problem = integrity.unknown_case_type(g.review.rubric, case_type)
+    if problem:
+        abort(422, problem)
     if not _may_edit(audit):
         if request.method == "POST":
             flash(

@@ -1,0 +1,248 @@
+"""Check a bundle against its own rubric and itself: answers fit questions, references resolve.
+
+The schema (:mod:`audit.bundle_schema`) says what kind of value every key holds; this module
+says whether the values make sense together: a grade is a level of the bundle's own scale, a
+question applies to the case's case type, an escalation names a critical question, every id
+a record mentions is in the bundle and no id appears twice. It reads the document defensively
+(records that are not records are skipped, the schema has already named them), so every
+problem is listed at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from audit.bundle_schema import show
+from audit.rubric import NOT_APPLICABLE, YES_NO, Question, Rubric
+
+
+def _records(doc: Mapping[str, Any], key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    items = doc.get(key)
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            yield f"{key}[{i}]", item
+
+
+def _allowed(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(values)
+
+
+class _Checker:
+    def __init__(self, doc: Mapping[str, Any], rubric: Rubric) -> None:
+        self.doc = doc
+        self.rubric = rubric
+        self.problems: list[str] = []
+        self.people = {
+            str(p["username"]).casefold()
+            for _, p in _records(doc, "people")
+            if isinstance(p.get("username"), str)
+        }
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def person(self, item: Mapping[str, Any], path: str, key: str, optional: bool = True) -> None:
+        value = item.get(key)
+        if value is None and optional:
+            return
+        if isinstance(value, str) and value.casefold() not in self.people:
+            self.fail(f"{path}.{key}", f"{show(value)} is not listed in people")
+
+    def refers(
+        self, item: Mapping[str, Any], path: str, key: str, ids: set[str], what: str
+    ) -> None:
+        value = item.get(key)
+        if isinstance(value, str) and value not in ids:
+            self.fail(f"{path}.{key}", f"refers to {what} that is not in the bundle")
+
+    def unique(self, key: str, field: str = "id", fold: bool = False) -> set[str]:
+        """Name every repeated id in a list; return the ids present."""
+        seen: Counter[str] = Counter()
+        for path, item in _records(self.doc, key):
+            value = item.get(field)
+            if not isinstance(value, str):
+                continue
+            norm = value.casefold() if fold else value
+            seen[norm] += 1
+            if seen[norm] == 2:
+                self.fail(f"{path}.{field}", f"{show(value)} appears more than once in {key}")
+        return set(seen)
+
+    def question(self, path: str, question_id: object) -> Question | None:
+        if not isinstance(question_id, str):
+            return None
+        try:
+            return self.rubric.question(question_id)
+        except KeyError:
+            self.fail(path, f"{show(question_id)} is not a question of the rubric")
+            return None
+
+    def value_problem(self, question: Question, value: object) -> str | None:
+        """Say why a value cannot be an answer to this question, or None if it can."""
+        if question.type == "grade":
+            levels = tuple(level.id for level in self.rubric.scale.levels)
+            if value not in levels:
+                return f"{show(value)} is not a level of the scale ({_allowed(levels)})"
+        elif question.type == "yes_no" and value not in YES_NO:
+            return f"{show(value)} is not an answer to a yes/no question ({_allowed(YES_NO)})"
+        elif not isinstance(value, str):
+            return f"expected text, got {show(value)}"
+        return None
+
+
+def rubric_problems(doc: Mapping[str, Any], rubric: Rubric) -> list[str]:
+    """List everything in a bundle that does not fit its own rubric or refers to nothing."""
+    c = _Checker(doc, rubric)
+    review = doc.get("review") if isinstance(doc.get("review"), dict) else {}
+    c.person(review, "review", "created_by")
+    c.unique("people", "username", fold=True)
+    c.unique("members", "username", fold=True)
+    for path, member in _records(doc, "members"):
+        c.person(member, path, "username", optional=False)
+    case_types = tuple(ct.id for ct in rubric.case_types)
+    case_ids = c.unique("cases")
+    c.unique("cases", "reference")
+    c.unique("cases", "pseudonym")
+    case_type_of: dict[str, str] = {}
+    for path, case in _records(doc, "cases"):
+        case_type = case.get("case_type")
+        if isinstance(case_type, str) and case_type not in case_types:
+            c.fail(
+                f"{path}.case_type",
+                f"{show(case_type)} is not a case type of the rubric ({_allowed(case_types)})",
+            )
+        elif isinstance(case_type, str) and isinstance(case.get("id"), str):
+            case_type_of[case["id"]] = case_type
+        for key in ("assigned_to", "second_assigned_to"):
+            c.person(case, path, key)
+    audit_ids = c.unique("audits")
+    held = _check_audits(c, case_ids, audit_ids, case_type_of)
+    _check_escalations(c, case_ids, audit_ids)
+    _check_moderation(c, audit_ids, held)
+    finding_ids = c.unique("findings")
+    for path, finding in _records(doc, "findings"):
+        c.refers(finding, path, "merged_into", finding_ids, "a finding")
+        c.person(finding, path, "created_by")
+        question_ids = finding.get("question_ids")
+        for j, question_id in enumerate(question_ids if isinstance(question_ids, list) else []):
+            c.question(f"{path}.question_ids[{j}]", question_id)
+    c.unique("actions")
+    note_ids: Counter[str] = Counter()
+    for path, action in _records(doc, "actions"):
+        c.refers(action, path, "finding_id", finding_ids, "a finding")
+        c.refers(action, path, "audit_id", audit_ids, "an audit")
+        c.person(action, path, "created_by")
+        for note_path, note in _records(action, "notes"):
+            c.person(note, f"{path}.{note_path}", "created_by")
+            if isinstance(note.get("id"), str):
+                note_ids[note["id"]] += 1
+                if note_ids[note["id"]] == 2:
+                    c.fail(f"{path}.{note_path}.id", f"{show(note['id'])} appears more than once")
+    for path, entry in _records(doc, "history"):
+        c.person(entry, path, "user")
+    return c.problems
+
+
+def _check_audits(
+    c: _Checker, case_ids: set[str], audit_ids: set[str], case_type_of: Mapping[str, str]
+) -> dict[tuple[str, str], object]:
+    """Check audits and their answers; return what each audit holds, by (audit, question)."""
+    sections = tuple(s.id for s in c.rubric.sections)
+    held: dict[tuple[str, str], object] = {}
+    for path, audit in _records(c.doc, "audits"):
+        c.refers(audit, path, "case_id", case_ids, "a case")
+        c.refers(audit, path, "earlier_audit_id", audit_ids, "an audit")
+        c.person(audit, path, "reviewer", optional=False)
+        case_type = case_type_of.get(str(audit.get("case_id")))
+        not_applicable = audit.get("sections_not_applicable")
+        for j, section_id in enumerate(not_applicable if isinstance(not_applicable, list) else []):
+            if isinstance(section_id, str) and section_id not in sections:
+                c.fail(
+                    f"{path}.sections_not_applicable[{j}]",
+                    f"{show(section_id)} is not a section of the rubric ({_allowed(sections)})",
+                )
+        answered: set[str] = set()
+        for answer_path, answer in _records(audit, "answers"):
+            where = f"{path}.{answer_path}"
+            question = c.question(f"{where}.question_id", answer.get("question_id"))
+            if question is None:
+                continue
+            if question.id in answered:
+                c.fail(f"{where}.question_id", f"{show(question.id)} is answered twice")
+            answered.add(question.id)
+            if case_type is not None and not question.applies(case_type):
+                c.fail(
+                    f"{where}.question_id",
+                    f"{show(question.id)} is not asked for a {case_type} case",
+                )
+            value = answer.get("value")
+            if isinstance(audit.get("id"), str):
+                held[(audit["id"], question.id)] = value
+            if answer.get("not_applicable") is True:
+                if not question.allow_na:
+                    c.fail(f"{where}.not_applicable", f"{show(question.id)} cannot be N/A")
+                if value not in (None, "", NOT_APPLICABLE):
+                    c.fail(f"{where}.value", "an N/A answer holds no value")
+                continue
+            if value in (None, ""):
+                continue
+            problem = c.value_problem(question, value)
+            if problem:
+                c.fail(f"{where}.value", problem)
+    return held
+
+
+def _check_escalations(c: _Checker, case_ids: set[str], audit_ids: set[str]) -> None:
+    case_of = {
+        a["id"]: a.get("case_id")
+        for _, a in _records(c.doc, "audits")
+        if isinstance(a.get("id"), str)
+    }
+    c.unique("escalations")
+    for path, item in _records(c.doc, "escalations"):
+        c.refers(item, path, "audit_id", audit_ids, "an audit")
+        c.refers(item, path, "case_id", case_ids, "a case")
+        audit_id = item.get("audit_id")
+        case_id = item.get("case_id")
+        if audit_id in case_of and case_id in case_ids and case_of[audit_id] != case_id:
+            c.fail(f"{path}.case_id", "is not the case of the escalation's audit")
+        question = c.question(f"{path}.question_id", item.get("question_id"))
+        if question is not None and not question.critical:
+            critical = tuple(q.id for q in c.rubric.critical_questions())
+            c.fail(
+                f"{path}.question_id",
+                f"{show(question.id)} is not a critical question ({_allowed(critical) or 'none'})",
+            )
+        for key in ("raised_by", "recorded_by", "withdrawn_by"):
+            c.person(item, path, key, optional=key != "raised_by")
+
+
+def _check_moderation(
+    c: _Checker, audit_ids: set[str], held: Mapping[tuple[str, str], object]
+) -> None:
+    c.unique("moderation")
+    moderated: dict[tuple[str, str], set[object]] = {}
+    for path, item in _records(c.doc, "moderation"):
+        c.refers(item, path, "audit_id", audit_ids, "an audit")
+        c.person(item, path, "moderator", optional=False)
+        if item.get("question_id") is None:
+            continue
+        question = c.question(f"{path}.question_id", item.get("question_id"))
+        audit_id = item.get("audit_id")
+        if question is None or audit_id not in audit_ids:
+            continue
+        key = (str(audit_id), question.id)
+        earlier = moderated.setdefault(key, set())
+        original = item.get("original_value")
+        if original != held.get(key) and original not in earlier:
+            c.fail(
+                f"{path}.original_value",
+                f"{show(original)} is not what the audit holds ({show(held.get(key))})",
+            )
+        value = item.get("moderated_value")
+        problem = c.value_problem(question, value)
+        if problem:
+            c.fail(f"{path}.moderated_value", problem)
+        earlier.add(value)

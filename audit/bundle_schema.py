@@ -1,0 +1,403 @@
+"""The shape of a review bundle as a JSON Schema, and the structural check against it.
+
+The schema is the one published in docs/bundle.md (a test keeps the two identical), so a
+sender can check a bundle before sending it. It says what every key holds: kinds of value,
+enumerations, UUIDs, ISO 8601 dates and times, ranges and lengths. What depends on the
+bundle's own rubric (question ids, levels of the scale, case types) is checked afterwards by
+:mod:`audit.bundle_checks`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from audit.data.reviews import KINDS, STATUSES
+
+FORMAT = "case-audit-bundle"
+FORMAT_VERSION = 1
+
+PURPOSES = ("first", "second", "re_audit")
+AUDIT_STATUSES = ("draft", "submitted")
+MEMBER_ROLES = ("lead", "reviewer")
+MODERATION_OUTCOMES = ("agreed", "changed")
+FINDING_KINDS = ("strength", "development")
+FINDING_STATUSES = ("suggested", "accepted", "rejected", "merged")
+FINDING_ORIGINS = ("audits", "other")
+ACTION_STATUSES = ("not_started", "in_progress", "done", "dropped")
+HISTORY_ACTIONS = ("create", "update", "delete")
+
+SHORT = 500  # ids, names, labels, references
+LONG = 20_000  # evidence, notes, findings, summaries
+RUBRIC_TEXT = 2_000_000
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|\+00:00)$"
+DATE_OR_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|\+00:00))?$"
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [{"type": "null"}, schema]}
+
+
+UUID = {"type": "string", "pattern": UUID_PATTERN}
+DATE = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
+TIME = {"type": "string", "pattern": TIME_PATTERN, "format": "date-time"}
+DATE_OR_TIME = {"type": "string", "pattern": DATE_OR_TIME_PATTERN, "format": "date-or-time"}
+SHORT_TEXT = {"type": "string", "maxLength": SHORT}
+LONG_TEXT = {"type": "string", "maxLength": LONG}
+USERNAME = {"type": "string", "minLength": 1, "maxLength": 80}
+VERSION = {"type": "integer", "minimum": 1}
+
+
+def _enum(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+def _record(required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": sorted(required),
+        "properties": {**required, **(optional or {})},
+    }
+
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "case-audit review bundle, format version 1",
+    "type": "object",
+    "required": [
+        "actions",
+        "audits",
+        "cases",
+        "escalations",
+        "findings",
+        "format",
+        "format_version",
+        "history",
+        "members",
+        "moderation",
+        "people",
+        "review",
+    ],
+    "properties": {
+        "format": {"const": FORMAT},
+        "format_version": {"const": FORMAT_VERSION},
+        "exported_at": TIME,
+        "exported_by": SHORT_TEXT,
+        "review": _record(
+            {
+                "id": UUID,
+                "title": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                "host_organisation": SHORT_TEXT,
+                "kind": _enum(list(KINDS)),
+                "status": _enum(list(STATUSES)),
+                "rubric": _record(
+                    {
+                        "id": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                        "version": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                        "hash": {"type": "string", "pattern": r"^[0-9a-f]{64}$"},
+                        "text": {"type": "string", "minLength": 1, "maxLength": RUBRIC_TEXT},
+                    }
+                ),
+            },
+            {
+                "start_date": _nullable(DATE),
+                "end_date": _nullable(DATE),
+                "settings": _nullable({"type": "object"}),
+                "executive_summary": _nullable(LONG_TEXT),
+                "created_at": _nullable(TIME),
+                "created_by": _nullable(USERNAME),
+            },
+        ),
+        "people": {
+            "type": "array",
+            "items": _record({"username": USERNAME}, {"display_name": _nullable(SHORT_TEXT)}),
+        },
+        "members": {
+            "type": "array",
+            "items": _record(
+                {"username": USERNAME, "role": _enum(MEMBER_ROLES)},
+                {"added_at": _nullable(TIME)},
+            ),
+        },
+        "cases": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "reference": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                    "pseudonym": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                    "case_type": SHORT_TEXT,
+                },
+                {
+                    "team": _nullable(SHORT_TEXT),
+                    "worker_role": _nullable(SHORT_TEXT),
+                    "age_band": _nullable(SHORT_TEXT),
+                    "dates": _nullable({"type": "object", "additionalProperties": _nullable(DATE)}),
+                    "assigned_to": _nullable(USERNAME),
+                    "second_audit": {"type": "boolean"},
+                    "second_assigned_to": _nullable(USERNAME),
+                    "created_at": _nullable(TIME),
+                },
+            ),
+        },
+        "audits": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "case_id": UUID,
+                    "reviewer": USERNAME,
+                    "purpose": _enum(PURPOSES),
+                    "status": _enum(AUDIT_STATUSES),
+                    "version": VERSION,
+                    "answers": {
+                        "type": "array",
+                        "items": _record(
+                            {"question_id": SHORT_TEXT},
+                            {
+                                "value": _nullable(LONG_TEXT),
+                                "not_applicable": {"type": "boolean"},
+                                "evidence": _nullable(LONG_TEXT),
+                                "updated_at": _nullable(TIME),
+                            },
+                        ),
+                    },
+                },
+                {
+                    "earlier_audit_id": _nullable(UUID),
+                    "sections_not_applicable": _nullable({"type": "array", "items": SHORT_TEXT}),
+                    "feedback": _nullable({"type": "object"}),
+                    "created_at": _nullable(TIME),
+                    "updated_at": _nullable(TIME),
+                    "submitted_at": _nullable(TIME),
+                },
+            ),
+        },
+        "escalations": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "case_id": UUID,
+                    "audit_id": UUID,
+                    "question_id": SHORT_TEXT,
+                    "raised_by": USERNAME,
+                    "raised_at": TIME,
+                },
+                {
+                    "told_who": _nullable(SHORT_TEXT),
+                    "told_at": _nullable(DATE_OR_TIME),
+                    "agreed_action": _nullable(LONG_TEXT),
+                    "recorded_by": _nullable(USERNAME),
+                    "recorded_at": _nullable(TIME),
+                    "withdrawn_by": _nullable(USERNAME),
+                    "withdrawn_at": _nullable(TIME),
+                },
+            ),
+        },
+        "moderation": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "audit_id": UUID,
+                    "outcome": _enum(MODERATION_OUTCOMES),
+                    "moderator": USERNAME,
+                    "created_at": TIME,
+                },
+                {
+                    "question_id": _nullable(SHORT_TEXT),
+                    "original_value": _nullable(LONG_TEXT),
+                    "moderated_value": _nullable(LONG_TEXT),
+                    "reason": _nullable(LONG_TEXT),
+                },
+            ),
+        },
+        "findings": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "kind": _enum(FINDING_KINDS),
+                    "status": _enum(FINDING_STATUSES),
+                    "text": {"type": "string", "minLength": 1, "maxLength": LONG},
+                    "created_at": TIME,
+                    "updated_at": TIME,
+                },
+                {
+                    "origin": _nullable(_enum(FINDING_ORIGINS)),
+                    "position": {"type": "integer", "minimum": 0, "maximum": 100_000},
+                    "question_ids": _nullable({"type": "array", "items": SHORT_TEXT}),
+                    "evidence": _nullable({"type": "object"}),
+                    "merged_into": _nullable(UUID),
+                    "created_by": _nullable(USERNAME),
+                    "version": VERSION,
+                },
+            ),
+        },
+        "actions": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "what": {"type": "string", "minLength": 1, "maxLength": LONG},
+                    "status": _enum(ACTION_STATUSES),
+                    "created_at": TIME,
+                    "updated_at": TIME,
+                },
+                {
+                    "finding_id": _nullable(UUID),
+                    "audit_id": _nullable(UUID),
+                    "owner": _nullable(SHORT_TEXT),
+                    "due_date": _nullable(DATE),
+                    "created_by": _nullable(USERNAME),
+                    "notes": {
+                        "type": "array",
+                        "items": _record(
+                            {
+                                "id": UUID,
+                                "note": {"type": "string", "minLength": 1, "maxLength": LONG},
+                                "noted_on": DATE,
+                                "created_at": TIME,
+                            },
+                            {"created_by": _nullable(USERNAME)},
+                        ),
+                    },
+                },
+            ),
+        },
+        "history": {
+            "type": "array",
+            "items": _record(
+                {
+                    "at": TIME,
+                    "entity": SHORT_TEXT,
+                    "entity_id": SHORT_TEXT,
+                    "action": _enum(HISTORY_ACTIONS),
+                },
+                {"user": _nullable(USERNAME), "before": {}, "after": {}},
+            ),
+        },
+    },
+}
+
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or bool(date.fromisoformat(value))
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_time(value: object) -> bool:
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+@_FORMATS.checks("date-or-time", raises=ValueError)
+def _is_date_or_time(value: object) -> bool:
+    return not isinstance(value, str) or (_is_date(value) if len(value) == 10 else _is_time(value))
+
+
+_VALIDATOR = Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+_PATTERN_NAMES = {
+    UUID_PATTERN: "expected a record id (UUID)",
+    DATE_PATTERN: "expected an ISO 8601 date such as 2026-10-27",
+    TIME_PATTERN: "expected a UTC time in ISO 8601 such as 2026-10-27T14:05:00Z",
+    DATE_OR_TIME_PATTERN: "expected an ISO 8601 date or UTC time such as 2026-10-27T14:05:00Z",
+    r"^[0-9a-f]{64}$": "expected a SHA-256 hash (64 hexadecimal digits)",
+}
+_TYPE_NAMES = {
+    "object": "a record",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "null": "nothing (null)",
+}
+
+
+def path_text(parts: Any) -> str:
+    """Write a JSON path the way problems name it: ``audits[3].answers[12].value``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "bundle"
+
+
+def show(value: object, limit: int = 60) -> str:
+    """Quote a value from the bundle briefly, so a huge string does not flood the message."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _message(error: ValidationError) -> str:
+    kind = error.validator
+    if kind in ("anyOf", "oneOf"):
+        # a nullable value: explain the non-null branch, which is what was meant
+        inner = [e for e in error.context or [] if e.schema.get("type") != "null"]
+        if inner:
+            return _message(min(inner, key=lambda e: len(e.relative_path)))
+    value = error.instance
+    if kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return f"{show(value)} is not one of the allowed values ({allowed})"
+    if kind == "const":
+        return f"expected {show(error.validator_value)}, got {show(value)}"
+    if kind == "type":
+        wanted = _TYPE_NAMES.get(str(error.validator_value), str(error.validator_value))
+        return f"expected {wanted}, got {show(value)}"
+    if kind == "pattern":
+        wanted = _PATTERN_NAMES.get(str(error.validator_value), "not in the expected form")
+        return f"{wanted}, got {show(value)}"
+    if kind == "format":
+        return f"{show(value)} is not a real date or time"
+    if kind == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        return f"missing {missing.group(1) if missing else 'a required key'}"
+    if kind == "maxLength":
+        return f"longer than {error.validator_value} characters ({len(value)})"
+    if kind == "minLength":
+        return "must not be empty"
+    if kind in ("minimum", "maximum"):
+        word = "at least" if kind == "minimum" else "at most"
+        return f"must be {word} {error.validator_value}, got {show(value)}"
+    return error.message
+
+
+def _path(error: ValidationError) -> str:
+    parts = list(error.absolute_path)
+    if error.validator == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        if missing:
+            parts.append(missing.group(1))
+    return path_text(parts)
+
+
+def _sort_key(parts: Any) -> list[tuple[int, int, str]]:
+    return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts]
+
+
+def problem_order(problem: str) -> list[tuple[int, int, str]]:
+    """Sort problems by their place in the file (``audits[2]`` before ``audits[10]``)."""
+    path = problem.split(":", 1)[0]
+    return _sort_key(int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", path))
+
+
+def structure_problems(doc: Any) -> list[str]:
+    """List every place a bundle departs from the schema, each as ``path: what is wrong``."""
+    errors = sorted(_VALIDATOR.iter_errors(doc), key=lambda e: _sort_key(e.absolute_path))
+    return [f"{_path(error)}: {_message(error)}" for error in errors]
+
+
+def schema_json() -> str:
+    """Return the schema as published in docs/bundle.md (sorted keys, two-space indent)."""
+    return json.dumps(SCHEMA, indent=2, sort_keys=True)

@@ -1,0 +1,121 @@
+"""Visit every page, export, findings JSON and report of an installation; collect any failure.
+
+Used by the stored-state tests and the bundle property test: whatever a review holds, no page
+may answer 5xx or show a traceback. The Flask test client is used (fast); users are signed in
+by setting the session, since the sign-in form is tested elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from flask import Flask
+
+from audit import analysis, report
+from audit.data import reviews as review_data
+from audit.data.db import connect
+
+# Pages that take no record id, for any signed-in user.
+FIXED = (
+    "/",
+    "/reviews",
+    "/reviews/new",
+    "/reviews/import",
+    "/programmes",
+    "/programmes/new",
+    "/rubrics/",
+    "/admin/users",
+    "/admin/users/new",
+    "/admin/history",
+    "/admin/bank-holidays",
+)
+
+# Pages of one review, for any signed-in user.
+REVIEW_PAGES = (
+    "",
+    "/dashboard",
+    "/findings",
+    "/agreement",
+    "/history",
+    "/report",
+    "/report/issued",
+    "/actions",
+    "/timeliness",
+    "/cases/assign",
+    "/cases/import",
+    "/cases/sample",
+    "/re-audit",
+    "/delete",
+    "/bundle",
+    "/export/answers.xlsx",
+    "/export/answers.csv",
+    "/export/findings.xlsx",
+    "/export/findings.csv",
+    "/export/action-plan.xlsx",
+    "/export/action-plan.csv",
+)
+
+
+def _ids(db, sql: str, args: Iterable[object] = ()) -> list:  # type: ignore[no-untyped-def]
+    return [row[0] for row in db.execute(sql, list(args))]
+
+
+def urls(app: Flask) -> list[str]:
+    """List every GET page of the installation, with every record filled in."""
+    db = connect(app.config["DATABASE"])
+    try:
+        out = list(FIXED)
+        out += [f"/admin/users/{uid}/password" for uid in _ids(db, "SELECT id FROM user")]
+        for pid in _ids(db, "SELECT id FROM programme"):
+            out += [f"/programmes/{pid}", f"/programmes/{pid}/next"]
+        for rid, version in db.execute("SELECT DISTINCT rubric_id, rubric_version FROM review"):
+            out.append(f"/rubrics/{rid}/{version}")
+        for review_id in _ids(db, "SELECT id FROM review"):
+            base = f"/reviews/{review_id}"
+            out += [base + page for page in REVIEW_PAGES]
+            for audit_id in _ids(db, "SELECT id FROM case_audit WHERE review_id = ?", [review_id]):
+                out += [f"{base}/audits/{audit_id}", f"{base}/audits/{audit_id}/moderate"]
+            for table, path in (("escalation", "escalations"), ("action", "actions")):
+                for item in _ids(db, f"SELECT id FROM {table} WHERE review_id = ?", [review_id]):
+                    out.append(f"{base}/{path}/{item}")
+        return out
+    finally:
+        db.conn.close()
+
+
+def crawl(app: Flask, usernames: Iterable[str] = ("admin", "lead", "reviewer1")) -> list[str]:
+    """Visit every page as each user, plus findings JSON and the report; return the failures."""
+    failures: list[str] = []
+    db = connect(app.config["DATABASE"])
+    pages = urls(app)
+    try:
+        for username in usernames:
+            row = db.execute("SELECT id FROM user WHERE username = ?", [username]).fetchone()
+            assert row is not None, f"no user {username}"
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["user_id"] = row[0]
+            for url in pages:
+                response = client.get(url)
+                body = (
+                    response.get_data(as_text=True) if response.mimetype.startswith("text") else ""
+                )
+                if response.status_code >= 500 or "Traceback" in body:
+                    failures.append(f"{username} GET {url}: {response.status_code}")
+        for review in review_data.all_reviews(db):
+            try:
+                json.dumps(analysis.findings_document(db, review), allow_nan=False)
+                report.build_html(app, db, review, audience="internal")
+                try:
+                    report.build_html(app, db, review, audience="public")
+                except report.ReportError as refusal:
+                    # A public version refused (too few cases to protect, or wording that gives
+                    # a withheld count away) is a message for the lead, not a failure.
+                    if "public version" not in str(refusal):
+                        raise
+            except Exception as exc:  # the crawl reports any failure at all
+                failures.append(f"review {review.id}: {type(exc).__name__}: {exc}")
+    finally:
+        db.conn.close()
+    return failures
