@@ -59,7 +59,10 @@ def timeliness_rows(db: sqlite_utils.Database, review: Review) -> list[Timelines
         measures = timeliness.measures_for(rubric.timeliness, review.settings)
     except ValueError:
         measures = tuple(timeliness.Measure.from_rubric(m) for m in rubric.timeliness)
-    holidays = timeliness.bank_holidays([row["day"] for row in holidays_data.extra(db)])
+    holidays = timeliness.bank_holidays(
+        [row["day"] for row in holidays_data.extra(db)],
+        holidays_data.nation(db) or timeliness.DEFAULT_NATION,
+    )
     cases = results.case_dates(db, review.id)
     overall_question = rubric.overall.question
     question_ids = (

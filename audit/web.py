@@ -62,6 +62,8 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     init_database(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    if app.config.get("NATION"):
+        set_configured_nation(app.config["DATABASE"], str(app.config["NATION"]))
     proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
     if proxies:
         # Behind a reverse proxy, take the client's address (for sign-in throttling) and
@@ -138,6 +140,23 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         }
 
     return app
+
+
+def set_configured_nation(path: str, nation: str) -> None:
+    """Make config.toml's nation the one working days use, refusing one we do not know."""
+    from audit.config import ConfigError
+    from audit.data import holidays
+    from audit.timeliness import check_nation
+
+    try:
+        check_nation(nation)
+    except ValueError as error:
+        raise ConfigError(f"nation: {error}") from None
+    db = connect(path)
+    try:
+        holidays.set_nation(db, nation, by=None)
+    finally:
+        db.conn.close()
 
 
 def init_database(path: str, busy_timeout_ms: int = 10_000) -> None:

@@ -206,6 +206,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.user_password", "POST"): _account(DONE, *_ADMINS),
     ("admin.bank_holidays", "GET"): _account(200, *_ADMINS),
     ("admin.bank_holidays", "POST"): _account(DONE, *_ADMINS),
+    ("admin.bank_holiday_nation", "POST"): _account(DONE, *_ADMINS),
     ("admin.bank_holiday_delete", "POST"): _account(DONE, *_ADMINS),
     ("history.all_history", "GET"): _account(200, *_ADMINS),
 }

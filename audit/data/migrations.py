@@ -266,6 +266,11 @@ MIGRATIONS: list[Migration] = [
         "0005_escalation_audit_index",
         _run("CREATE INDEX idx_escalation_audit ON escalation(audit_id)"),
     ),
+    # Settings of the whole instance an admin changes on a page (the nation, for bank holidays).
+    (
+        "misc_instance_setting",
+        _run("CREATE TABLE instance_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+    ),
 ]
 
 
