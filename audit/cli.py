@@ -16,6 +16,30 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_INSTANCE_KEY = "case_audit.instance"
+_INSTANCE_HELP = (
+    "Instance folder holding the database, secret key and config "
+    "(default: ./instance, or $CASE_AUDIT_INSTANCE)."
+)
+
+
+def _remember_instance(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """Keep ``case-audit --instance DIR`` for the command after it, as ``flask --app`` does."""
+    if value is not None:
+        ctx.meta[_INSTANCE_KEY] = value
+
+
+def _command_instance(
+    ctx: click.Context, param: click.Parameter, value: Path | None
+) -> Path | None:
+    """Use the command's own --instance, else the one before the command, else the env var."""
+    from click.core import ParameterSource
+
+    typed_here = ctx.get_parameter_source(param.name or "instance") == ParameterSource.COMMANDLINE
+    before = ctx.meta.get(_INSTANCE_KEY)
+    return before if before is not None and not typed_here else value
+
+
 def instance_option(command: F) -> F:
     """Add ``--instance DIR`` to a command (default ./instance or CASE_AUDIT_INSTANCE)."""
     return click.option(
@@ -23,8 +47,8 @@ def instance_option(command: F) -> F:
         type=click.Path(file_okay=False, path_type=Path),
         envvar="CASE_AUDIT_INSTANCE",
         default=None,
-        help="Instance folder holding the database, secret key and config "
-        "(default: ./instance, or $CASE_AUDIT_INSTANCE).",
+        callback=_command_instance,
+        help=_INSTANCE_HELP,
     )(command)
 
 
@@ -61,6 +85,15 @@ def _check_password(password: str, min_length: int) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="case-audit")
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_remember_instance,
+    help=_INSTANCE_HELP + " Given here, it applies to the command after it.",
+)
 def main() -> None:
     """case-audit: audit children's social-care case files against configurable rubrics."""
 

@@ -224,3 +224,32 @@ def test_cases_sample_is_reproducible_from_its_seed(runner: CliRunner, tmp_path:
         main, ["cases", "sample", review_id, str(population), "--size", "999", "--instance", inst]
     )
     assert too_many.exit_code == 1
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_instance_option_works_before_or_after_the_command(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: bool
+) -> None:
+    wanted, other = tmp_path / "wanted", tmp_path / "other"
+    monkeypatch.setenv("CASE_AUDIT_INSTANCE", str(other))  # the option beats the variable
+    argv = ["--instance", str(wanted), "init"] if before else ["init", "--instance", str(wanted)]
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    assert str(wanted.resolve()) in result.output
+    assert (wanted / "audit.db").exists() and not (other / "audit.db").exists()
+    listed = runner.invoke(
+        main,
+        [*argv[:-1], "user", "list"] if before else ["user", "list", "--instance", str(wanted)],
+    )
+    assert listed.output.startswith("admin\tadmin\tactive"), listed.output
+
+
+def test_instance_after_the_command_wins_over_one_before(runner: CliRunner, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    result = runner.invoke(main, ["--instance", str(first), "init", "--instance", str(second)])
+    assert result.exit_code == 0, result.output
+    assert (second / "audit.db").exists() and not (first / "audit.db").exists()
+
+
+def test_instance_before_the_command_is_described_in_help(runner: CliRunner) -> None:
+    assert "applies to the command after it" in runner.invoke(main, ["--help"]).output
