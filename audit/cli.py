@@ -69,6 +69,21 @@ def _app(instance: Path | None):  # type: ignore[no-untyped-def]
     return create_app({"INSTANCE_PATH": instance} if instance else None)
 
 
+def _import_in_background(module: str) -> None:
+    """Start importing a slow module while the command does other work (its C parts overlap)."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
+
+
+def _render_app(instance: Path | None):  # type: ignore[no-untyped-def]
+    """Build the app without its pages: rendering a report needs settings and templates only."""
+    from audit import create_render_app
+
+    return create_render_app({"INSTANCE_PATH": instance} if instance else None)
+
+
 def _db(app):  # type: ignore[no-untyped-def]
     from audit.data.db import connect
 
@@ -673,10 +688,11 @@ def report_command(
     instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
 ) -> None:
     """Write REVIEW's findings report as a tagged PDF (and optionally HTML)."""
+    _import_in_background("weasyprint")
     from audit import report
     from audit.data import reviews
 
-    app = _app(instance)
+    app = _render_app(instance)
     db = _db(app)
     try:
         found = reviews.find(db, review_key)

@@ -467,7 +467,7 @@ def report_context(
     """Gather everything the report template shows, already worded for the audience."""
     from markupsafe import Markup
 
-    from audit.views.findings import section_charts  # the dashboard's charts, reused
+    from audit.analysis import section_charts  # the dashboard's charts, reused
 
     check_audience(audience)
     public = audience == "public"
