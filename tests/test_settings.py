@@ -5,6 +5,7 @@ from __future__ import annotations
 from audit import analysis, timeliness
 from audit.data import holidays
 from audit.data import reviews as review_data
+from audit.data.db import connect
 from tests.conftest import csrf_token
 from tests.helpers import make_review
 
@@ -67,18 +68,35 @@ def test_admin_chooses_the_nation_and_working_days_follow_it(client, auth, db, p
     assert holidays.nation(db) == "northern-ireland"
 
 
-def test_config_nation_is_used_and_the_page_cannot_change_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_config_nation_is_used_and_the_page_cannot_change_it(tmp_path, request) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
     from audit import create_app
     from audit.config import ConfigError
-    from audit.data.db import connect
+    from audit.data import users
+    from tests.conftest import Auth
+
+    def db_for(app):  # type: ignore[no-untyped-def]
+        conn = connect(app.config["DATABASE"])
+        request.addfinalizer(conn.conn.close)
+        return conn
 
     (tmp_path / "config.toml").write_text('nation = "scotland"\n', encoding="utf-8")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True})
-    db = connect(app.config["DATABASE"])
-    assert holidays.nation(db) == "scotland"
-    db.conn.close()
+    assert holidays.nation(db_for(app)) == "scotland"
+    client = app.test_client()
+    users.create(db_for(app), "boss", "long-enough-password", "admin", display_name="Boss")
+    Auth(client).sign_in("boss", "long-enough-password")
+    page = client.get("/admin/bank-holidays").text
+    assert "set by <code>nation</code> in <code>config.toml</code>" in page
+    assert 'name="nation"' not in page and "Scotland, around this year" in page
+    refused = client.post(
+        "/admin/bank-holidays/nation",
+        data={"nation": "northern-ireland", "csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    )
+    assert "The nation is set in config.toml; change it there." in refused.text
+    assert holidays.nation(db_for(app)) == "scotland"
     (tmp_path / "config.toml").write_text('nation = "wales"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="nation: unknown nation 'wales'"):
         create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True})
@@ -114,22 +132,7 @@ def test_added_bank_holiday_changes_working_day_counts(db, people) -> None:  # t
         "UPDATE case_file SET dates = ? WHERE id = ?",
         ['{"referral_date": "2028-08-04", "assessment_completed_date": "2028-08-08"}', case_ids[0]],
     )
-    from audit.data import audits
-    from audit.scoring import Answer
-
-    audit_id = audits.start(db, case_ids[0], people["reviewer"].id)
-    audits.save(
-        db,
-        audit_id,
-        expected_version=1,
-        answers={"overall_grade": Answer("good")},
-        sections_na=(),
-        feedback={},
-        adverse_questions=(),
-        critical_questions=(),
-        by=people["reviewer"].id,
-        submit=True,
-    )
+    _submit_audit(db, people, case_ids[0])
     review = review_data.get(db, review.id)
     # Friday 4 August to Tuesday 8 August 2028 is 2 working days: late for a 1-day limit...
     assert analysis.timeliness_rows(db, review)[0].result.late == 1
