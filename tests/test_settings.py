@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from audit import analysis, timeliness
 from audit.data import holidays
 from audit.data import reviews as review_data
@@ -33,17 +35,8 @@ def test_admin_adds_and_removes_a_bank_holiday(client, auth, db, people) -> None
 
 
 def test_admin_chooses_the_nation_and_working_days_follow_it(client, auth, db, people) -> None:  # type: ignore[no-untyped-def]
-    review, case_ids = make_review(db, people, case_types=("referral_assessment",))
-    measure = timeliness.Measure(
-        "m", "Within 1 working day", "referral_date", "assessment_completed_date", 1, "working_days"
-    )
-    review_data.update_settings(db, review.id, {"timeliness": [measure.to_dict()]}, by=None)
     # Thursday 11 to Monday 15 July 2024: 2 working days, or 1 in Northern Ireland (12 July).
-    db.execute(
-        "UPDATE case_file SET dates = ? WHERE id = ?",
-        ['{"referral_date": "2024-07-11", "assessment_completed_date": "2024-07-15"}', case_ids[0]],
-    )
-    _submit_audit(db, people, case_ids[0])
+    review = _review_with_one_timed_case(db, people, "2024-07-11", "2024-07-15")
     assert analysis.timeliness_rows(db, review_data.get(db, review.id))[0].result.late == 1
 
     auth.sign_in("admin")
@@ -102,6 +95,19 @@ def test_config_nation_is_used_and_the_page_cannot_change_it(tmp_path, request) 
         create_app({"INSTANCE_PATH": str(tmp_path), "TESTING": True})
 
 
+def _review_with_one_timed_case(db, people, referral: str, completed: str):  # type: ignore[no-untyped-def]
+    """Make a review judged within 1 working day, with one submitted case of these dates."""
+    review, case_ids = make_review(db, people, case_types=("referral_assessment",))
+    measure = timeliness.Measure(
+        "m", "Within 1 working day", "referral_date", "assessment_completed_date", 1, "working_days"
+    )
+    review_data.update_settings(db, review.id, {"timeliness": [measure.to_dict()]}, by=None)
+    dates = {"referral_date": referral, "assessment_completed_date": completed}
+    db.execute("UPDATE case_file SET dates = ? WHERE id = ?", [json.dumps(dates), case_ids[0]])
+    _submit_audit(db, people, case_ids[0])
+    return review
+
+
 def _submit_audit(db, people, case_id: str) -> None:  # type: ignore[no-untyped-def]
     """Submit an audit of the case, so timeliness counts it."""
     from audit.data import audits
@@ -123,16 +129,7 @@ def _submit_audit(db, people, case_id: str) -> None:  # type: ignore[no-untyped-
 
 
 def test_added_bank_holiday_changes_working_day_counts(db, people) -> None:  # type: ignore[no-untyped-def]
-    review, case_ids = make_review(db, people, case_types=("referral_assessment",))
-    measure = timeliness.Measure(
-        "m", "Within 1 working day", "referral_date", "assessment_completed_date", 1, "working_days"
-    )
-    review_data.update_settings(db, review.id, {"timeliness": [measure.to_dict()]}, by=None)
-    db.execute(
-        "UPDATE case_file SET dates = ? WHERE id = ?",
-        ['{"referral_date": "2028-08-04", "assessment_completed_date": "2028-08-08"}', case_ids[0]],
-    )
-    _submit_audit(db, people, case_ids[0])
+    review = _review_with_one_timed_case(db, people, "2028-08-04", "2028-08-08")
     review = review_data.get(db, review.id)
     # Friday 4 August to Tuesday 8 August 2028 is 2 working days: late for a 1-day limit...
     assert analysis.timeliness_rows(db, review)[0].result.late == 1
