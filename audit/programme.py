@@ -51,16 +51,9 @@ def start_next(
         settings["sampling_rules"] = rules
     settings["previous_review"] = previous.id
     review = reviews.create(
-        db,
-        title=title,
-        host_organisation=previous.host_organisation,
-        kind=previous.kind,
-        rubric=rubric,
-        start_date=start_date,
-        end_date=end_date,
-        settings=settings,
-        programme_id=previous.programme_id,
-        by=by,
+        db, title=title, host_organisation=previous.host_organisation, kind=previous.kind,
+        rubric=rubric, start_date=start_date, end_date=end_date, settings=settings,
+        programme_id=previous.programme_id, by=by,
     )
     for member in reviews.members(db, previous.id):
         if member["active"]:
@@ -79,9 +72,7 @@ def previous_review(db: sqlite_utils.Database, review: reviews.Review) -> review
 
 
 def add_re_audits(
-    db: sqlite_utils.Database,
-    review: reviews.Review,
-    earlier_audit_ids: list[str],
+    db: sqlite_utils.Database, review: reviews.Review, earlier_audit_ids: list[str],
     by: int | None,
 ) -> int:
     """Add chosen cases from earlier reviews to this one, each linked to its earlier audit.
@@ -91,9 +82,8 @@ def add_re_audits(
     """
     if review.programme_id is None:
         raise ValueError("re-audits need a review that is part of a programme")
-    earlier = {
-        a["audit_id"]: a for a in programmes.earlier_audits(db, review.programme_id, review.id)
-    }
+    earlier = {a["audit_id"]: a for a in programmes.earlier_audits(db, review.programme_id,
+                                                                   review.id)}
     here = reviews.references(db, review.id)
     rows, links = [], {}
     for audit_id in earlier_audit_ids:
@@ -103,15 +93,9 @@ def add_re_audits(
         if source["reference"] in here:
             continue
         here.add(source["reference"])
-        rows.append(
-            {
-                "reference": source["reference"],
-                "case_type": source["case_type"],
-                "team": source["team"],
-                "dates": json.loads(source["dates"]),
-                "earlier_audit": audit_id,
-            }
-        )
+        rows.append({"reference": source["reference"], "case_type": source["case_type"],
+                     "team": source["team"], "dates": json.loads(source["dates"]),
+                     "earlier_audit": audit_id})
     case_ids = reviews.add_case_files(db, review.id, rows, by=by)
     for case_id, row in zip(case_ids, rows, strict=True):
         links[case_id] = row["earlier_audit"]
