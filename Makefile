@@ -4,12 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Test workers (pytest-xdist): one per core by default; `make test WORKERS=1` runs serially.
+WORKERS ?= auto
 
 .PHONY: run test lint format assets bench clean help
 
 help:
 	@echo "make run     set up and serve the app with the demo review on http://$(HOST):$(PORT)/"
-	@echo "make test    run ruff and the whole test suite (browser tests need Debian's chromium)"
+	@echo "make test    run ruff and the whole test suite in parallel (browser tests need Debian's chromium)"
 	@echo "make assets  rebuild the GOV.UK Frontend CSS/JS in audit/static (needs npm)"
 	@echo "make bench   print the performance figures recorded in docs/benchmarks.md"
 
@@ -26,7 +28,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m ruff check audit tests bench
-	$(BIN)/python -m pytest -W error
+	$(BIN)/python -m pytest -W error -n $(WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed
 	$(BIN)/python -m ruff check audit tests bench

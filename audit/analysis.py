@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+from markupsafe import Markup
 
-from audit import agreement, findings, integrity, timeliness
+from audit import agreement, charts, findings, integrity, timeliness
 from audit.data import audits, moderation, results
 from audit.data import findings as finding_data
 from audit.data import holidays as holidays_data
 from audit.data import integrity as integrity_data
 from audit.data.reviews import Review
+from audit.findings import percent
 from audit.stats import Proportion, wilson
 
 
@@ -92,7 +94,10 @@ def timeliness_rows(db: sqlite_utils.Database, review: Review) -> list[Timelines
         measures = timeliness.measures_for(rubric.timeliness, review.settings)
     except ValueError:
         measures = tuple(timeliness.Measure.from_rubric(m) for m in rubric.timeliness)
-    holidays = timeliness.bank_holidays([row["day"] for row in holidays_data.extra(db)])
+    holidays = timeliness.bank_holidays(
+        [row["day"] for row in holidays_data.extra(db)],
+        holidays_data.nation(db) or timeliness.DEFAULT_NATION,
+    )
     cases = results.case_dates(db, review.id)
     overall_question = rubric.overall.question
     question_ids = (
@@ -367,3 +372,63 @@ def action_plan_file(db: sqlite_utils.Database, review: Review, fmt: str) -> tup
     if fmt == "xlsx":
         return exports.to_xlsx([("Action plan", header, rows)]), XLSX
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"
+
+
+# --- charts the dashboard and the report share
+
+
+def _bar(
+    label: str, distribution: findings.Distribution, values: list[tuple[str, str]], threshold: str
+) -> Any:
+    good = distribution.good
+    note = f"n={distribution.answered}"
+    if good.share is not None:
+        note += f", {percent(good.share)} {threshold.lower()}"
+    return charts.Bar(
+        label=label,
+        segments=tuple(
+            charts.Segment(key, text, distribution.counts.get(key, 0)) for key, text in values
+        ),
+        note=note,
+    )
+
+
+def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup]:
+    """Draw the per-section grade distributions (the same code the PDF report uses)."""
+    levels = [(level.id, level.label) for level in agg.rubric.scale.levels]
+    threshold = findings.threshold_label(agg.rubric.scale)
+    graded = [s for s in agg.sections if s.basis == "grade"]
+    bars = [_bar(s.section.title, s.breakdown.whole, levels, threshold) for s in graded]
+    headline = [_bar("All audited cases", agg.headline.whole, levels, threshold)] + [
+        _bar(agg.rubric.case_type(ct).label, d, levels, threshold)
+        for ct, d in agg.headline.by_case_type.items()
+    ]
+    good = agg.rubric.scale.good_or_better
+    return {
+        "headline_chart": charts.stacked_bars(
+            headline,
+            title="Overall judgement by case type",
+            levels=levels,
+            chart_id=f"{chart_id}-headline",
+            good_keys=good,
+            unit="cases",
+        ),
+        "headline_table": charts.bar_table(
+            headline,
+            caption="Overall judgement by case type",
+            levels=levels,
+            good_keys=good,
+            row_header="Case type",
+        ),
+        "sections_chart": charts.stacked_bars(
+            bars,
+            title="Grades by section",
+            levels=levels,
+            chart_id=f"{chart_id}-sections",
+            good_keys=good,
+            unit="cases",
+        ),
+        "sections_table": charts.bar_table(
+            bars, caption="Grades by section", levels=levels, good_keys=good
+        ),
+    }

@@ -16,6 +16,30 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_INSTANCE_KEY = "case_audit.instance"
+_INSTANCE_HELP = (
+    "Instance folder holding the database, secret key and config "
+    "(default: ./instance, or $CASE_AUDIT_INSTANCE)."
+)
+
+
+def _remember_instance(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """Keep ``case-audit --instance DIR`` for the command after it, as ``flask --app`` does."""
+    if value is not None:
+        ctx.meta[_INSTANCE_KEY] = value
+
+
+def _command_instance(
+    ctx: click.Context, param: click.Parameter, value: Path | None
+) -> Path | None:
+    """Use the command's own --instance, else the one before the command, else the env var."""
+    from click.core import ParameterSource
+
+    typed_here = ctx.get_parameter_source(param.name or "instance") == ParameterSource.COMMANDLINE
+    before = ctx.meta.get(_INSTANCE_KEY)
+    return before if before is not None and not typed_here else value
+
+
 def instance_option(command: F) -> F:
     """Add ``--instance DIR`` to a command (default ./instance or CASE_AUDIT_INSTANCE)."""
     return click.option(
@@ -23,8 +47,8 @@ def instance_option(command: F) -> F:
         type=click.Path(file_okay=False, path_type=Path),
         envvar="CASE_AUDIT_INSTANCE",
         default=None,
-        help="Instance folder holding the database, secret key and config "
-        "(default: ./instance, or $CASE_AUDIT_INSTANCE).",
+        callback=_command_instance,
+        help=_INSTANCE_HELP,
     )(command)
 
 
@@ -45,6 +69,21 @@ def _app(instance: Path | None):  # type: ignore[no-untyped-def]
     return create_app({"INSTANCE_PATH": instance} if instance else None)
 
 
+def _import_in_background(module: str) -> None:
+    """Start importing a slow module while the command does other work (its C parts overlap)."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
+
+
+def _render_app(instance: Path | None):  # type: ignore[no-untyped-def]
+    """Build the app without its pages: rendering a report needs settings and templates only."""
+    from audit import create_render_app
+
+    return create_render_app({"INSTANCE_PATH": instance} if instance else None)
+
+
 def _db(app):  # type: ignore[no-untyped-def]
     from audit.data.db import connect
 
@@ -61,6 +100,15 @@ def _check_password(password: str, min_length: int) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="case-audit")
+@click.option(
+    "--instance",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_remember_instance,
+    help=_INSTANCE_HELP + " Given here, it applies to the command after it.",
+)
 def main() -> None:
     """case-audit: audit children's social-care case files against configurable rubrics."""
 
@@ -263,7 +311,7 @@ def rubric_list(instance: Path | None) -> None:
 
 @main.group()
 def review() -> None:
-    """List reviews."""
+    """List and create reviews, and add people to a review's team."""
 
 
 @review.command("list")
@@ -279,6 +327,121 @@ def review_list(instance: Path | None) -> None:
         click.echo(
             f"{item.id}\t{item.title}\t{item.rubric_id} {item.rubric_version}\t{item.status_label}"
         )
+
+
+@review.command("new")
+@instance_option
+@click.option(
+    "--rubric",
+    "rubric_key",
+    required=True,
+    metavar="ID[@VERSION]",
+    help="The rubric (latest version unless @VERSION); see `case-audit rubric list`.",
+)
+@click.option("--title", required=True, help="The review's title.")
+@click.option("--host", "host_organisation", required=True, help="The council audited.")
+@click.option(
+    "--kind",
+    type=click.Choice(["peer_review", "self_audit", "thematic"]),
+    default="peer_review",
+    show_default=True,
+    help="The kind of review.",
+)
+@click.option("--start", "start", default=None, help="Start date, 27/10/2026 or 2026-10-27.")
+@click.option("--end", "end", default=None, help="End date, on or after the start date.")
+@click.option("--programme", default=None, help="Id of the programme the review joins.")
+@click.option("--lead", "lead_username", default=None, help="Username of the review's lead.")
+def review_new(
+    instance: Path | None,
+    rubric_key: str,
+    title: str,
+    host_organisation: str,
+    kind: str,
+    start: str | None,
+    end: str | None,
+    programme: str | None,
+    lead_username: str | None,
+) -> None:
+    """Create a review with its own copy of a rubric, as the New review page does."""
+    from audit import review_setup
+    from audit.data import users
+
+    app = _app(instance)
+    db = _db(app)
+    rubric_id, _, version = rubric_key.partition("@")
+    try:
+        chosen = app.extensions["rubric_library"].get(rubric_id, version or None)
+    except KeyError as exc:
+        raise click.ClickException(f"{exc.args[0]} (see case-audit rubric list)") from exc
+    lead = None
+    if lead_username is not None:
+        lead = users.by_username(db, lead_username)
+        if lead is None or not lead.active or lead.role == "reviewer":
+            raise click.ClickException(
+                f"--lead: {lead_username!r} is not an active admin or lead account"
+            )
+    try:
+        created = review_setup.new_review(
+            db,
+            title=title,
+            host_organisation=host_organisation,
+            kind=kind,
+            rubric=chosen,
+            start=start,
+            end=end,
+            programme_id=programme,
+            lead_id=lead.id if lead else None,
+        )
+    except review_setup.SetupProblem as problem:
+        raise click.ClickException(f"--{_OPTION_OF[problem.field]}: {problem.message}") from None
+    click.echo(f"Created {created.title} ({created.id}) with {chosen.id} {chosen.version}.")
+    click.echo(created.id)
+
+
+# The command-line option for each field the shared review rules may refuse.
+_OPTION_OF = {
+    "title": "title",
+    "host_organisation": "host",
+    "kind": "kind",
+    "start_date": "start",
+    "end_date": "end",
+    "programme": "programme",
+}
+
+
+@review.group("member")
+def review_member() -> None:
+    """Add people to a review's team."""
+
+
+@review_member.command("add")
+@instance_option
+@click.argument("review_key", metavar="REVIEW")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["reviewer", "lead"]),
+    default="reviewer",
+    show_default=True,
+    help="Their role in this review (a reviewer account always joins as reviewer).",
+)
+def review_member_add(instance: Path | None, review_key: str, username: str, role: str) -> None:
+    """Add USERNAME to REVIEW's team (its id, id prefix or title), or change their role."""
+    from audit import review_setup
+    from audit.data import users
+
+    found, db = _review_and_db(instance, review_key)
+    try:
+        added = review_setup.add_member(db, found.id, users.by_username(db, username), role)
+    except review_setup.SetupProblem as problem:
+        raise click.ClickException(
+            f"{username!r}: no active account with that username (see case-audit user list)"
+            if problem.field == "user"
+            else problem.message
+        ) from None
+    if added.note:
+        click.echo(added.note)
+    click.echo(f"Added {added.person.display_name} to {found.title} as {added.role}.")
 
 
 @main.group()
@@ -545,6 +708,7 @@ def report_command(
     instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
 ) -> None:
     """Write REVIEW's findings report as a tagged PDF or a Word document (and optionally HTML)."""
+    _import_in_background("weasyprint")
     from audit import report, report_docx
     from audit.data import reviews
 
@@ -552,7 +716,7 @@ def report_command(
     if suffix not in (".pdf", ".docx"):
         raise click.ClickException(f"the output file must end in .pdf or .docx, not {output.name}")
 
-    app = _app(instance)
+    app = _render_app(instance)
     db = _db(app)
     try:
         found = reviews.find(db, review_key)

@@ -470,6 +470,17 @@ class BankHolidayForm(FlaskForm):
     submit = SubmitField("Add day", widget=GovSubmitInput())
 
 
+class NationForm(FlaskForm):
+    """Choose the UK nation whose bank holidays working-day counts skip."""
+
+    nation = RadioField(
+        "Nation",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose the nation")],
+    )
+    submit = SubmitField("Save nation", widget=GovSubmitInput())
+
+
 class TimelinessForm(FlaskForm):
     """One timeliness measure of a review."""
 

@@ -795,7 +795,7 @@ def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     from markupsafe import Markup
 
     from audit import charts
-    from audit.views.findings import section_charts  # the dashboard's charts, reused
+    from audit.analysis import section_charts  # the dashboard's charts, reused
 
     agg = figures.agg
     headline_caption = "Overall judgement of the cases audited, all together and by case type."

@@ -5,8 +5,9 @@ supervision done within its timescale? A measure names two date columns of the c
 and a limit; each case is on time, late, not recorded (a date is missing or unusable, so it
 is never counted either way) or not applicable (the measure does not cover its case type).
 
-Working days are Monday to Friday except bank holidays: the shipped England and Wales list
-(``bank-holidays-england.txt``) plus any days an admin adds. Days are counted *after* the
+Working days are Monday to Friday except bank holidays: those of the instance's nation
+(England and Wales, Scotland or Northern Ireland, from the maintained ``holidays`` package)
+plus any days an admin adds. Days are counted *after* the
 start date up to and including the end date, so "completed within 10 working days of
 referral" means ``working_days_between(referral, completed) <= 10``: a referral on a
 Monday completed on the Monday two weeks later took exactly 10 working days and is on time.
@@ -23,12 +24,12 @@ from functools import lru_cache
 from typing import Any
 
 from audit.caselist import as_date
-from audit.paths import PACKAGE_DIR
 from audit.rubric import TIMELINESS_UNITS, TimelinessMeasure
 
 __all__ = [
-    "BANK_HOLIDAYS_FILE",
+    "DEFAULT_NATION",
     "LATE",
+    "NATIONS",
     "NOT_APPLICABLE",
     "NOT_RECORDED",
     "ON_TIME",
@@ -37,16 +38,14 @@ __all__ = [
     "Measure",
     "MeasureResult",
     "bank_holidays",
+    "check_nation",
     "elapsed",
     "evaluate",
     "measures_for",
-    "parse_bank_holidays",
     "shipped_bank_holidays",
     "time_case",
     "working_days_between",
 ]
-
-BANK_HOLIDAYS_FILE = PACKAGE_DIR / "bank-holidays-england.txt"
 
 ON_TIME = "on_time"
 LATE = "late"
@@ -223,47 +222,57 @@ def measures_for(
 
 # --- bank holidays
 
-
-def parse_bank_holidays(text: str, source: str = "<bank holidays>") -> dict[date, str]:
-    """Read ``YYYY-MM-DD<TAB>name`` lines, refusing bad or repeated dates so none is lost."""
-    holidays: dict[date, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        content = line.strip()
-        if not content or content.startswith("#"):
-            continue
-        day_text, _, name = content.partition("\t")
-        try:
-            day = date.fromisoformat(day_text.strip())
-        except ValueError:
-            raise ValueError(
-                f"{source}: line {number}: expected YYYY-MM-DD, a tab and a name; got {content!r}"
-            ) from None
-        if day in holidays:
-            raise ValueError(f"{source}: line {number}: {day.isoformat()} is listed twice")
-        holidays[day] = name.strip() or "Bank holiday"
-    return holidays
+# The UK nations an instance can be in: a stable id (stored and typed in config.toml), the name
+# people read, and the subdivision code of the ``holidays`` package.
+NATIONS: dict[str, tuple[str, str]] = {
+    "england-and-wales": ("England and Wales", "ENG"),
+    "scotland": ("Scotland", "SCT"),
+    "northern-ireland": ("Northern Ireland", "NIR"),
+}
+DEFAULT_NATION = "england-and-wales"
+# Years the holiday list covers: case files go back a decade, timescales run a few years ahead.
+FIRST_YEAR = 2000
+YEARS_AHEAD = 10
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> tuple[Mapping[date, str], frozenset[date]]:
-    """Read the shipped list once per process: it only changes with a new release."""
-    text = BANK_HOLIDAYS_FILE.read_text(encoding="utf-8")
-    holidays = parse_bank_holidays(text, BANK_HOLIDAYS_FILE.name)
-    return holidays, frozenset(holidays)
+def check_nation(nation: str) -> str:
+    """Return the nation id if it is one we know, else refuse it naming the choices."""
+    if nation not in NATIONS:
+        raise ValueError(f"unknown nation {nation!r}: use one of {', '.join(NATIONS)}")
+    return nation
 
 
-def shipped_bank_holidays() -> dict[date, str]:
-    """Return the England and Wales bank holidays shipped with the app, with their names."""
-    return dict(_shipped()[0])
+@lru_cache(maxsize=len(NATIONS) * 2)
+def _shipped(nation: str, last_year: int) -> tuple[Mapping[date, str], frozenset[date]]:
+    """Work out a nation's bank holidays once per process from the maintained package."""
+    import holidays as holidays_package
+
+    subdivision = NATIONS[check_nation(nation)][1]
+    days = holidays_package.country_holidays(
+        "GB", subdiv=subdivision, years=range(FIRST_YEAR, last_year + 1)
+    )
+    named = {day: name for day, name in sorted(days.items())}
+    return named, frozenset(named)
 
 
-def bank_holidays(extra: Mapping[date, str] | Iterable[date | str] = ()) -> frozenset[date]:
-    """Return the days that are not working days besides weekends: shipped plus admin-added.
+def _last_year() -> int:
+    return date.today().year + YEARS_AHEAD
+
+
+def shipped_bank_holidays(nation: str = DEFAULT_NATION) -> dict[date, str]:
+    """Return a nation's bank holidays (from the ``holidays`` package) with their names."""
+    return dict(_shipped(nation, _last_year())[0])
+
+
+def bank_holidays(
+    extra: Mapping[date, str] | Iterable[date | str] = (), nation: str = DEFAULT_NATION
+) -> frozenset[date]:
+    """Return the days that are not working days besides weekends: the nation's plus added.
 
     ``extra`` holds days an admin added (a local closure, a newly announced bank holiday), as
     dates or ISO date text; a mapping contributes its keys.
     """
-    shipped = _shipped()[1]
+    shipped = _shipped(nation, _last_year())[1]
     added = {day if isinstance(day, date) else date.fromisoformat(day) for day in extra}
     return shipped | added if added else shipped
 

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
-from flask_wtf.csrf import CSRFProtect
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from audit import integrity, moments, paths
-from audit.config import load_settings, secret_key
-from audit.data.db import connect
-from audit.data.migrations import migrate
-from audit.rubric import RubricLibrary
+from audit.config import secret_key
+from audit.instance import init_database, open_instance, rubric_library, template_loader
 
-csrf = CSRFProtect()
+__all__ = ["build_app", "build_base_app", "init_database"]
+
 log = logging.getLogger("audit")
 
 CSP = (
@@ -29,39 +24,30 @@ CSP = (
 )
 
 
-def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Create and configure the app; see :func:`audit.create_app`."""
-    test_config = dict(test_config or {})
-    instance = paths.instance_dir(test_config.pop("INSTANCE_PATH", None))
-    # Owner-only: the folder holds the database, its backups and the signing key.
-    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+def build_base_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app on an opened instance: settings, database, templates, rubrics."""
+    instance, settings = open_instance(test_config)
     app = Flask(
         "audit",
         instance_path=str(instance),
         static_folder=str(paths.STATIC_DIR),
         template_folder=None,
     )
-    app.config.update(load_settings(instance))
-    app.config.update(test_config)
+    app.config.update(settings)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(instance)
-    app.config.setdefault("DATABASE", str(instance / "audit.db"))
-
-    app.jinja_loader = ChoiceLoader(
-        [
-            FileSystemLoader(str(paths.TEMPLATES_DIR)),
-            PrefixLoader(
-                {
-                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
-                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
-                }
-            ),
-        ]
-    )
+    app.jinja_loader = template_loader()
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.extensions["rubric_library"] = rubric_library(instance)
+    return app
 
-    init_database(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+
+def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure the app; see :func:`audit.create_app`."""
+    from flask_wtf.csrf import CSRFProtect
+
+    app = build_base_app(test_config)
     proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
     if proxies:
         # Behind a reverse proxy, take the client's address (for sign-in throttling) and
@@ -71,9 +57,6 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
-    app.extensions["rubric_library"] = RubricLibrary(
-        [paths.RUBRICS_DIR, Path(app.instance_path) / "rubrics"]
-    )
     from audit.session_store import DatabaseSessionInterface
     from audit.views.scoring import keep_unsaved_work
 
@@ -81,7 +64,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     # Before the CSRF check, so a post that fails it because a sign-in expired is kept.
     app.before_request(keep_unsaved_work)
-    csrf.init_app(app)
+    CSRFProtect(app)
 
     from audit import errors, views
     from audit.views import (
@@ -147,15 +130,3 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         }
 
     return app
-
-
-def init_database(path: str, busy_timeout_ms: int = 10_000) -> None:
-    """Create the database if needed and apply any pending migrations."""
-    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    db = connect(path, busy_timeout_ms)
-    try:
-        migrate(db)
-    finally:
-        db.conn.close()
-    # Owner-only; SQLite gives the -wal and -shm files the database's permissions.
-    os.chmod(path, 0o600)

@@ -13,7 +13,13 @@ reading the stylesheet from disk, to the same PDF variant. Each measurement runs
 process (after one small warm-up render that loads fonts), so peak RSS is that process's
 own (``resource.getrusage``).
 
-Run: .venv/bin/python bench/report.py
+The whole command: ``case-audit report REVIEW -o FILE.pdf`` as a user runs it (a fresh
+process: interpreter start-up, imports, opening the instance, building and rendering) beside
+a bare ``python -c`` process that imports WeasyPrint and renders the same HTML (the
+command's own ``--html`` copy) to the same PDF variant. The two take turns, best of
+``COMMAND_REPEATS`` each, in the same run; target: at most 1.2x.
+
+Run: .venv/bin/python bench/report.py (``--command-only`` for the whole-command figure alone)
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from common import (
 LARGE_CASES = 1000
 LARGE_TITLE = "Synthetic 1,000-case self-audit"
 REPEATS = {"demo": 7, "large": 7}
+COMMAND_REPEATS = 5
 TARGETS_S = {"demo": 3.0, "large": 15.0}
 LARGE_RSS_MB = 300
 RATIO_TARGET = 1.2
@@ -254,6 +261,35 @@ def _measure(instance: Path, review_id: str, mode: str, repeats: int) -> dict[st
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+BARE_WEASYPRINT = (
+    "import sys, weasyprint;"
+    " weasyprint.HTML(filename=sys.argv[1]).write_pdf(sys.argv[2], pdf_variant=sys.argv[3])"
+)
+
+
+def _timed(argv: list[str]) -> float:
+    """Run a command to completion in a fresh process and return its wall time."""
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def whole_command(instance: Path, review_id: str, repeats: int) -> tuple[float, float]:
+    """Return the best wall times of ``case-audit report`` and of bare WeasyPrint, in turns."""
+    from audit.report import PDF_VARIANT
+
+    pdf, html, bare_pdf = (instance / name for name in ("cmd.pdf", "cmd.html", "bare.pdf"))
+    command = [sys.executable, "-m", "audit", "report", review_id, "-o", str(pdf)]
+    command += ["--instance", str(instance)]
+    subprocess.run([*command, "--html", str(html)], check=True, capture_output=True, cwd=REPO)
+    bare = [sys.executable, "-c", BARE_WEASYPRINT, str(html), str(bare_pdf), PDF_VARIANT]
+    commands, bares = [], []
+    for _ in range(repeats):
+        commands.append(_timed(command))
+        bares.append(_timed(bare))
+    return min(commands), min(bares)
+
+
 def main() -> int:
     header("Findings report: pipeline (build_html + render_pdf) beside WeasyPrint alone")
     with temp_instance() as instance:
@@ -314,11 +350,39 @@ def main() -> int:
             )
             if kind == "large":
                 result(f"large report under {LARGE_RSS_MB} MB", rss < LARGE_RSS_MB, f"{rss:.0f} MB")
+        command, bare = whole_command(instance, reviews["demo"], COMMAND_REPEATS)
+        print(
+            f"   whole command, demo review: case-audit report {secs(command)}, bare WeasyPrint"
+            f" process on the same HTML {secs(bare)} (best of {COMMAND_REPEATS}, taking turns)"
+        )
+        result(
+            f"case-audit report at most {RATIO_TARGET}x a bare WeasyPrint process",
+            command / bare <= RATIO_TARGET,
+            f"{command / bare:.2f}x",
+        )
+    return 0
+
+
+def command_only() -> int:
+    """Measure only the whole command on the demo review (``--command-only``): about a minute."""
+    header("Findings report: case-audit report as a whole command beside bare WeasyPrint")
+    with temp_instance() as instance:
+        app = make_app(instance)
+        seed_demo(app)
+        command, bare = whole_command(instance, demo_review_id(app), COMMAND_REPEATS)
+        print(f"   case-audit report {secs(command)}, bare WeasyPrint process {secs(bare)}")
+        result(
+            f"case-audit report at most {RATIO_TARGET}x a bare WeasyPrint process",
+            command / bare <= RATIO_TARGET,
+            f"{command / bare:.2f}x (best of {COMMAND_REPEATS})",
+        )
     return 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif sys.argv[1:] == ["--command-only"]:
+        sys.exit(command_only())
     else:
         sys.exit(main())

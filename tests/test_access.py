@@ -228,6 +228,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.user_password", "POST"): _account(DONE, *_ADMINS),
     ("admin.bank_holidays", "GET"): _account(200, *_ADMINS),
     ("admin.bank_holidays", "POST"): _account(DONE, *_ADMINS),
+    ("admin.bank_holiday_nation", "POST"): _account(DONE, *_ADMINS),
     ("admin.bank_holiday_delete", "POST"): _account(DONE, *_ADMINS),
     ("admin.user_role", "POST"): _account(DONE, *_ADMINS),
     ("admin.user_codes_off", "POST"): _account(DONE, *_ADMINS),

@@ -225,3 +225,140 @@ def test_cases_sample_is_reproducible_from_its_seed(runner: CliRunner, tmp_path:
         main, ["cases", "sample", review_id, str(population), "--size", "999", "--instance", inst]
     )
     assert too_many.exit_code == 1
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_instance_option_works_before_or_after_the_command(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: bool
+) -> None:
+    wanted, other = tmp_path / "wanted", tmp_path / "other"
+    monkeypatch.setenv("CASE_AUDIT_INSTANCE", str(other))  # the option beats the variable
+    argv = ["--instance", str(wanted), "init"] if before else ["init", "--instance", str(wanted)]
+    result = runner.invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    assert str(wanted.resolve()) in result.output
+    assert (wanted / "audit.db").exists() and not (other / "audit.db").exists()
+    listed = runner.invoke(
+        main,
+        [*argv[:-1], "user", "list"] if before else ["user", "list", "--instance", str(wanted)],
+    )
+    assert listed.output.startswith("admin\tadmin\tactive"), listed.output
+
+
+def test_instance_after_the_command_wins_over_one_before(runner: CliRunner, tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    result = runner.invoke(main, ["--instance", str(first), "init", "--instance", str(second)])
+    assert result.exit_code == 0, result.output
+    assert (second / "audit.db").exists() and not (first / "audit.db").exists()
+
+
+def test_instance_before_the_command_is_described_in_help(runner: CliRunner) -> None:
+    assert "applies to the command after it" in runner.invoke(main, ["--help"]).output
+
+
+def _add_user(runner: CliRunner, inst: str, username: str, role: str) -> None:
+    added = runner.invoke(
+        main,
+        ["--instance", inst, "user", "add", username, "--role", role, "--password-stdin"],
+        input="long-enough-password\n",
+    )
+    assert added.exit_code == 0, added.output
+
+
+def test_review_new_and_member_add_build_a_review_and_its_team(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    inst = str(tmp_path / "inst")
+    _add_user(runner, inst, "lead1", "lead")
+    _add_user(runner, inst, "rev1", "reviewer")
+    created = runner.invoke(
+        main,
+        [
+            *("--instance", inst, "review", "new"),
+            *("--rubric", "supervision-thematic", "--title", "  March self-audit "),
+            *("--host", "Example Borough", "--kind", "self_audit"),
+            *("--start", "2/3/2027", "--end", "2027-03-31", "--lead", "lead1"),
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    review_id = created.output.strip().splitlines()[-1]
+    db = connect(Path(inst) / "audit.db")
+    made = reviews.get(db, review_id)
+    assert (made.title, made.kind, made.start_date, made.end_date) == (
+        "March self-audit",
+        "self_audit",
+        "2027-03-02",
+        "2027-03-31",
+    )
+    assert made.rubric_id == "supervision-thematic" and made.status == "setting_up"
+    lead = users.by_username(db, "lead1")
+    assert lead is not None and reviews.membership(db, review_id, lead.id) == "lead"
+
+    joined = runner.invoke(
+        main, ["review", "member", "add", "March self-audit", "rev1", "--instance", inst]
+    )
+    assert joined.exit_code == 0, joined.output
+    assert "to March self-audit as reviewer" in joined.output
+    # A reviewer account asked to lead joins as a reviewer, as on the review's page.
+    asked_lead = runner.invoke(
+        main, ["--instance", inst, "review", "member", "add", review_id, "rev1", "--role", "lead"]
+    )
+    assert "has a reviewer account, so joins as a reviewer" in asked_lead.output
+    reviewer = users.by_username(db, "rev1")
+    assert reviewer is not None and reviews.membership(db, review_id, reviewer.id) == "reviewer"
+    db.conn.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--rubric", "no-such-rubric"], "no valid rubric no-such-rubric"),
+        (["--rubric", "supervision-thematic@9.9"], "supervision-thematic version 9.9"),
+        (["--start", "31/02/2027"], "--start: Enter real dates"),
+        (["--start", "2027-03-10", "--end", "2027-03-01"], "--end: The end date must be on or"),
+        (["--programme", "nope"], "--programme: There is no programme 'nope'"),
+        (["--title", "   "], "--title: Enter a title"),
+        (["--lead", "nobody"], "--lead: 'nobody' is not an active admin or lead account"),
+    ],
+)
+def test_review_new_refuses_bad_input_and_writes_nothing(
+    runner: CliRunner, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    inst = str(tmp_path / "inst")
+    base = {"--rubric": "supervision-thematic", "--title": "T", "--host": "Example Borough"}
+    for option, value in zip(extra[::2], extra[1::2], strict=True):
+        base[option] = value
+    argv = [item for pair in base.items() for item in pair]
+    result = runner.invoke(main, ["review", "new", "--instance", inst, *argv])
+    assert result.exit_code == 1 and message in result.output, result.output
+    db = connect(Path(inst) / "audit.db")
+    assert reviews.all_reviews(db) == []
+    db.conn.close()
+
+
+def test_review_member_add_refuses_unknown_or_deactivated_people(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    inst = str(tmp_path / "inst")
+    _add_user(runner, inst, "gone", "reviewer")
+    created = runner.invoke(
+        main,
+        [
+            *("--instance", inst, "review", "new", "--rubric", "supervision-thematic"),
+            *("--title", "T", "--host", "H"),
+        ],
+    )
+    review_id = created.output.strip().splitlines()[-1]
+    db = connect(Path(inst) / "audit.db")
+    gone = users.by_username(db, "gone")
+    assert gone is not None
+    users.set_active(db, gone.id, False, by=None)
+    for username in ("nobody", "gone"):
+        result = runner.invoke(
+            main, ["--instance", inst, "review", "member", "add", review_id, username]
+        )
+        assert result.exit_code == 1 and "no active account" in result.output
+    assert reviews.members(db, review_id) == []
+    missing = runner.invoke(main, ["--instance", inst, "review", "member", "add", "zzz", "gone"])
+    assert missing.exit_code == 1 and "no review matches 'zzz'" in missing.output
+    db.conn.close()

@@ -20,7 +20,6 @@ from audit.timeliness import (
     elapsed,
     evaluate,
     measures_for,
-    parse_bank_holidays,
     shipped_bank_holidays,
     time_case,
     working_days_between,
@@ -60,12 +59,16 @@ def _referral(referral: str, completed: str | None) -> dict[str, str]:
     return dates
 
 
-# --------------------------------------------------------------------------- the shipped list
+# --------------------------------------------------------------------------- each nation's days
 
 
-def test_shipped_list_parses_and_holds_the_2024_bank_holidays() -> None:
-    shipped = shipped_bank_holidays()
-    expected_2024 = {
+def _weekday_holidays(nation: str, year: int) -> set[date]:
+    """Return the nation's bank holidays in a year that fall on a working weekday."""
+    return {day for day in bank_holidays(nation=nation) if day.year == year and day.weekday() < 5}
+
+
+def test_england_and_wales_has_its_2024_bank_holidays() -> None:
+    assert _weekday_holidays("england-and-wales", 2024) == {
         d("2024-01-01"),
         d("2024-03-29"),
         d("2024-04-01"),
@@ -75,43 +78,61 @@ def test_shipped_list_parses_and_holds_the_2024_bank_holidays() -> None:
         d("2024-12-25"),
         d("2024-12-26"),
     }
-    assert {day for day in shipped if day.year == 2024} == expected_2024
-    assert shipped[d("2024-03-29")] == "Good Friday"
+    assert shipped_bank_holidays()[d("2024-03-29")] == "Good Friday"
 
 
-def test_shipped_list_has_no_duplicates_and_covers_2010_to_2030() -> None:
-    text = timeliness.BANK_HOLIDAYS_FILE.read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    days = [line.split("\t")[0] for line in lines]
-    assert len(days) == len(set(days)) == len(shipped_bank_holidays())
-    assert days == sorted(days)
-    years = {day.year for day in shipped_bank_holidays()}
-    assert years == set(range(2010, 2031))
-    # Every year has its eight regular days; a few have one-offs on top.
-    for year in years:
-        count = sum(1 for day in shipped_bank_holidays() if day.year == year)
-        assert count == 8 + {2011: 1, 2012: 1, 2022: 2, 2023: 1}.get(year, 0), year
-    # A bank holiday (or its substitute) is always a weekday.
-    assert all(day.weekday() < 5 for day in shipped_bank_holidays())
+def test_scotland_has_2_january_st_andrews_day_and_no_easter_monday() -> None:
+    assert _weekday_holidays("scotland", 2024) == {
+        d("2024-01-01"),
+        d("2024-01-02"),  # 2 January
+        d("2024-03-29"),
+        d("2024-05-06"),
+        d("2024-05-27"),
+        d("2024-08-05"),  # summer bank holiday: first Monday in August
+        d("2024-12-02"),  # St Andrew's Day (30 November, a Saturday) moved to Monday
+        d("2024-12-25"),
+        d("2024-12-26"),
+    }
+    assert "Andrew" in shipped_bank_holidays("scotland")[d("2023-11-30")]
+    # Counted in Scotland, 2 January and St Andrew's Day are not working days.
+    assert working_days_between(d("2025-01-01"), d("2025-01-03"), bank_holidays()) == 2
+    assert (
+        working_days_between(d("2025-01-01"), d("2025-01-03"), bank_holidays(nation="scotland"))
+        == 1
+    )
+    assert (
+        working_days_between(d("2023-11-29"), d("2023-12-01"), bank_holidays(nation="scotland"))
+        == 1
+    )
+
+
+def test_northern_ireland_has_st_patricks_day_and_12_july() -> None:
+    holidays = bank_holidays(nation="northern-ireland")
+    assert d("2024-03-18") in holidays  # St Patrick's Day (a Sunday) moved to Monday
+    assert d("2025-03-17") in holidays and d("2025-07-14") in holidays  # 12 July a Saturday
+    assert d("2024-07-12") in holidays and d("2024-07-12") not in bank_holidays()
+    assert d("2024-04-01") in holidays  # Easter Monday, as in England and Wales
+    assert working_days_between(d("2024-07-11"), d("2024-07-15"), holidays) == 1
+    assert working_days_between(d("2024-07-11"), d("2024-07-15"), bank_holidays()) == 2
 
 
 @pytest.mark.parametrize(
-    ("day", "name"),
+    "day",
     [
-        ("2011-04-29", "Royal wedding"),
-        ("2012-06-05", "Queen's Diamond Jubilee"),
-        ("2020-05-08", "Early May bank holiday (VE day)"),
-        ("2022-06-02", "Spring bank holiday"),
-        ("2022-06-03", "Platinum Jubilee bank holiday"),
-        ("2022-09-19", "Bank holiday for the State Funeral of Queen Elizabeth II"),
-        ("2023-05-08", "Bank holiday for the coronation of King Charles III"),
-        ("2010-12-27", "Christmas Day (substitute day)"),
-        ("2021-12-28", "Boxing Day (substitute day)"),
-        ("2022-01-03", "New Year's Day (substitute day)"),
+        "2011-04-29",  # royal wedding
+        "2012-06-05",  # Diamond Jubilee
+        "2020-05-08",  # early May bank holiday moved for VE day
+        "2022-06-03",  # Platinum Jubilee
+        "2022-09-19",  # State Funeral of Queen Elizabeth II
+        "2023-05-08",  # coronation of King Charles III
+        "2010-12-27",  # substitute days
+        "2021-12-28",
+        "2022-01-03",
     ],
 )
-def test_shipped_list_has_the_moved_and_one_off_days(day: str, name: str) -> None:
-    assert shipped_bank_holidays()[d(day)] == name
+@pytest.mark.parametrize("nation", list(timeliness.NATIONS))
+def test_every_nation_has_the_one_off_and_substitute_days(nation: str, day: str) -> None:
+    assert d(day) in bank_holidays(nation=nation)
 
 
 @pytest.mark.parametrize("day", ["2020-05-04", "2012-05-28", "2022-05-30"])
@@ -119,22 +140,22 @@ def test_days_moved_away_are_working_days(day: str) -> None:
     assert d(day) not in HOLIDAYS
 
 
-def test_shipped_list_is_read_once_and_callers_cannot_change_it() -> None:
+def test_the_list_runs_from_2000_to_ten_years_ahead() -> None:
+    years = {day.year for day in shipped_bank_holidays()}
+    assert min(years) == timeliness.FIRST_YEAR
+    assert max(years) == date.today().year + timeliness.YEARS_AHEAD
+
+
+def test_shipped_list_is_worked_out_once_and_callers_cannot_change_it() -> None:
     first = shipped_bank_holidays()
     first.clear()
     assert d("2024-12-25") in shipped_bank_holidays()
+    assert bank_holidays(nation="scotland") is bank_holidays(nation="scotland")
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("2024-13-01\tNot a date\n", "line 1: expected YYYY-MM-DD"),
-        ("# comment\n\n2024-12-25\tChristmas Day\n2024-12-25\tAgain\n", "line 4: 2024-12-25"),
-    ],
-)
-def test_a_bad_holiday_list_is_refused_with_its_line(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        parse_bank_holidays(text, "list.txt")
+def test_an_unknown_nation_is_refused_naming_the_choices() -> None:
+    with pytest.raises(ValueError, match="unknown nation 'wales': use one of england-and-wales"):
+        bank_holidays(nation="wales")
 
 
 def test_extra_days_from_an_admin_are_honoured() -> None:

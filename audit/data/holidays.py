@@ -1,4 +1,4 @@
-"""Bank holidays an admin adds to the shipped England and Wales list (no network look-up)."""
+"""The instance's nation and the bank holidays an admin adds to its list (no network look-up)."""
 
 from __future__ import annotations
 
@@ -40,3 +40,32 @@ def remove(db: sqlite_utils.Database, day: str, by: int | None) -> bool:
         if gone:
             changes.record(db, user_id=by, entity="bank_holiday", entity_id=day, action="delete")
     return bool(gone)
+
+
+def nation(db: sqlite_utils.Database) -> str | None:
+    """Return the nation chosen for this instance, or None if none was ever chosen."""
+    row = db.execute("SELECT value FROM instance_setting WHERE key = 'nation'").fetchone()
+    return row[0] if row else None
+
+
+def set_nation(db: sqlite_utils.Database, value: str, by: int | None) -> bool:
+    """Store the nation whose bank holidays working days skip; return whether it changed."""
+    before = nation(db)
+    if before == value:
+        return False
+    with write(db):
+        db.execute(
+            "INSERT INTO instance_setting (key, value) VALUES ('nation', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [value],
+        )
+        changes.record(
+            db,
+            user_id=by,
+            entity="instance_setting",
+            entity_id="nation",
+            action="update",
+            before={"nation": before},
+            after={"nation": value},
+        )
+    return True

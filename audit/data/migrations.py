@@ -310,6 +310,11 @@ MIGRATIONS: list[Migration] = [
         _run("CREATE INDEX idx_escalation_audit ON escalation(audit_id)"),
     ),
     ("auth_sessions_sso_mfa", _run(_AUTH_SQL)),
+    # Settings of the whole instance an admin changes on a page (the nation, for bank holidays).
+    (
+        "misc_instance_setting",
+        _run("CREATE TABLE instance_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+    ),
 ]
 
 

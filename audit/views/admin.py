@@ -1,4 +1,4 @@
-"""Admin pages: add users, deactivate and reactivate them, reset passwords."""
+"""Admin pages: users (add, deactivate, reset passwords), the nation and bank holidays."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from audit.data import users
 from audit.forms import (
     ActionForm,
     BankHolidayForm,
+    NationForm,
     PasswordResetForm,
     RoleForm,
     SecuritySettingsForm,
@@ -110,9 +111,6 @@ def user_password(user_id: int) -> str | Response:
 @requires("users.manage")
 def bank_holidays() -> str | Response:
     """List the bank holidays working days skip, and let an admin add local ones."""
-    from datetime import date
-
-    from audit import timeliness
     from audit.caselist import parse_date
     from audit.data import holidays
 
@@ -126,19 +124,64 @@ def bank_holidays() -> str | Response:
             holidays.add(db, day, form.name.data, by=g.user.id)
             flash(f"Added {day.isoformat()}: working-day measures now skip it.")
             return redirect(url_for("admin.bank_holidays"))
+    return _bank_holidays_page(form, _nation_form(submitted=False))
+
+
+def _nation_form(submitted: bool) -> NationForm:
+    """Build the nation form with the nations we know and the instance's current choice."""
+    from audit import timeliness
+    from audit.data import holidays
+
+    form = NationForm() if submitted else NationForm(formdata=None)
+    form.nation.choices = [(key, name) for key, (name, _code) in timeliness.NATIONS.items()]
+    if not submitted:
+        form.nation.data = holidays.nation(get_db()) or timeliness.DEFAULT_NATION
+    return form
+
+
+def _bank_holidays_page(form: BankHolidayForm, nation_form: NationForm) -> str:
+    """Render the bank holidays page: the nation, the days added and the nation's own days."""
+    from datetime import date
+
+    from audit import timeliness
+    from audit.data import holidays
+
+    db = get_db()
+    nation = holidays.nation(db) or timeliness.DEFAULT_NATION
     this_year = date.today().year
     shipped = sorted(
         (day, name)
-        for day, name in timeliness.shipped_bank_holidays().items()
+        for day, name in timeliness.shipped_bank_holidays(nation).items()
         if this_year - 1 <= day.year <= this_year + 1
     )
     return render_template(
         "admin/bank_holidays.html",
         form=form,
+        nation_form=nation_form,
+        nation_name=timeliness.NATIONS[nation][0],
+        nation_fixed=bool(current_app.config.get("NATION")),
         added=holidays.extra(db),
         shipped=shipped,
-        last_shipped=max(timeliness.shipped_bank_holidays()),
     )
+
+
+@bp.route("/bank-holidays/nation", methods=["POST"])
+@requires("users.manage")
+def bank_holiday_nation() -> str | Response:
+    """Set the nation whose bank holidays working days skip, unless config.toml fixes it."""
+    from audit import timeliness
+    from audit.data import holidays
+
+    nation_form = _nation_form(submitted=True)
+    if current_app.config.get("NATION"):
+        flash("The nation is set in config.toml; change it there.")
+        return redirect(url_for("admin.bank_holidays"))
+    if nation_form.validate_on_submit():
+        if holidays.set_nation(get_db(), nation_form.nation.data, by=g.user.id):
+            name = timeliness.NATIONS[nation_form.nation.data][0]
+            flash(f"Working days now skip the bank holidays of {name}.")
+        return redirect(url_for("admin.bank_holidays"))
+    return _bank_holidays_page(BankHolidayForm(formdata=None), nation_form)
 
 
 @bp.route("/bank-holidays/<day>/delete", methods=["POST"])

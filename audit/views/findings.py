@@ -7,13 +7,13 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from markupsafe import Markup
 from werkzeug.wrappers import Response
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from audit import analysis, charts, findings, integrity, policy
+from audit import analysis, findings, integrity, policy
+from audit.analysis import section_charts
 from audit.data import actions, audits, moderation
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
@@ -27,63 +27,6 @@ bp = Blueprint("findings", __name__, url_prefix="/reviews/<review_id>")
 
 def _levels() -> list[tuple[str, str]]:
     return [(level.id, level.label) for level in g.review.rubric.scale.levels]
-
-
-def _bar(
-    label: str, distribution: findings.Distribution, values: list[tuple[str, str]], threshold: str
-) -> Any:
-    good = distribution.good
-    note = f"n={distribution.answered}"
-    if good.share is not None:
-        note += f", {percent(good.share)} {threshold.lower()}"
-    return charts.Bar(
-        label=label,
-        segments=tuple(
-            charts.Segment(key, text, distribution.counts.get(key, 0)) for key, text in values
-        ),
-        note=note,
-    )
-
-
-def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup]:
-    """Draw the per-section grade distributions (the same code the PDF report uses)."""
-    levels = [(level.id, level.label) for level in agg.rubric.scale.levels]
-    threshold = findings.threshold_label(agg.rubric.scale)
-    graded = [s for s in agg.sections if s.basis == "grade"]
-    bars = [_bar(s.section.title, s.breakdown.whole, levels, threshold) for s in graded]
-    headline = [_bar("All audited cases", agg.headline.whole, levels, threshold)] + [
-        _bar(agg.rubric.case_type(ct).label, d, levels, threshold)
-        for ct, d in agg.headline.by_case_type.items()
-    ]
-    good = agg.rubric.scale.good_or_better
-    return {
-        "headline_chart": charts.stacked_bars(
-            headline,
-            title="Overall judgement by case type",
-            levels=levels,
-            chart_id=f"{chart_id}-headline",
-            good_keys=good,
-            unit="cases",
-        ),
-        "headline_table": charts.bar_table(
-            headline,
-            caption="Overall judgement by case type",
-            levels=levels,
-            good_keys=good,
-            row_header="Case type",
-        ),
-        "sections_chart": charts.stacked_bars(
-            bars,
-            title="Grades by section",
-            levels=levels,
-            chart_id=f"{chart_id}-sections",
-            good_keys=good,
-            unit="cases",
-        ),
-        "sections_table": charts.bar_table(
-            bars, caption="Grades by section", levels=levels, good_keys=good
-        ),
-    }
 
 
 def section_rows(agg: findings.Aggregation) -> list[dict[str, Any]]:

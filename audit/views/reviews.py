@@ -16,7 +16,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import analysis, caselist, intake, policy
+from audit import analysis, caselist, intake, policy, review_setup
 from audit.data import actions, audits, users
 from audit.data import reviews as review_data
 from audit.forms import (
@@ -32,17 +32,6 @@ from audit.forms import (
 from audit.views import get_db, requires
 
 bp = Blueprint("reviews", __name__)
-
-
-def _iso(value: str | None) -> str | None:
-    """Turn 27/10/2026 or 2026-10-27 into ISO form (None when blank; ValueError if not a date)."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    parsed = caselist.parse_date(text)
-    if parsed is None:
-        raise ValueError(text)
-    return parsed.isoformat()
 
 
 @bp.route("/")
@@ -78,27 +67,23 @@ def review_new() -> str | Response:
         form.programme.data = request.args["programme"]
     if form.validate_on_submit():
         try:
-            start, end = _iso(form.start_date.data), _iso(form.end_date.data)
-        except ValueError:
-            form.start_date.errors = ["Enter real dates, for example 27/10/2026"]
+            review = review_setup.new_review(
+                get_db(),
+                title=form.title.data,
+                host_organisation=form.host_organisation.data,
+                kind=form.kind.data,
+                rubric=rubrics[form.rubric.data],
+                start=form.start_date.data,
+                end=form.end_date.data,
+                programme_id=form.programme.data or None,
+                lead_id=g.user.id,
+                by=g.user.id,
+            )
+        except review_setup.SetupProblem as problem:
+            getattr(form, problem.field).errors = [problem.message]
         else:
-            if start and end and end < start:
-                form.end_date.errors = ["The end date must be on or after the start date"]
-            else:
-                review = review_data.create(
-                    get_db(),
-                    title=form.title.data.strip(),
-                    host_organisation=form.host_organisation.data.strip(),
-                    kind=form.kind.data,
-                    rubric=rubrics[form.rubric.data],
-                    start_date=start,
-                    end_date=end,
-                    programme_id=form.programme.data or None,
-                    by=g.user.id,
-                )
-                review_data.add_member(get_db(), review.id, g.user.id, "lead", by=g.user.id)
-                flash(f"Created {review.title}. Next: add reviewers and import the case list.")
-                return redirect(url_for("reviews.review_page", review_id=review.id))
+            flash(f"Created {review.title}. Next: add reviewers and import the case list.")
+            return redirect(url_for("reviews.review_page", review_id=review.id))
     return render_template("reviews/new.html", form=form)
 
 
@@ -187,14 +172,13 @@ def review_members(review_id: str) -> Response:
     form.user.choices = [SelectChoice(str(u.id), u.username) for u in users.all_users(get_db())]
     if form.validate_on_submit():
         person = users.get(get_db(), int(form.user.data))
-        if person is None or not person.active:
+        try:
+            added = review_setup.add_member(get_db(), review_id, person, form.role.data, g.user.id)
+        except review_setup.SetupProblem:
             abort(400)
-        role = form.role.data
-        if role == "lead" and person.role == "reviewer":
-            flash(f"{person.display_name} has a reviewer account, so joins as a reviewer.")
-            role = "reviewer"
-        review_data.add_member(get_db(), review_id, person.id, role, by=g.user.id)
-        flash(f"Added {person.display_name} to the review as {role}.")
+        if added.note:
+            flash(added.note)
+        flash(f"Added {added.person.display_name} to the review as {added.role}.")
     else:
         flash("Choose a person to add.", "error")
     return redirect(url_for("reviews.review_page", review_id=review_id) + "#team")

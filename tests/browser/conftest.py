@@ -153,14 +153,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """``case-audit serve --demo`` on a free port with a fresh instance, for the whole session."""
-    workdir = tmp_path_factory.mktemp("live-server")
-    instance = workdir / "instance"
+SERVER_START_ATTEMPTS = 3
+
+
+def _start_server(
+    workdir: Path, instance: Path, attempt: int
+) -> tuple[subprocess.Popen[bytes], LiveServer, list[str]]:
+    """Start ``case-audit serve --demo`` on a port free just now, logging to its own file."""
     cwd = workdir / "cwd"
-    cwd.mkdir()
-    log_path = workdir / "server.log"
+    cwd.mkdir(exist_ok=True)
+    log_path = workdir / f"server-{attempt}.log"
     port = _free_port()
     env = dict(os.environ)
     env.pop("CASE_AUDIT_INSTANCE", None)
@@ -189,22 +191,47 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    try:
+    return process, server, command
+
+
+def _serving(process: subprocess.Popen[bytes], server: LiveServer) -> bool:
+    """True once *this* process serves its port (a parallel worker's server never counts)."""
+    port = int(server.url.rsplit(":", 1)[1])
+    return (
+        process.poll() is None
+        and f"Serving on {server.url}/" in server.output()
+        and _port_answers(port)
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``case-audit serve --demo`` on a free port with a fresh instance, for the whole session.
+
+    Under pytest-xdist each worker has its own session, so its own server, port and instance
+    (``tmp_path_factory`` is per worker). Between picking a free port and the server binding
+    it, another worker can take it: then the server exits and is started again on another.
+    """
+    workdir = tmp_path_factory.mktemp("live-server")
+    instance = workdir / "instance"
+    for attempt in range(1, SERVER_START_ATTEMPTS + 1):
+        process, server, command = _start_server(workdir, instance, attempt)
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _port_answers(port):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"the server exited with code {process.returncode} before answering on "
-                    f"port {port}:\n$ {' '.join(command)}\n{server.output()}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the server did not answer on port {port} within "
-                    f"{SERVER_START_TIMEOUT_S:.0f} s:\n$ {' '.join(command)}\n{server.output()}",
-                    pytrace=False,
-                )
+        while not _serving(process, server):
+            if process.poll() is not None or time.monotonic() > deadline:
+                break
             time.sleep(0.1)
+        if _serving(process, server):
+            break
+        _stop(process)
+        if attempt == SERVER_START_ATTEMPTS:
+            pytest.fail(
+                f"the server did not serve within {SERVER_START_TIMEOUT_S:.0f} s in"
+                f" {attempt} attempts (exit code {process.returncode}):\n"
+                f"$ {' '.join(command)}\n{server.output()}",
+                pytrace=False,
+            )
+    try:
         try:
             server.credentials = read_demo_credentials(instance)
         except (OSError, ValueError) as exc:
