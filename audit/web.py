@@ -84,6 +84,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from audit.views import (
         admin,
         auth,
+        calibration,
         findings,
         history,
         programmes,
@@ -104,6 +105,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(transfer.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(programmes.bp)
+    app.register_blueprint(calibration.bp)
     errors.register(app)
     views.register_request_hooks(app)
 
