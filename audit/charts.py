@@ -886,9 +886,7 @@ def dot_plot(
         )
     for r, row in enumerate(rows):
         middle = head + _DOT_ROW * (r + 0.5)
-        parts.append(
-            _lines(0, middle, _wrap(row.label, label_w, _FONT, 2), cls="app-chart__label")
-        )
+        parts.append(_lines(0, middle, _wrap(row.label, label_w, _FONT, 2), cls="app-chart__label"))
         for i, key in enumerate(keys):
             centre = left + column * (i + 0.5)
             count = row.counts.get(key, 0)
@@ -900,9 +898,7 @@ def dot_plot(
                 )
             for d in range(count):
                 x = centre + (d - (count - 1) / 2) * _DOT_GAP
-                parts.append(
-                    f'<circle cx="{_n(x)}" cy="{_n(middle)}" r="{_DOT_R}" fill="{_DOT}"/>'
-                )
+                parts.append(f'<circle cx="{_n(x)}" cy="{_n(middle)}" r="{_DOT_R}" fill="{_DOT}"/>')
     legend_y = height - 8
     parts.append(
         f'<circle cx="{_n(left + 6)}" cy="{_n(legend_y - 4)}" r="{_DOT_R}" fill="{_DOT}"/>'

@@ -1,4 +1,4 @@
-"""Calibration panels: the published alpha end to end, blindness, agreed grades, exemplars, leniency."""
+"""Calibration panels: published alpha end to end, blindness, agreed grades, exemplars, leniency."""
 
 from __future__ import annotations
 
@@ -298,7 +298,7 @@ def test_data_layer_refuses_cases_and_people_from_elsewhere(
     db: Any, people: dict[str, users.User]
 ) -> None:
     review, case_ids = make_review(db, people)
-    other, other_cases = make_review(db, people, title="Other")
+    _other, other_cases = make_review(db, people, title="Other")
     with pytest.raises(ValueError, match="not in this review"):
         calibration_data.create(
             db,

@@ -24,7 +24,7 @@ class ExerciseNotFound(LookupError):
 
 
 class AlreadySubmitted(Exception):
-    """The participant has submitted their grades, so they can no longer change them."""
+    """The participant has submitted, or results are open: their grades can no longer change."""
 
 
 class ResultsNotOpen(Exception):
@@ -225,16 +225,20 @@ def save_grades(
     user_id: int,
     answers: Mapping[str, Answer],
 ) -> None:
-    """Replace a participant's grades for one case, unless they have already submitted."""
+    """Replace a participant's grades for one case, until they submit or results open."""
     now = utcnow()
     with write(db):
         row = db.execute(
-            "SELECT submitted_at FROM calibration_participant WHERE exercise_id = ? AND user_id = ?",
+            "SELECT calibration_participant.submitted_at, calibration_exercise.results_opened_at"
+            " FROM calibration_participant JOIN calibration_exercise"
+            " ON calibration_exercise.id = calibration_participant.exercise_id"
+            " WHERE exercise_id = ? AND user_id = ?",
             [exercise_id, user_id],
         ).fetchone()
         if row is None:
             raise ExerciseNotFound(exercise_id)
-        if row["submitted_at"] is not None:
+        # Once everyone's grades can be seen, changing one's own would no longer be blind.
+        if row["submitted_at"] is not None or row["results_opened_at"] is not None:
             raise AlreadySubmitted(exercise_id)
         in_exercise = db.execute(
             "SELECT 1 FROM calibration_case WHERE exercise_id = ? AND case_id = ?",
@@ -416,7 +420,8 @@ def leniency_rows(db: sqlite_utils.Database, review_ids: Sequence[str]) -> list[
             " calibration_agreed.value AS reference, 'calibration' AS source"
             " FROM calibration_grade"
             " JOIN calibration_exercise ON calibration_exercise.id = calibration_grade.exercise_id"
-            " JOIN calibration_agreed ON calibration_agreed.exercise_id = calibration_grade.exercise_id"
+            " JOIN calibration_agreed"
+            " ON calibration_agreed.exercise_id = calibration_grade.exercise_id"
             " AND calibration_agreed.case_id = calibration_grade.case_id"
             " AND calibration_agreed.question_id = calibration_grade.question_id"
             " JOIN user ON user.id = calibration_grade.user_id"

@@ -132,7 +132,7 @@ def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response
     mine = calibration_data.grades(get_db(), exercise_id, user_id=g.user.id).get(
         (case_id, g.user.id), {}
     )
-    locked = me.submitted_at is not None
+    locked = me.submitted_at is not None or exercise.results_open
     if request.method == "POST" and not locked:
         form = form_class()
         if form.validate_on_submit():
@@ -140,7 +140,7 @@ def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response
             try:
                 calibration_data.save_grades(get_db(), exercise_id, case_id, g.user.id, answers)
             except calibration_data.AlreadySubmitted:
-                flash("You have submitted your grades, so they can no longer change.", "error")
+                flash("Your grades can no longer change: see the exercise page.", "error")
             else:
                 flash(f"Your grades for {case['pseudonym']} are saved.")
             return redirect(
@@ -148,7 +148,10 @@ def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response
             )
     else:
         if request.method == "POST":
-            flash("You have submitted your grades, so they can no longer change.", "error")
+            flash(
+                "Your grades can no longer change: you have submitted or the results are open.",
+                "error",
+            )
             return redirect(
                 url_for("calibration.exercise_page", review_id=review_id, exercise_id=exercise_id)
             )
@@ -359,7 +362,7 @@ def exemplar(review_id: str, exercise_id: str, case_id: str, question_id: str) -
 
 
 def exemplar_links(review_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Return, per question id, links to the review's calibrated exemplars (for the scoring form)."""
+    """Return links to the review's calibrated exemplars per question, for the scoring form."""
     out: dict[str, list[dict[str, Any]]] = {}
     for question_id, items in calibration_data.exemplars(get_db(), review_id).items():
         out[question_id] = [
