@@ -160,6 +160,7 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     seed_oversight(
         db, reviews.get(db, review.id), lead.id, random.Random(seed_value(DEMO_SEED, "oversight"))
     )
+    seed_calibration(db, reviews.get(db, review.id), [lead.id, *reviewer_ids], lead.id)
     write_credentials(instance, credentials)
     return credentials
 
@@ -590,3 +591,68 @@ def read_credentials(instance: Path) -> list[DemoCredential]:
         username, password, role = line.split("\t")
         found.append(DemoCredential(username, password, role))
     return found
+
+
+# Two questions the panel split on: each participant's steps up from Good (lead, reviewer
+# one, two, three), the agreed grade's steps from Good, and the panel's rationale.
+CALIBRATION_SPLITS = [
+    ((0, -1, 0, 1), 0, "All risks are named, but the safety plan relies on the mother's word."),
+    ((-1, -2, 0, -1), -1, "The plan says what must change, but not by when or who checks it."),
+]
+
+
+def seed_calibration(
+    db: sqlite_utils.Database, review: reviews.Review, participant_ids: list[int], lead_id: int
+) -> str:
+    """Give the demo review a finished calibration panel: four graders, two splits, agreed.
+
+    The panel graded one child protection case not yet audited; everyone agreed except on
+    the case's first two graded questions, which the panel discussed and agreed with a
+    rationale, so those questions link to the exemplar from every scoring form.
+    """
+    from audit.data import calibration as calibration_data
+    from audit.scoring import Answer
+
+    rubric = review.rubric
+    case = next(c for c in reversed(reviews.case_files(db, review.id)) if c["case_type"] == "cp")
+    exercise_id = calibration_data.create(
+        db,
+        review.id,
+        title="Calibration panel before the health check",
+        case_ids=[case["id"]],
+        participant_ids=participant_ids,
+        by=lead_id,
+    )
+    levels = [level.id for level in rubric.scale.levels]  # best first
+    middle = levels.index("good") if "good" in levels else len(levels) // 2
+
+    def level(steps: int) -> str:
+        # A step up the scale is towards the best level, which comes first.
+        return levels[min(max(middle - steps, 0), len(levels) - 1)]
+
+    questions = [q for q in rubric.questions_for(case["case_type"]) if q.type != "text"]
+    split = [q for q in questions if q.type == "grade"][: len(CALIBRATION_SPLITS)]
+    for person, user_id in enumerate(participant_ids):
+        answers = {}
+        for question in questions:
+            if question.type == "yes_no":
+                answers[question.id] = Answer(question.good_answer or "yes")
+                continue
+            steps = 0
+            if question in split:
+                steps = CALIBRATION_SPLITS[split.index(question)][0][person]
+            answers[question.id] = Answer(level(steps))
+        calibration_data.save_grades(db, exercise_id, case["id"], user_id, answers)
+        calibration_data.submit(db, exercise_id, user_id, review.id)
+    for question, (_steps, agreed, rationale) in zip(split, CALIBRATION_SPLITS, strict=False):
+        calibration_data.record_agreed(
+            db,
+            exercise_id,
+            review.id,
+            case_id=case["id"],
+            question_id=question.id,
+            value=level(agreed),
+            rationale=rationale,
+            by=lead_id,
+        )
+    return exercise_id

@@ -411,3 +411,36 @@ def test_dot_plot_draws_a_dot_per_answer_and_outlines_the_agreed_grade() -> None
     assert "2 Good, 1 Inadequate; agreed Good" in svg
     with pytest.raises(ValueError):
         charts.dot_plot("1bad", rows, levels=levels, title="x")
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
+    app: Flask, db: Any, instance: Any
+) -> None:
+    from audit import demo
+
+    credentials = demo.seed(db, app.extensions["rubric_library"], instance)
+    passwords = {c.username: c.password for c in credentials}
+    review = next(r for r in review_data.all_reviews(db) if r.title == demo.DEMO_TITLE)
+    (exercise,) = calibration_data.for_review(db, review.id)
+    assert len(exercise.participants) == 4 and exercise.results_open
+    result = calibration.results(
+        review.rubric,
+        exercise.cases,
+        [(p.user_id, p.display_name) for p in exercise.participants],
+        calibration_data.grades(db, exercise.id),
+        calibration_data.agreed(db, exercise.id),
+    )
+    assert len(result.agenda) == 2
+    assert all(unit.agreed and unit.rationale for unit in result.agenda)
+
+    client = app.test_client()
+    assert Auth(client).sign_in("reviewer1", passwords["reviewer1"]).status_code == 302
+    draft = db.execute(
+        "SELECT id FROM case_audit WHERE review_id = ? AND status = 'draft' AND reviewer_id = ?",
+        [review.id, users.by_username(db, "reviewer1").id],  # type: ignore[union-attr]
+    ).fetchone()[0]
+    form = client.get(f"/reviews/{review.id}/audits/{draft}").text
+    assert f"/calibration/{exercise.id}/exemplars/" in form
