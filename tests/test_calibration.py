@@ -444,3 +444,24 @@ def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
     ).fetchone()[0]
     form = client.get(f"/reviews/{review.id}/audits/{draft}").text
     assert f"/calibration/{exercise.id}/exemplars/" in form
+
+
+def test_deleting_a_closed_review_deletes_its_calibration_exercises(
+    db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = calibration_data.create(
+        db,
+        review.id,
+        title="Panel",
+        case_ids=[case_ids[0]],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+    )
+    calibration_data.save_grades(
+        db, exercise_id, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
+    )
+    db.execute("UPDATE review SET status = 'closed' WHERE id = ?", [review.id])
+    review_data.delete(db, review.id, by=people["admin"].id)
+    for table in ("calibration_exercise", "calibration_participant", "calibration_grade"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
