@@ -81,6 +81,20 @@ def krippendorff(app: Flask, db: Any, people: dict[str, users.User]) -> dict[str
     }
 
 
+def _panel(
+    db: Any, review_id: str, case_id: str, people: dict[str, users.User], second: str = "other"
+) -> str:
+    """An exercise over one case, graded by ``reviewer`` and ``second``, set up by the lead."""
+    return calibration_data.create(
+        db,
+        review_id,
+        title="Panel",
+        case_ids=[case_id],
+        participant_ids=[people["reviewer"].id, people[second].id],
+        by=people["lead"].id,
+    )
+
+
 def _grade_table(app: Flask, world: dict[str, Any], submit: bool = True) -> None:
     """Each coder grades the case through the scoring form, as the published table says."""
     review_id, exercise_id, case_id = world["review"].id, world["exercise_id"], world["case_id"]
@@ -198,14 +212,7 @@ def test_agreed_grade_becomes_an_exemplar_on_the_scoring_form(
 ) -> None:
     review, case_ids = make_review(db, people)
     rubric = review.rubric
-    exercise_id = calibration_data.create(
-        db,
-        review.id,
-        title="Panel",
-        case_ids=[case_ids[0]],
-        participant_ids=[people["reviewer"].id, people["other"].id],
-        by=people["lead"].id,
-    )
+    exercise_id = _panel(db, review.id, case_ids[0], people)
     base = f"/reviews/{review.id}/calibration/{exercise_id}"
     for name, grade in (("reviewer", "good"), ("other", "inadequate")):
         client = _client(app, name)
@@ -294,29 +301,17 @@ def test_exercise_is_set_up_through_the_form_with_clear_errors(
     assert "March panel" in _client(app, "reviewer").get(f"/reviews/{review.id}/calibration").text
 
 
+@pytest.mark.parametrize(
+    ("foreign_case", "stranger", "problem"),
+    [(True, "other", "not in this review"), (False, "admin", "not a member")],
+)
 def test_data_layer_refuses_cases_and_people_from_elsewhere(
-    db: Any, people: dict[str, users.User]
+    db: Any, people: dict[str, users.User], foreign_case: bool, stranger: str, problem: str
 ) -> None:
     review, case_ids = make_review(db, people)
     _other, other_cases = make_review(db, people, title="Other")
-    with pytest.raises(ValueError, match="not in this review"):
-        calibration_data.create(
-            db,
-            review.id,
-            title="x",
-            case_ids=[other_cases[0]],
-            participant_ids=[people["reviewer"].id, people["other"].id],
-            by=None,
-        )
-    with pytest.raises(ValueError, match="not a member"):
-        calibration_data.create(
-            db,
-            review.id,
-            title="x",
-            case_ids=[case_ids[0]],
-            participant_ids=[people["reviewer"].id, people["admin"].id],
-            by=None,
-        )
+    with pytest.raises(ValueError, match=problem):
+        _panel(db, review.id, (other_cases if foreign_case else case_ids)[0], people, stranger)
     assert calibration_data.for_review(db, review.id) == []
 
 
@@ -450,14 +445,7 @@ def test_deleting_a_closed_review_deletes_its_calibration_exercises(
     db: Any, people: dict[str, users.User]
 ) -> None:
     review, case_ids = make_review(db, people)
-    exercise_id = calibration_data.create(
-        db,
-        review.id,
-        title="Panel",
-        case_ids=[case_ids[0]],
-        participant_ids=[people["reviewer"].id, people["other"].id],
-        by=people["lead"].id,
-    )
+    exercise_id = _panel(db, review.id, case_ids[0], people)
     calibration_data.save_grades(
         db, exercise_id, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
     )
