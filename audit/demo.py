@@ -161,6 +161,7 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
         db, reviews.get(db, review.id), lead.id, random.Random(seed_value(DEMO_SEED, "oversight"))
     )
     seed_calibration(db, reviews.get(db, review.id), [lead.id, *reviewer_ids], lead.id)
+    seed_programme_moderation(db, lead.id, reviewer_ids[0])
     write_credentials(instance, credentials)
     return credentials
 
@@ -656,3 +657,38 @@ def seed_calibration(
             by=lead_id,
         )
     return exercise_id
+
+
+def seed_programme_moderation(db: sqlite_utils.Database, lead_id: int, generous: int) -> int:
+    """Moderate every third submitted audit of the programmes' reviews, for the leniency page.
+
+    The moderator agrees with most grades but takes the ``generous`` reviewer's first grade
+    down a step each time, so that reviewer shows as more generous than the agreed grades.
+    Returns how many audits were moderated.
+    """
+    from audit.data import audits, moderation
+
+    done = 0
+    rows = db.execute(
+        "SELECT case_audit.id, case_audit.review_id, case_audit.reviewer_id FROM case_audit"
+        " JOIN review ON review.id = case_audit.review_id"
+        " WHERE review.programme_id IS NOT NULL AND case_audit.status = 'submitted'"
+        " ORDER BY review.start_date, case_audit.created_at, case_audit.id"
+    ).fetchall()
+    for row in rows[::3]:
+        review = reviews.get(db, row["review_id"])
+        levels = [level.id for level in review.rubric.scale.levels]  # best first
+        audit = audits.get(db, row["id"])
+        changed = {}
+        if row["reviewer_id"] == generous:
+            for question in review.rubric.questions:
+                value = audit.answers.get(question.id)
+                if question.type == "grade" and value and value.value in levels[:-1]:
+                    lower = levels[levels.index(value.value) + 1]
+                    changed[question.id] = (value.value, lower, "Evidence does not support it.")
+                    break
+        moderation.moderate(
+            db, row["id"], row["review_id"], changed=changed, note="Demo moderation.", by=lead_id
+        )
+        done += 1
+    return done

@@ -440,6 +440,13 @@ def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
     form = client.get(f"/reviews/{review.id}/audits/{draft}").text
     assert f"/calibration/{exercise.id}/exemplars/" in form
 
+    # The programme's moderated audits give the lead a leniency page with something on it.
+    lead = app.test_client()
+    assert Auth(lead).sign_in("lead", passwords["lead"]).status_code == 302
+    programme_id = db.execute("SELECT id FROM programme").fetchone()[0]
+    page = lead.get(f"/programmes/{programme_id}/leniency").text
+    assert "Demo Reviewer One" in page and "more generous than the agreed grade" in page
+
 
 def test_deleting_a_closed_review_deletes_its_calibration_exercises(
     db: Any, people: dict[str, users.User]
