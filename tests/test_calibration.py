@@ -188,6 +188,12 @@ def test_nobody_sees_others_grades_before_results_open(
         page = who.get(base).text
         assert "Bee note" not in page and "Ay note" not in page
         assert "1 of 4 participants have submitted" in page
+    # The review's downloads never carry calibration grades (they are not audits).
+    for download in ("bundle", "export/answers.csv", "export/findings.csv"):
+        response = lead.get(f"/reviews/{review_id}/{download}")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200, download
+        assert "Bee note" not in body and "Ay note" not in body, download
     # Agreeing needs the results open too.
     agree = _post(lead, f"{base}/agreed/{case_id}/unit01", {"value": "v3", "rationale": "x"})
     assert agree.status_code == 403
