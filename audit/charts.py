@@ -841,7 +841,7 @@ class DotRow:
 _DOT = "#08519c"
 _DOT_R = 6
 _DOT_GAP = 15
-_DOT_ROW = 34
+_DOT_ROW = 42
 
 
 def dot_plot(
@@ -861,7 +861,8 @@ def dot_plot(
     label_w = _label_column([row.label for row in rows], most=260)
     left = label_w + 12
     column = (WIDTH - left - 8) / len(keys)
-    head = 40
+    headers = [_wrap(label, column - 6, _SMALL, 3) for _key, label in levels]
+    head = 26 + 14 * max(len(lines) for lines in headers)
     height = head + _DOT_ROW * len(rows) + 28
     desc_parts = []
     for row in rows:
@@ -873,9 +874,8 @@ def dot_plot(
             f"{row.label}: {chosen or 'no answers'}" + (f"; agreed {agreed}" if agreed else "")
         )
     parts = [_svg_open(chart_id, "dots", height, title, ". ".join(desc_parts) or "No questions")]
-    for i, (_key, label) in enumerate(levels):
+    for i, lines in enumerate(headers):
         centre = left + column * (i + 0.5)
-        lines = _wrap(label, column - 6, _SMALL, 2)
         for j, line in enumerate(lines):
             parts.append(
                 _text(centre, 14 + j * 14, line, size=_SMALL, colour=_MUTED, anchor="middle")

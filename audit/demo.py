@@ -598,7 +598,7 @@ def read_credentials(instance: Path) -> list[DemoCredential]:
 # one, two, three), the agreed grade's steps from Good, and the panel's rationale.
 CALIBRATION_SPLITS = [
     ((0, -1, 0, 1), 0, "All risks are named, but the safety plan relies on the mother's word."),
-    ((-1, -2, 0, -1), -1, "The plan says what must change, but not by when or who checks it."),
+    ((-1, -2, 0, -1), -1, "History is gathered, but the analysis does not use it to weigh risk."),
 ]
 
 
