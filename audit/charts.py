@@ -36,8 +36,10 @@ __all__ = [
     "MAX_LEVELS",
     "WIDTH",
     "Bar",
+    "DotRow",
     "Segment",
     "bar_table",
+    "dot_plot",
     "level_colours",
     "proportion_chart",
     "stacked_bars",
@@ -962,3 +964,92 @@ def proportion_chart(
         + _axis(x0, x1, axis_y)
         + "</svg>"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Dot plots (calibration panels)
+
+
+@dataclass(frozen=True)
+class DotRow:
+    """One question in a dot plot: how many participants chose each level, and the agreed one."""
+
+    label: str
+    counts: Mapping[str, int]
+    agreed: str | None = None
+
+
+_DOT = "#08519c"
+_DOT_R = 6
+_DOT_GAP = 15
+_DOT_ROW = 42
+
+
+def dot_plot(
+    chart_id: str,
+    rows: Sequence[DotRow],
+    *,
+    levels: Sequence[tuple[str, str]],
+    title: str,
+) -> Markup:
+    """Draw every participant's answer to each question as a dot in its level's column.
+
+    The panel's agreed answer, when recorded, is outlined with a square so it shows without
+    colour. Give the same data as a table after the chart (the page does).
+    """
+    _check_chart_id(chart_id)
+    keys = _check_levels(levels)
+    label_w = _label_column([row.label for row in rows], most=260)
+    left = label_w + 12
+    column = (WIDTH - left - 8) / len(keys)
+    headers = [_wrap(label, column - 6, _SMALL, 3) for _key, label in levels]
+    head = 26 + 14 * max(len(lines) for lines in headers)
+    height = head + _DOT_ROW * len(rows) + 28
+    desc_parts = []
+    for row in rows:
+        chosen = ", ".join(
+            f"{row.counts.get(key, 0)} {label}" for key, label in levels if row.counts.get(key, 0)
+        )
+        agreed = dict(levels).get(row.agreed or "", "")
+        desc_parts.append(
+            f"{row.label}: {chosen or 'no answers'}" + (f"; agreed {agreed}" if agreed else "")
+        )
+    parts = [_svg_open(chart_id, "dots", height, title, ". ".join(desc_parts) or "No questions")]
+    for i, lines in enumerate(headers):
+        centre = left + column * (i + 0.5)
+        for j, line in enumerate(lines):
+            parts.append(
+                _text(centre, 14 + j * 14, line, size=_SMALL, colour=_MUTED, anchor="middle")
+            )
+        parts.append(
+            f'<line x1="{_n(left + column * i)}" x2="{_n(left + column * i)}" y1="{head - 6}" '
+            f'y2="{_n(height - 24)}" stroke="{_GRID}" stroke-width="1"/>'
+        )
+    for r, row in enumerate(rows):
+        middle = head + _DOT_ROW * (r + 0.5)
+        parts.append(_lines(0, middle, _wrap(row.label, label_w, _FONT, 2), cls="app-chart__label"))
+        for i, key in enumerate(keys):
+            centre = left + column * (i + 0.5)
+            count = row.counts.get(key, 0)
+            if key == row.agreed:
+                half = max(count, 1) * _DOT_GAP / 2 + 4
+                parts.append(
+                    f'<rect x="{_n(centre - half)}" y="{_n(middle - 11)}" width="{_n(2 * half)}" '
+                    f'height="22" fill="none" stroke="{_TEXT}" stroke-width="2"/>'
+                )
+            for d in range(count):
+                x = centre + (d - (count - 1) / 2) * _DOT_GAP
+                parts.append(f'<circle cx="{_n(x)}" cy="{_n(middle)}" r="{_DOT_R}" fill="{_DOT}"/>')
+    legend_y = height - 8
+    parts.append(
+        f'<circle cx="{_n(left + 6)}" cy="{_n(legend_y - 4)}" r="{_DOT_R}" fill="{_DOT}"/>'
+    )
+    parts.append(_text(left + 16, legend_y, "one participant", size=_SMALL, colour=_MUTED))
+    box_x = left + 150
+    parts.append(
+        f'<rect x="{_n(box_x)}" y="{_n(legend_y - 13)}" width="18" height="18" fill="none" '
+        f'stroke="{_TEXT}" stroke-width="2"/>'
+    )
+    parts.append(_text(box_x + 24, legend_y, "agreed by the panel", size=_SMALL, colour=_MUTED))
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -162,6 +162,8 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     seed_oversight(
         db, reviews.get(db, review.id), lead.id, random.Random(seed_value(DEMO_SEED, "oversight"))
     )
+    seed_calibration(db, reviews.get(db, review.id), [lead.id, *reviewer_ids], lead.id)
+    seed_programme_moderation(db, lead.id, reviewer_ids[0])
     write_credentials(instance, credentials)
     return credentials
 
@@ -612,3 +614,103 @@ def read_credentials(instance: Path) -> list[DemoCredential]:
         username, password, role = line.split("\t")
         found.append(DemoCredential(username, password, role))
     return found
+
+
+# Two questions the panel split on: each participant's steps up from Good (lead, reviewer
+# one, two, three), the agreed grade's steps from Good, and the panel's rationale.
+CALIBRATION_SPLITS = [
+    ((0, -1, 0, 1), 0, "All risks are named, but the safety plan relies on the mother's word."),
+    ((-1, -2, 0, -1), -1, "History is gathered, but the analysis does not use it to weigh risk."),
+]
+
+
+def seed_calibration(
+    db: sqlite_utils.Database, review: reviews.Review, participant_ids: list[int], lead_id: int
+) -> str:
+    """Give the demo review a finished calibration panel: four graders, two splits, agreed.
+
+    The panel graded one child protection case not yet audited; everyone agreed except on
+    the case's first two graded questions, which the panel discussed and agreed with a
+    rationale, so those questions link to the exemplar from every scoring form.
+    """
+    from audit.data import calibration as calibration_data
+    from audit.scoring import Answer
+
+    rubric = review.rubric
+    case = next(c for c in reversed(reviews.case_files(db, review.id)) if c["case_type"] == "cp")
+    exercise_id = calibration_data.create(
+        db,
+        review.id,
+        title="Calibration panel before the health check",
+        case_ids=[case["id"]],
+        participant_ids=participant_ids,
+        by=lead_id,
+    )
+    levels = [level.id for level in rubric.scale.levels]  # best first
+    middle = levels.index("good") if "good" in levels else len(levels) // 2
+
+    def level(steps: int) -> str:
+        # A step up the scale is towards the best level, which comes first.
+        return levels[min(max(middle - steps, 0), len(levels) - 1)]
+
+    questions = [q for q in rubric.questions_for(case["case_type"]) if q.type != "text"]
+    split = [q for q in questions if q.type == "grade"][: len(CALIBRATION_SPLITS)]
+    for person, user_id in enumerate(participant_ids):
+        answers = {}
+        for question in questions:
+            if question.type == "yes_no":
+                answers[question.id] = Answer(question.good_answer or "yes")
+                continue
+            steps = 0
+            if question in split:
+                steps = CALIBRATION_SPLITS[split.index(question)][0][person]
+            answers[question.id] = Answer(level(steps))
+        calibration_data.save_grades(db, exercise_id, case["id"], user_id, answers)
+        calibration_data.submit(db, exercise_id, user_id, review.id)
+    for question, (_steps, agreed, rationale) in zip(split, CALIBRATION_SPLITS, strict=False):
+        calibration_data.record_agreed(
+            db,
+            exercise_id,
+            review.id,
+            case_id=case["id"],
+            question_id=question.id,
+            value=level(agreed),
+            rationale=rationale,
+            by=lead_id,
+        )
+    return exercise_id
+
+
+def seed_programme_moderation(db: sqlite_utils.Database, lead_id: int, generous: int) -> int:
+    """Moderate every third submitted audit of the programmes' reviews, for the leniency page.
+
+    The moderator agrees with most grades but takes the ``generous`` reviewer's first grade
+    down a step each time, so that reviewer shows as more generous than the agreed grades.
+    Returns how many audits were moderated.
+    """
+    from audit.data import audits, moderation
+
+    done = 0
+    rows = db.execute(
+        "SELECT case_audit.id, case_audit.review_id, case_audit.reviewer_id FROM case_audit"
+        " JOIN review ON review.id = case_audit.review_id"
+        " WHERE review.programme_id IS NOT NULL AND case_audit.status = 'submitted'"
+        " ORDER BY review.start_date, case_audit.created_at, case_audit.id"
+    ).fetchall()
+    for row in rows[::3]:
+        review = reviews.get(db, row["review_id"])
+        levels = [level.id for level in review.rubric.scale.levels]  # best first
+        audit = audits.get(db, row["id"])
+        changed = {}
+        if row["reviewer_id"] == generous:
+            for question in review.rubric.questions:
+                value = audit.answers.get(question.id)
+                if question.type == "grade" and value and value.value in levels[:-1]:
+                    lower = levels[levels.index(value.value) + 1]
+                    changed[question.id] = (value.value, lower, "Evidence does not support it.")
+                    break
+        moderation.moderate(
+            db, row["id"], row["review_id"], changed=changed, note="Demo moderation.", by=lead_id
+        )
+        done += 1
+    return done

@@ -648,3 +648,54 @@ class ActionNoteForm(FlaskForm):
         ],
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())
+
+
+class CalibrationForm(FlaskForm):
+    """A new calibration exercise: its title, case files and participants."""
+
+    title = StringField(
+        "Title",
+        description="For example, Calibration panel before the March audits",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter a title"), Length(max=200)],
+    )
+    cases = SelectMultipleField(
+        "Case files to grade",
+        description="One or a few. Participants see only the pseudonym and the host reference.",
+        widget=GovCheckboxesInput(),
+        validate_choice=True,
+        invalid_choice_message="Choose case files from this review's list",
+        validators=[DataRequired("Choose at least one case file")],
+    )
+    participants = SelectMultipleField(
+        "Participants",
+        description="Everyone who will grade the case files. Choose at least two.",
+        widget=GovCheckboxesInput(),
+        validate_choice=True,
+        invalid_choice_message="Choose participants from this review's team",
+        validators=[DataRequired("Choose at least two participants")],
+    )
+    submit = SubmitField("Create exercise", widget=GovSubmitInput())
+
+    def validate_participants(self, field: SelectMultipleField) -> None:
+        """Refuse a panel of one: agreement needs at least two people."""
+        if len(field.data or []) < 2:
+            raise ValidationError("Choose at least two participants")
+
+
+class AgreedGradeForm(FlaskForm):
+    """The panel's agreed answer to one question of one case, and why."""
+
+    value = RadioField(
+        "Agreed answer",
+        widget=GovRadioInput(),
+        validate_choice=True,
+        validators=[DataRequired("Choose the agreed answer")],
+    )
+    rationale = TextAreaField(
+        "Why the panel agreed this",
+        description="A short rationale other auditors can learn from. Do not write names.",
+        widget=GovTextArea(),
+        validators=[DataRequired("Enter the panel's rationale"), Length(max=4000)],
+    )
+    submit = SubmitField("Save agreed answer", widget=GovSubmitInput())

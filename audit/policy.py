@@ -47,6 +47,25 @@ RULES: dict[str, Rule] = {
         "See programmes and their trends, start a programme's next review", ("admin", "lead")
     ),
     "review.delete": _rule("Delete a closed review and everything in it", ("admin",)),
+    "calibration.view": _rule(
+        "See the review's calibration exercises you run or take part in",
+        ("admin",),
+        ("lead", "reviewer"),
+    ),
+    "calibration.manage": _rule(
+        "Set up a calibration exercise, open its results, record agreed grades",
+        ("admin",),
+        ("lead",),
+    ),
+    "calibration.grade": _rule(
+        "Grade a calibration exercise's cases you take part in", (), ("lead", "reviewer")
+    ),
+    "calibration.exemplar": _rule(
+        "Read a calibrated exemplar's agreed grade and rationale", ("admin",), ("lead", "reviewer")
+    ),
+    "programmes.leniency": _rule(
+        "See each auditor's leniency across a programme", ("admin", "lead")
+    ),
 }
 
 
@@ -58,6 +77,18 @@ def allowed(user: Person | None, action: str, review_role: str | None = None) ->
     if user.role in rule.account_roles:
         return True
     return review_role is not None and review_role in rule.review_roles
+
+
+def may_see_exercise(user: Person | None, review_role: str | None, participant: bool) -> bool:
+    """Return whether the user may open a calibration exercise: its managers and participants."""
+    return participant or allowed(user, "calibration.manage", review_role)
+
+
+def may_see_calibration_grades(
+    user: Person | None, review_role: str | None, participant: bool, results_open: bool
+) -> bool:
+    """Return whether everyone's grades may be shown: nobody sees them before results open."""
+    return results_open and may_see_exercise(user, review_role, participant)
 
 
 def may_see_review(user: Person | None, review_role: str | None) -> bool:

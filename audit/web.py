@@ -71,6 +71,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         account,
         admin,
         auth,
+        calibration,
         findings,
         history,
         programmes,
@@ -93,6 +94,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(transfer.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(programmes.bp)
+    app.register_blueprint(calibration.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

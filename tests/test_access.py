@@ -36,6 +36,7 @@ from werkzeug.test import TestResponse
 from audit import analysis, bundle, policy
 from audit import findings as findings_domain
 from audit.data import actions, audits, holidays, programmes, users
+from audit.data import calibration as calibration_data
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
@@ -235,6 +236,37 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("admin.security", "GET"): _account(200, *_ADMINS),
     ("admin.security", "POST"): _account(DONE, *_ADMINS),
     ("history.all_history", "GET"): _account(200, *_ADMINS),
+    # ------------------------------------------------------------------ calibration panels
+    # Review A's exercise: reviewer_in and the lead take part, reviewer_peer does not; its
+    # results are not open, so nobody sees anyone's grades (CALIBRATION_OPEN: after opening).
+    ("calibration.exercise_list", "GET"): _team(200),
+    ("calibration.exercise_new", "GET"): _managers(200),
+    ("calibration.exercise_new", "POST"): _managers(DONE),
+    ("calibration.exercise_page", "GET"): _team(200) | {"reviewer_peer": 403},
+    ("calibration.grade_case", "GET"): _team(200) | {"reviewer_peer": 403, "admin": 403},
+    ("calibration.grade_case", "POST"): _team(302) | {"reviewer_peer": 403, "admin": 403},
+    ("calibration.submit", "POST"): _team(302) | {"reviewer_peer": 403, "admin": 403},
+    ("calibration.open_results", "POST"): _managers(302),
+    ("calibration.results_page", "GET"): _team(403),
+    ("calibration.results_json", "GET"): _team(403),
+    ("calibration.agreed_grade", "GET"): _team(403),
+    ("calibration.agreed_grade", "POST"): _team(403),
+    ("calibration.exemplar", "GET"): _team(404),
+    ("calibration.leniency", "GET"): _account(200, *_CREATORS),
+}
+
+# What changes once the exercise's results are open and an answer is agreed: everyone who
+# may open the exercise sees all grades; exemplars are readable by the whole team.
+CALIBRATION_OPEN: dict[tuple[str, str], dict[str, Expected]] = {
+    ("calibration.exercise_page", "GET"): _team(200) | {"reviewer_peer": 403},
+    ("calibration.results_page", "GET"): _team(200) | {"reviewer_peer": 403},
+    ("calibration.results_json", "GET"): _team(200) | {"reviewer_peer": 403},
+    ("calibration.agreed_grade", "GET"): _managers(200),
+    ("calibration.agreed_grade", "POST"): _managers(DONE),
+    ("calibration.exemplar", "GET"): _team(200),
+    # Results open: grades can no longer change (the POST is refused with a message).
+    ("calibration.grade_case", "GET"): _team(200) | {"reviewer_peer": 403, "admin": 403},
+    ("calibration.grade_case", "POST"): _team(302) | {"reviewer_peer": 403, "admin": 403},
 }
 
 # Extra form fields for POSTs (besides the CSRF token), chosen so that an allowed role
@@ -247,9 +279,16 @@ FORM: dict[str, dict[str, str]] = {
     "findings.suggestion_decide": {"key": "{suggestion_key}", "decision": "neither"},
 }
 
-# Run these last: reopening turns the submitted audit back into a draft, and signing out
-# (everywhere, or here) ends each role's session.
-LAST = ("scoring.reopen", "account.sessions_end_all", "auth.sign_out")
+# Run these last: submitting and opening a calibration exercise opens its results,
+# reopening turns the submitted audit back into a draft, and signing out (everywhere, or
+# here) ends each role's session.
+LAST = (
+    "calibration.submit",
+    "calibration.open_results",
+    "scoring.reopen",
+    "account.sessions_end_all",
+    "auth.sign_out",
+)
 
 # Signing out everywhere ends the role's session: sign it in again before the next route.
 ENDS_SESSIONS = {"account.sessions_end_all"}
@@ -512,6 +551,15 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         by=people["lead"].id,
     )
 
+    exercise_id = calibration_data.create(
+        db,
+        a.id,
+        title="Calibration panel",
+        case_ids=[a.cases[0]],
+        participant_ids=[people["reviewer"].id, people["lead"].id],
+        by=people["lead"].id,
+    )
+
     holiday = date(2031, 12, 29)
     holidays.add(db, holiday, "Test holiday", by=people["admin"].id)
     suggestions = findings_domain.suggest(analysis.aggregate(db, review_data.get(db, a.id)))
@@ -546,6 +594,8 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         "programme_id": programme_id,
         "action_id": action_id,
         "session_id": "999999",
+        "exercise_id": exercise_id,
+        "question_id": "safeguarding_grade",
     }
     return World(app, db, a, b, everyone, clients, tokens, args, suggestions[0].key)
 
@@ -635,6 +685,36 @@ def test_each_role_gets_what_the_table_says_on_every_route(world: World) -> None
             checked += 1
     assert not problems, f"{len(problems)} of {checked} checks failed:\n" + "\n".join(problems)
     assert checked >= len(ACCESS) * len(ROLES)
+
+
+def test_calibration_routes_once_results_open(world: World) -> None:
+    """Before results open the table above holds; after, grades show to exactly these roles."""
+    exercise_id, lead = world.args["exercise_id"], world.people["lead"].id
+    calibration_data.open_results(world.db, exercise_id, world.a.id, lead)
+    calibration_data.record_agreed(
+        world.db,
+        exercise_id,
+        world.a.id,
+        case_id=world.a.cases[0],
+        question_id="safeguarding_grade",
+        value="good",
+        rationale="Agreed by the panel.",
+        by=lead,
+    )
+    problems = []
+    for rule, method in _routes(world.app):
+        key = (rule.endpoint, method)
+        if key not in CALIBRATION_OPEN:
+            continue
+        form = {"value": "good", "rationale": "Still agreed."} if method == "POST" else None
+        for role in ROLES:
+            status = world.open(role, method, world.url(rule), form).status_code
+            if not _matches(status, CALIBRATION_OPEN[key][role]):
+                problems.append(f"{method} {rule.rule} as {role}: got {status}")
+    assert not problems, "\n".join(problems)
+    # An exercise id is only found through its own review.
+    b_url = f"/reviews/{world.b.id}/calibration/{exercise_id}/results"
+    assert world.open("lead_other", "GET", b_url).status_code == 404
 
 
 # --------------------------------------------------------------------------- object level

@@ -287,6 +287,54 @@ CREATE TABLE auth_setting (
 """
 
 
+_CALIBRATION_SQL = """
+CREATE TABLE calibration_exercise (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    results_opened_at TEXT,
+    results_opened_by INTEGER REFERENCES user(id),
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL
+);
+CREATE INDEX idx_calibration_exercise_review ON calibration_exercise(review_id);
+CREATE TABLE calibration_case (
+    exercise_id TEXT NOT NULL REFERENCES calibration_exercise(id) ON DELETE CASCADE,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (exercise_id, case_id)
+);
+CREATE TABLE calibration_participant (
+    exercise_id TEXT NOT NULL REFERENCES calibration_exercise(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES user(id),
+    submitted_at TEXT,
+    PRIMARY KEY (exercise_id, user_id)
+);
+CREATE TABLE calibration_grade (
+    exercise_id TEXT NOT NULL,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    question_id TEXT NOT NULL,
+    value TEXT,
+    evidence TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (exercise_id, case_id, user_id, question_id),
+    FOREIGN KEY (exercise_id, user_id)
+        REFERENCES calibration_participant(exercise_id, user_id) ON DELETE CASCADE
+);
+CREATE TABLE calibration_agreed (
+    exercise_id TEXT NOT NULL REFERENCES calibration_exercise(id) ON DELETE CASCADE,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    agreed_by INTEGER REFERENCES user(id),
+    agreed_at TEXT NOT NULL,
+    PRIMARY KEY (exercise_id, case_id, question_id)
+)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -315,6 +363,8 @@ MIGRATIONS: list[Migration] = [
         "misc_instance_setting",
         _run("CREATE TABLE instance_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
     ),
+    # Calibration panels: several people grade the same case blind, then agree the grades.
+    ("calibration_exercises", _run(_CALIBRATION_SQL)),
 ]
 
 

@@ -26,6 +26,7 @@ from audit.data import actions, audits, moderation, pending
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
 from audit.views import get_db, requires
+from audit.views.calibration import exemplar_links
 from audit.views.scoring_form import (
     answers_from,
     build_form_class,
@@ -110,6 +111,7 @@ def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
         "moderation": moderation.for_audit(db, audit.id),
         "earlier": _earlier(audit, answers),
         "action_form": ActionForm(),
+        "exemplars": exemplar_links(review.id),
         **extra,
     }
 

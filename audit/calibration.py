@@ -1,0 +1,276 @@
+"""Calibration panels: how far participants grading the same case agree, and each auditor's lean.
+
+Plain Python, no Flask. Alpha is Krippendorff's (``audit.stats``), for any number of
+participants with gaps: ordinal over the grade questions (with nominal and interval beside it,
+so the published example can be checked), nominal over the yes/no questions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from audit.charts import DotRow
+from audit.rubric import NOT_APPLICABLE, Question, Rubric
+from audit.scoring import Answer
+from audit.stats import Statistic, exact_agreement, krippendorff_alpha
+
+FEW_COMPARISONS = 20
+"""Below this many comparisons a leniency figure carries a caution: one case can swing it."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One question of one case: every participant's answer, how far apart, what was agreed."""
+
+    case_id: str
+    pseudonym: str
+    question: Question
+    values: tuple[str | None, ...]  # in the order of the participants
+    spread: int
+    agreed: str | None
+    rationale: str
+
+    @property
+    def answered(self) -> list[str]:
+        """Return the answers given, gaps left out."""
+        return [v for v in self.values if v is not None]
+
+    @property
+    def disagree(self) -> bool:
+        """Tell whether at least two participants answered differently."""
+        return len(set(self.answered)) > 1
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the results page, its JSON and the panel's agenda show."""
+
+    participants: tuple[str, ...]
+    units: tuple[Unit, ...]  # widest disagreement first
+    alpha_grades: Mapping[str, Statistic]  # by level: ordinal (the headline), nominal, interval
+    alpha_yes_no: Statistic
+    agreement_with_agreed: Statistic
+    agreement_by_participant: tuple[tuple[str, Statistic], ...]
+
+    @property
+    def agenda(self) -> list[Unit]:
+        """Return the questions the panel must discuss: any disagreement, widest first."""
+        return [unit for unit in self.units if unit.disagree]
+
+    def as_dict(self, levels: Mapping[str, str]) -> dict[str, Any]:
+        """Return the results as JSON-able values (grades by level id, labels beside them)."""
+        return {
+            "participants": list(self.participants),
+            "krippendorff_alpha": {
+                "grades": {level: s.as_dict() for level, s in self.alpha_grades.items()},
+                "yes_no_nominal": self.alpha_yes_no.as_dict(),
+            },
+            "exact_agreement_with_agreed": self.agreement_with_agreed.as_dict(),
+            "exact_agreement_by_participant": {
+                name: stat.as_dict() for name, stat in self.agreement_by_participant
+            },
+            "questions": [
+                {
+                    "case": unit.pseudonym,
+                    "question_id": unit.question.id,
+                    "question": unit.question.text,
+                    "type": unit.question.type,
+                    "grades": dict(zip(self.participants, unit.values, strict=True)),
+                    "spread": unit.spread,
+                    "agreed": unit.agreed,
+                    "agreed_label": levels.get(unit.agreed or "", unit.agreed),
+                    "rationale": unit.rationale,
+                }
+                for unit in self.units
+            ],
+        }
+
+
+def ranks(rubric: Rubric) -> dict[str, int]:
+    """Return each level's step on the scale, 0 for the worst, so higher means better."""
+    ordered = sorted(rubric.scale.levels, key=lambda level: level.value)
+    return {level.id: step for step, level in enumerate(ordered)}
+
+
+def _value(answer: Answer | None) -> str | None:
+    """Return the answer as a rating, treating blanks and "not applicable" as missing."""
+    if answer is None or answer.not_applicable or answer.value in (None, "", NOT_APPLICABLE):
+        return None
+    return answer.value
+
+
+def _spread(question: Question, values: Iterable[str], step: Mapping[str, int]) -> int:
+    """Return how far apart the answers are: scale steps for grades, 1 for split yes/no."""
+    given = [v for v in values if v is not None]
+    if len(set(given)) < 2:
+        return 0
+    if question.type == "grade":
+        places = [step[v] for v in given if v in step]
+        return max(places) - min(places) if places else 0
+    return 1
+
+
+def results(
+    rubric: Rubric,
+    cases: Sequence[Mapping[str, Any]],
+    participants: Sequence[tuple[int, str]],
+    grades: Mapping[tuple[str, int], Mapping[str, Answer]],
+    agreed: Mapping[tuple[str, str], Mapping[str, Any]],
+) -> Results:
+    """Work out the panel's results from everyone's grades and the agreed grades.
+
+    ``cases`` are the exercise's case files (id, pseudonym, case_type) in order;
+    ``participants`` are (user id, name); ``grades`` is keyed by (case id, user id);
+    ``agreed`` by (case id, question id).
+    """
+    step = ranks(rubric)
+    order = {question.id: i for i, question in enumerate(rubric.questions)}
+    units: list[tuple[int, int, Unit]] = []
+    for position, case in enumerate(cases):
+        for question in rubric.questions_for(case["case_type"]):
+            if question.type == "text":
+                continue
+            values = tuple(
+                _value(grades.get((case["id"], user_id), {}).get(question.id))
+                for user_id, _name in participants
+            )
+            decided = agreed.get((case["id"], question.id))
+            unit = Unit(
+                case_id=case["id"],
+                pseudonym=case["pseudonym"],
+                question=question,
+                values=values,
+                spread=_spread(question, values, step),
+                agreed=decided["value"] if decided else None,
+                rationale=decided["rationale"] if decided else "",
+            )
+            units.append((position, order[question.id], unit))
+    units.sort(key=lambda item: (-item[2].spread, -len(set(item[2].answered)), item[0], item[1]))
+    ordered = tuple(unit for _, _, unit in units)
+
+    graded = [unit for unit in ordered if unit.question.type == "grade"]
+    categories = sorted(step, key=step.__getitem__)
+    value_of = {level.id: level.value for level in rubric.scale.levels}
+    alpha_grades = {
+        "ordinal": krippendorff_alpha([u.values for u in graded], "ordinal", categories),
+        "nominal": krippendorff_alpha([u.values for u in graded], "nominal", categories),
+        "interval": krippendorff_alpha(
+            [[None if v is None else value_of[v] for v in u.values] for u in graded], "interval"
+        ),
+    }
+    yes_no = [unit.values for unit in ordered if unit.question.type == "yes_no"]
+    alpha_yes_no = krippendorff_alpha(yes_no, "nominal", ["yes", "no"])
+
+    decided_units = [unit for unit in ordered if unit.agreed is not None]
+    by_participant = tuple(
+        (name, exact_agreement([(unit.values[i], unit.agreed) for unit in decided_units]))
+        for i, (_user_id, name) in enumerate(participants)
+    )
+    overall = exact_agreement(
+        [(value, unit.agreed) for unit in decided_units for value in unit.values]
+    )
+    return Results(
+        participants=tuple(name for _, name in participants),
+        units=ordered,
+        alpha_grades=alpha_grades,
+        alpha_yes_no=alpha_yes_no,
+        agreement_with_agreed=overall,
+        agreement_by_participant=by_participant,
+    )
+
+
+def dot_rows(units: Iterable[Unit], *, case_label: bool) -> list[DotRow]:
+    """Return a dot-plot row per question: how many participants gave each answer."""
+    rows = []
+    for unit in units:
+        counts: dict[str, int] = {}
+        for value in unit.answered:
+            counts[value] = counts.get(value, 0) + 1
+        label = f"{unit.pseudonym}: {unit.question.text}" if case_label else unit.question.text
+        rows.append(DotRow(label, counts, unit.agreed))
+    return rows
+
+
+@dataclass(frozen=True)
+class Leniency:
+    """How an auditor's grades sit against the agreed or moderated grade, on average."""
+
+    user_id: int
+    name: str
+    mean: float
+    comparisons: int
+    from_calibration: int
+    from_moderation: int
+
+    @property
+    def caution(self) -> str | None:
+        """Say in plain words when the figure rests on too few comparisons to lean on."""
+        if self.comparisons >= FEW_COMPARISONS:
+            return None
+        return (
+            f"Based on only {self.comparisons} comparison{'s' if self.comparisons != 1 else ''}: "
+            "one case can move this a lot, so treat it as a question to talk about, "
+            "not a finding."
+        )
+
+    @property
+    def words(self) -> str:
+        """Describe the lean in plain words."""
+        if abs(self.mean) < 0.05:
+            return "In line with the agreed grades on average"
+        direction = "more generous" if self.mean > 0 else "harsher"
+        return f"{abs(self.mean):.1f} scale steps {direction} than the agreed grade on average"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the figure as JSON-able values."""
+        return {
+            "auditor": self.name,
+            "mean_signed_difference": self.mean,
+            "comparisons": self.comparisons,
+            "from_calibration": self.from_calibration,
+            "from_moderation": self.from_moderation,
+            "caution": self.caution,
+        }
+
+
+def leniency(rows: Iterable[Mapping[str, Any]], rubrics: Mapping[str, Rubric]) -> list[Leniency]:
+    """Return each auditor's average signed difference, in scale steps, from the agreed grade.
+
+    Positive means more generous than the panel or moderator. Only grade questions count;
+    ``rubrics`` maps review id to that review's rubric, whose scale sets the steps.
+    """
+    totals: dict[int, dict[str, Any]] = {}
+    steps = {review_id: ranks(rubric) for review_id, rubric in rubrics.items()}
+    graded = {
+        review_id: {q.id for q in rubric.questions if q.type == "grade"}
+        for review_id, rubric in rubrics.items()
+    }
+    for row in rows:
+        step = steps.get(row["review_id"])
+        if step is None or row["question_id"] not in graded[row["review_id"]]:
+            continue
+        own, reference = row["own"], row["reference"]
+        if own not in step or reference not in step:
+            continue
+        entry = totals.setdefault(
+            row["user_id"],
+            {"name": row["display_name"], "sum": 0, "n": 0, "calibration": 0, "moderation": 0},
+        )
+        entry["sum"] += step[own] - step[reference]
+        entry["n"] += 1
+        entry[row["source"]] += 1
+    out = [
+        Leniency(
+            user_id=user_id,
+            name=entry["name"],
+            mean=entry["sum"] / entry["n"],
+            comparisons=entry["n"],
+            from_calibration=entry["calibration"],
+            from_moderation=entry["moderation"],
+        )
+        for user_id, entry in totals.items()
+    ]
+    out.sort(key=lambda item: (-abs(item.mean), item.name.lower()))
+    return out

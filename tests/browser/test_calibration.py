@@ -1,0 +1,167 @@
+"""A lead runs a calibration panel in a real browser, keyboard only: set up to agreed grades.
+
+Two demo reviewers take part beside the lead; one of them grades (with the mouse: their journey
+is the scoring form's, tested elsewhere) and checks they cannot see others' grades early.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Locator, Page
+
+from .conftest import LiveServer, assert_no_problems, check_page, console_log, sign_in
+
+pytestmark = pytest.mark.browser
+
+DEMO_TITLE = "Example Borough peer safeguarding health check"
+
+
+def _path(page: Page) -> str:
+    return re.sub(r"^https?://[^/]+", "", page.url).split("#")[0]
+
+
+def _flash(page: Page) -> str:
+    return " ".join(page.locator(".govuk-notification-banner--success").all_inner_texts())
+
+
+def _tab_to(page: Page, target: Locator) -> None:
+    """Press Tab (only) until ``target`` has focus."""
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        if target.evaluate("(el) => el === document.activeElement"):
+            return
+    focused = page.evaluate("() => document.activeElement && document.activeElement.outerHTML")
+    pytest.fail(f"Tab never reached {target}; focus is on {focused}")
+
+
+def _press_enter_and_wait(page: Page) -> None:
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+
+def _first_grade_group(page: Page) -> Locator:
+    """The first radio group offering the grading scale."""
+    return page.locator("fieldset").filter(has=page.get_by_label("Outstanding", exact=True)).first
+
+
+def test_lead_runs_a_calibration_panel_to_agreed_grades(
+    page: Page, live_server: LiveServer, new_page: Callable[[], Page]
+) -> None:
+    problems: list[str] = []
+    title = f"Panel {uuid.uuid4().hex[:8]}"
+    sign_in(page, live_server, "lead")
+    page.goto("/reviews")
+    _tab_to(page, page.get_by_role("link", name=DEMO_TITLE))
+    _press_enter_and_wait(page)
+    review_path = _path(page)
+
+    _tab_to(page, page.get_by_role("link", name="Calibration panels"))
+    _press_enter_and_wait(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Calibration panels"
+    check_page(page, problems)
+
+    # Set up: title, the first case file, the lead and two reviewers.
+    _tab_to(page, page.get_by_role("link", name="Set up a calibration exercise"))
+    _press_enter_and_wait(page)
+    check_page(page, problems)
+    _tab_to(page, page.get_by_label("Title", exact=True))
+    page.keyboard.type(title)
+    cases = page.get_by_role("group", name="Case files to grade")
+    first_case = cases.get_by_role("checkbox").first
+    case_label = first_case.evaluate("(el) => el.labels[0].innerText").strip()
+    pseudonym = case_label.split(" ")[0]
+    _tab_to(page, first_case)
+    page.keyboard.press("Space")
+    team = page.get_by_role("group", name="Participants")
+    for name in (
+        "Demo Lead Reviewer (lead)",
+        "Demo Reviewer One (reviewer)",
+        "Demo Reviewer Two (reviewer)",
+    ):
+        _tab_to(page, team.get_by_label(name, exact=True))
+        page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Create exercise"))
+    _press_enter_and_wait(page)
+    assert page.get_by_role("heading", level=1).inner_text() == title
+    assert "Calibration exercise created" in _flash(page)
+    check_page(page, problems)
+    exercise_path = _path(page)
+
+    # The lead grades the case: the first graded question as Outstanding, then submits.
+    _tab_to(page, page.get_by_role("link", name=f"Grade case {pseudonym}"))
+    _press_enter_and_wait(page)
+    check_page(page, problems)
+    group = _first_grade_group(page)
+    question = group.locator("legend").inner_text().strip()
+    _tab_to(page, group.get_by_role("radio").first)
+    page.keyboard.press("Space")
+    assert group.get_by_label("Outstanding", exact=True).is_checked()
+    _tab_to(page, page.get_by_role("button", name="Save my grades"))
+    _press_enter_and_wait(page)
+    assert f"Your grades for {pseudonym} are saved." in _flash(page)
+    _tab_to(page, page.get_by_role("button", name="Submit my grades"))
+    _press_enter_and_wait(page)
+    assert "You will see everyone's when the results open" in _flash(page)
+
+    # Reviewer one grades Inadequate and submits; they cannot see the lead's grade yet.
+    reviewer = new_page()
+    sign_in(reviewer, live_server, "reviewer1")
+    reviewer.goto(exercise_path)
+    reviewer.get_by_role("link", name=f"Grade case {pseudonym}").click()
+    _first_grade_group(reviewer).get_by_label("Inadequate", exact=True).check()
+    reviewer.get_by_role("button", name="Save my grades").click()
+    reviewer.get_by_role("button", name="Submit my grades").click()
+    reviewer.wait_for_load_state()
+    assert "2 of 3 participants have submitted" in reviewer.locator("main").inner_text()
+    assert reviewer.get_by_role("link", name=re.compile("See everyone's grades")).count() == 0
+    response = reviewer.goto(f"{exercise_path}/results")
+    assert response is not None and response.status == 403
+    record = console_log(reviewer)  # the browser logs the expected 403 as an error: expected
+    record.checked = len(record.errors)
+    reviewer.goto(exercise_path)
+    check_page(reviewer, problems)
+
+    # Reviewer two has not submitted: the lead opens the results anyway.
+    page.goto(exercise_path)
+    _tab_to(page, page.get_by_role("button", name="Open the results now"))
+    _press_enter_and_wait(page)
+    assert _path(page) == f"{exercise_path}/results"
+    check_page(page, problems)
+    agenda = page.locator("#agenda + p + ol")
+    first_item = agenda.locator("li").first
+    assert question in first_item.inner_text()
+    assert "3 scale steps apart" in first_item.inner_text()
+    assert page.locator("svg.app-chart--dots").count() >= 1
+
+    # Record the agreed grade (Good, one step down from the first choice) and why.
+    _tab_to(page, first_item.get_by_role("link", name=re.compile("^Record the agreed answer")))
+    _press_enter_and_wait(page)
+    check_page(page, problems)
+    agreed = page.get_by_role("group", name="Agreed answer")
+    _tab_to(page, agreed.get_by_role("radio").first)
+    page.keyboard.press("ArrowDown")
+    assert agreed.get_by_label("Good", exact=True).is_checked()
+    rationale = "Risks are clear and the plan is reviewed, but contingency is thin."
+    _tab_to(page, page.get_by_label("Why the panel agreed this"))
+    page.keyboard.type(rationale)
+    _tab_to(page, page.get_by_role("button", name="Save agreed answer"))
+    _press_enter_and_wait(page)
+    assert "Agreed answer saved" in _flash(page)
+    first_item = page.locator("#agenda + p + ol li").first
+    assert "Agreed: Good" in first_item.inner_text()
+    assert rationale in first_item.inner_text()
+    # Outstanding and Inadequate both differ from the agreed Good; reviewer two gave none.
+    assert "0% of 2 grades" in page.locator("#exact-agreed").inner_text()
+    check_page(page, problems)
+
+    # Reviewer one now sees everyone's grades.
+    reviewer.goto(f"{exercise_path}/results")
+    assert "Demo Lead Reviewer" in reviewer.locator("main").inner_text()
+    check_page(reviewer, problems)
+    assert review_path in exercise_path
+    assert_no_problems(problems)

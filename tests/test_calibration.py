@@ -1,0 +1,468 @@
+"""Calibration panels: published alpha end to end, blindness, agreed grades, exemplars, leniency."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from audit import calibration, charts
+from audit.data import audits, moderation, programmes, users
+from audit.data import calibration as calibration_data
+from audit.data import reviews as review_data
+from audit.rubric import parse_rubric
+from audit.scoring import Answer
+from tests.conftest import PASSWORD, Auth, csrf_token
+from tests.helpers import REPO, full_answers, make_review
+
+KRIPPENDORFF_RUBRIC = REPO / "tests" / "data" / "rubrics" / "krippendorff-2011.yaml"
+
+# Krippendorff (2011), section C: observers A-D by units 1-12, None where not rated.
+_ = None
+TABLE = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, _, _, _],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, _, 3],
+    [_, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, _],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, _],
+]
+OBSERVERS = ("coder_a", "coder_b", "coder_c", "coder_d")
+
+
+def _client(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    assert Auth(client).sign_in(username).status_code == 302
+    return client
+
+
+def _post(client: FlaskClient, url: str, data: dict[str, Any] | None = None) -> Any:
+    token = csrf_token(client.get("/reviews").text)
+    return client.post(url, data={"csrf_token": token, **(data or {})})
+
+
+@pytest.fixture
+def krippendorff(app: Flask, db: Any, people: dict[str, users.User]) -> dict[str, Any]:
+    """A review on the Krippendorff rubric: one case file, four participants, the lead."""
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    review = review_data.create(
+        db,
+        title="Calibration check",
+        host_organisation="Testshire Council",
+        kind="self_audit",
+        rubric=rubric,
+        by=people["lead"].id,
+    )
+    review_data.add_member(db, review.id, people["lead"].id, "lead")
+    coders = {}
+    for name in OBSERVERS:
+        coders[name] = users.create(
+            db, name, PASSWORD, "reviewer", display_name=f"Coder {name[-1].upper()}"
+        )
+        review_data.add_member(db, review.id, coders[name].id, "reviewer")
+    (case_id,) = review_data.add_case_files(
+        db, review.id, [{"reference": "KA-0001", "case_type": "cin", "team": "Team K"}]
+    )
+    exercise_id = calibration_data.create(
+        db,
+        review.id,
+        title="Reliability data",
+        case_ids=[case_id],
+        participant_ids=[c.id for c in coders.values()],
+        by=people["lead"].id,
+    )
+    return {
+        "review": review,
+        "case_id": case_id,
+        "exercise_id": exercise_id,
+        "coders": coders,
+        "rubric": rubric,
+    }
+
+
+def _panel(
+    db: Any, review_id: str, case_id: str, people: dict[str, users.User], second: str = "other"
+) -> str:
+    """An exercise over one case, graded by ``reviewer`` and ``second``, set up by the lead."""
+    return calibration_data.create(
+        db,
+        review_id,
+        title="Panel",
+        case_ids=[case_id],
+        participant_ids=[people["reviewer"].id, people[second].id],
+        by=people["lead"].id,
+    )
+
+
+def _grade_table(app: Flask, world: dict[str, Any], submit: bool = True) -> None:
+    """Each coder grades the case through the scoring form, as the published table says."""
+    review_id, exercise_id, case_id = world["review"].id, world["exercise_id"], world["case_id"]
+    base = f"/reviews/{review_id}/calibration/{exercise_id}"
+    for name, row in zip(OBSERVERS, TABLE, strict=True):
+        client = _client(app, name)
+        form = {"answer-child_safeguarded": "yes"}
+        form |= {f"answer-unit{n:02d}": f"v{v}" for n, v in enumerate(row, start=1) if v}
+        saved = _post(client, f"{base}/cases/{case_id}", form)
+        assert saved.status_code == 302, saved.text
+        if submit:
+            assert _post(client, f"{base}/submit").status_code == 302
+
+
+def test_calibration_path_reproduces_krippendorff_published_alpha(
+    app: Flask, db: Any, people: dict[str, users.User], krippendorff: dict[str, Any]
+) -> None:
+    _grade_table(app, krippendorff)
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    exercise = calibration_data.get(db, exercise_id, review_id)
+    assert exercise.results_open, "the last submission opens the results"
+
+    lead = _client(app, "lead")
+    data = lead.get(f"/reviews/{review_id}/calibration/{exercise_id}/results.json").get_json()
+    alpha = data["krippendorff_alpha"]["grades"]
+    assert alpha["nominal"]["value"] == pytest.approx(0.7434, abs=5e-5)
+    assert alpha["ordinal"]["value"] == pytest.approx(0.8154, abs=5e-5)
+    assert alpha["interval"]["value"] == pytest.approx(0.8491, abs=5e-5)
+    assert alpha["ordinal"]["n"] == 11  # unit 12 has a single grade and cannot be paired
+    # Everyone said yes to the safeguarding question: one answer, so no alpha, with a reason.
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["value"] is None
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["reason"]
+
+    page = lead.get(f"/reviews/{review_id}/calibration/{exercise_id}/results").text
+    assert re.search(r'id="alpha-ordinal">\s*0\.815', page)
+    assert re.search(r'id="alpha-nominal">\s*0\.743', page)
+    assert re.search(r'id="alpha-interval">\s*0\.849', page)
+
+
+def test_agenda_puts_the_widest_disagreement_first(
+    app: Flask, db: Any, krippendorff: dict[str, Any]
+) -> None:
+    _grade_table(app, krippendorff)
+    lead = _client(app, "lead")
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    data = lead.get(f"/reviews/{review_id}/calibration/{exercise_id}/results.json").get_json()
+    questions = data["questions"]
+    # Unit 6 was graded 1, 2, 3 and 4: three steps apart, the widest of the table.
+    assert questions[0]["question_id"] == "unit06"
+    assert questions[0]["spread"] == 3
+    assert questions[0]["grades"] == {
+        "Coder A": "v1",
+        "Coder B": "v2",
+        "Coder C": "v3",
+        "Coder D": "v4",
+    }
+    spreads = [q["spread"] for q in questions]
+    assert spreads == sorted(spreads, reverse=True)
+    page = lead.get(f"/reviews/{review_id}/calibration/{exercise_id}/results").text
+    agenda = page.split('id="agenda"')[1].split("</ol>")[0]
+    # Units 2, 6 and 8 are the only ones with different grades.
+    assert agenda.index("Unit 6") < agenda.index("Unit 2")
+    assert "Unit 3:" not in agenda
+    assert "<svg" in page and 'id="grades-dots-title"' in page
+
+
+def test_nobody_sees_others_grades_before_results_open(
+    app: Flask, db: Any, people: dict[str, users.User], krippendorff: dict[str, Any]
+) -> None:
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    case_id = krippendorff["case_id"]
+    base = f"/reviews/{review_id}/calibration/{exercise_id}"
+    coder_a = _client(app, "coder_a")
+    coder_b = _client(app, "coder_b")
+    _post(
+        coder_b, f"{base}/cases/{case_id}", {"answer-unit01": "v5", "evidence-unit01": "Bee note"}
+    )
+    _post(coder_a, f"{base}/cases/{case_id}", {"answer-unit01": "v2", "evidence-unit01": "Ay note"})
+    _post(coder_a, f"{base}/submit")
+
+    lead = _client(app, "lead")
+    admin = _client(app, "admin")
+    for who in (coder_a, coder_b, lead, admin):
+        assert who.get(f"{base}/results").status_code == 403
+        assert who.get(f"{base}/results.json").status_code == 403
+    # A participant's own pages show their own grade only, never the other's.
+    own = coder_a.get(f"{base}/cases/{case_id}").text
+    assert "Ay note" in own and "Bee note" not in own
+    assert re.search(r'value="v2"[^>]*checked', own)
+    for who in (coder_a, lead):
+        page = who.get(base).text
+        assert "Bee note" not in page and "Ay note" not in page
+        assert "1 of 4 participants have submitted" in page
+    # The review's downloads never carry calibration grades (they are not audits).
+    for download in ("bundle", "export/answers.csv", "export/findings.csv"):
+        response = lead.get(f"/reviews/{review_id}/{download}")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200, download
+        assert "Bee note" not in body and "Ay note" not in body, download
+    # Agreeing needs the results open too.
+    agree = _post(lead, f"{base}/agreed/{case_id}/unit01", {"value": "v3", "rationale": "x"})
+    assert agree.status_code == 403
+    # Someone in the review who is not a participant cannot open it; a participant cannot grade
+    # a case outside the exercise.
+    outsider = _client(app, "reviewer")
+    review_data.add_member(db, review_id, people["reviewer"].id, "reviewer")
+    assert outsider.get(base).status_code == 403
+    assert outsider.get(f"{base}/cases/{case_id}").status_code == 403
+
+    assert _post(lead, f"{base}/open").status_code == 302
+    data = coder_a.get(f"{base}/results.json").get_json()
+    assert data["questions"][0]["grades"]["Coder B"] == "v5"
+    # A submitted participant cannot change their grades afterwards.
+    _post(coder_a, f"{base}/cases/{case_id}", {"answer-unit01": "v5"})
+    mine = calibration_data.grades(db, exercise_id, user_id=krippendorff["coders"]["coder_a"].id)
+    assert mine[case_id, krippendorff["coders"]["coder_a"].id]["unit01"].value == "v2"
+
+
+def test_agreed_grade_becomes_an_exemplar_on_the_scoring_form(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    rubric = review.rubric
+    exercise_id = _panel(db, review.id, case_ids[0], people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    for name, grade in (("reviewer", "good"), ("other", "inadequate")):
+        client = _client(app, name)
+        answers = full_answers(rubric, "cp", **{"answer-safeguarding_grade": grade})
+        assert _post(client, f"{base}/cases/{case_ids[0]}", answers).status_code == 302
+        _post(client, f"{base}/submit")
+    lead = _client(app, "lead")
+    page = lead.get(f"{base}/results").text
+    assert "Record the agreed answer" in page
+
+    missing = _post(lead, f"{base}/agreed/{case_ids[0]}/safeguarding_grade", {"value": "good"})
+    assert missing.status_code == 200 and "Enter the panel&#39;s rationale" in missing.text
+    bogus = _post(
+        lead, f"{base}/agreed/{case_ids[0]}/safeguarding_grade", {"value": "yes", "rationale": "x"}
+    )
+    assert bogus.status_code == 200 and "Error:" in bogus.text
+    rationale = "Plan reviewed <b>monthly</b>; risks named but contingency thin."
+    saved = _post(
+        lead,
+        f"{base}/agreed/{case_ids[0]}/safeguarding_grade",
+        {"value": "requires_improvement", "rationale": rationale},
+    )
+    assert saved.status_code == 302
+    data = lead.get(f"{base}/results.json").get_json()
+    unit = next(q for q in data["questions"] if q["question_id"] == "safeguarding_grade")
+    assert unit["agreed"] == "requires_improvement" and unit["rationale"] == rationale
+    # Neither participant matched the agreed grade on this question.
+    assert data["exact_agreement_by_participant"]["Test Reviewer"]["value"] < 1
+
+    # The scoring form of an ordinary audit in the review links to the exemplar.
+    audit_id = audits.start(db, case_ids[1], people["reviewer"].id)
+    reviewer = _client(app, "reviewer")
+    form = reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
+    link = re.search(r'<a class="govuk-link" href="([^"]+/exemplars/[^"]+)">case C01', form)
+    assert link, "the scoring form should link to the calibrated exemplar"
+    exemplar = reviewer.get(link.group(1).replace("&amp;", "&")).text
+    assert "Requires improvement to be good" in exemplar
+    assert "Plan reviewed &lt;b&gt;monthly&lt;/b&gt;" in exemplar  # escaped, not rendered
+    assert "TST-0001" not in exemplar  # no case details beyond the pseudonym
+    # A question with no agreed answer has no exemplar.
+    assert (
+        reviewer.get(link.group(1).replace("safeguarding_grade", "child_safeguarded")).status_code
+        == 404
+    )
+
+
+def test_exercise_is_set_up_through_the_form_with_clear_errors(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    lead = _client(app, "lead")
+    url = f"/reviews/{review.id}/calibration/new"
+    page = _post(
+        lead,
+        url,
+        {"title": "Panel", "cases": case_ids[0], "participants": str(people["reviewer"].id)},
+    )
+    assert page.status_code == 200
+    assert "Error:" in page.text and "Choose at least two participants" in page.text
+    stranger = users.create(db, "stranger", PASSWORD, "reviewer")
+    refused = _post(
+        lead,
+        url,
+        {
+            "title": "Panel",
+            "cases": case_ids[0],
+            "participants": [str(people["reviewer"].id), str(stranger.id)],
+        },
+    )
+    assert (
+        refused.status_code == 200
+        and "Choose participants from this review&#39;s team" in refused.text
+    )
+    created = _post(
+        lead,
+        url,
+        {
+            "title": "March panel",
+            "cases": case_ids[:2],
+            "participants": [str(people["reviewer"].id), str(people["other"].id)],
+        },
+    )
+    assert created.status_code == 302
+    (exercise,) = calibration_data.for_review(db, review.id)
+    assert exercise.title == "March panel" and len(exercise.cases) == 2
+    assert "March panel" in _client(app, "reviewer").get(f"/reviews/{review.id}/calibration").text
+
+
+@pytest.mark.parametrize(
+    ("foreign_case", "stranger", "problem"),
+    [(True, "other", "not in this review"), (False, "admin", "not a member")],
+)
+def test_data_layer_refuses_cases_and_people_from_elsewhere(
+    db: Any, people: dict[str, users.User], foreign_case: bool, stranger: str, problem: str
+) -> None:
+    review, case_ids = make_review(db, people)
+    _other, other_cases = make_review(db, people, title="Other")
+    with pytest.raises(ValueError, match=problem):
+        _panel(db, review.id, (other_cases if foreign_case else case_ids)[0], people, stranger)
+    assert calibration_data.for_review(db, review.id) == []
+
+
+# --------------------------------------------------------------------------- leniency
+
+
+def _rows(user: int, pairs: list[tuple[str, str]], source: str = "calibration") -> list[dict]:
+    return [
+        {
+            "review_id": "r",
+            "user_id": user,
+            "display_name": f"Auditor {user}",
+            "question_id": "safeguarding_grade",
+            "own": own,
+            "reference": ref,
+            "source": source,
+        }
+        for own, ref in pairs
+    ]
+
+
+def test_leniency_is_the_mean_signed_step_difference_with_a_caution_when_few() -> None:
+    rubric = parse_rubric((REPO / "tests/data/rubrics/minimal.yaml").read_text(), source="t")
+    rows = _rows(1, [("outstanding", "good"), ("good", "good"), ("good", "inadequate")])
+    rows += _rows(2, [("inadequate", "good")] * 25, source="moderation")
+    rows += [{**rows[0], "question_id": "plan_clear", "own": "yes", "reference": "no"}]
+    figures = {f.user_id: f for f in calibration.leniency(rows, {"r": rubric})}
+    # +1, 0 and +2 steps: 1 step more generous on average, from 3 comparisons.
+    assert figures[1].mean == pytest.approx(1.0)
+    assert figures[1].comparisons == 3 and figures[1].from_calibration == 3
+    assert figures[1].caution and "only 3 comparisons" in figures[1].caution
+    assert "more generous" in figures[1].words
+    assert figures[2].mean == pytest.approx(-2.0) and figures[2].caution is None
+    assert "harsher" in figures[2].words
+
+
+def test_programme_leniency_page_for_leads_only(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    programme_id = programmes.create(db, title="Monthly", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    rubric = review.rubric
+    audit_id = audits.start(db, case_ids[0], people["reviewer"].id)
+    answers = {
+        q.id: Answer("outstanding" if q.type == "grade" else (q.good_answer or "yes"), False, "e")
+        for q in rubric.questions_for("cp")
+        if q.type != "text"
+    }
+    audits.save(
+        db,
+        audit_id,
+        expected_version=1,
+        answers=answers,
+        sections_na=set(),
+        feedback={},
+        adverse_questions=[],
+        critical_questions=[],
+        by=people["reviewer"].id,
+        submit=True,
+    )
+    moderation.moderate(
+        db,
+        audit_id,
+        review.id,
+        changed={"safeguarding_grade": ("outstanding", "requires_improvement", "Thin plan")},
+        note="",
+        by=people["lead"].id,
+    )
+    page = _client(app, "lead").get(f"/programmes/{programme_id}/leniency")
+    assert page.status_code == 200
+    graded = sum(1 for q in rubric.questions_for("cp") if q.type == "grade")
+    assert f"{graded}<span" in page.text  # every graded answer of the moderated audit
+    assert "Test Reviewer" in page.text and "more generous" in page.text
+    assert "Caution:" in page.text
+    assert _client(app, "reviewer").get(f"/programmes/{programme_id}/leniency").status_code == 403
+
+
+# --------------------------------------------------------------------------- the chart
+
+
+def test_dot_plot_draws_a_dot_per_answer_and_outlines_the_agreed_grade() -> None:
+    rows = [
+        charts.DotRow("<Plan> quality", {"good": 2, "inadequate": 1}, agreed="good"),
+        charts.DotRow("Voice of the child", {"good": 3}),
+    ]
+    levels = [("outstanding", "Outstanding"), ("good", "Good"), ("inadequate", "Inadequate")]
+    svg = str(charts.dot_plot("dots", rows, levels=levels, title="Grades"))
+    assert svg.count("<circle") == 6 + 1  # six answers and the legend's dot
+    assert svg.count('fill="none" stroke=') == 1 + 1  # the agreed box and the legend's box
+    assert "&lt;Plan&gt; quality" in svg and "<Plan>" not in svg
+    assert "2 Good, 1 Inadequate; agreed Good" in svg
+    with pytest.raises(ValueError):
+        charts.dot_plot("1bad", rows, levels=levels, title="x")
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
+    app: Flask, db: Any, instance: Any
+) -> None:
+    from audit import demo
+
+    credentials = demo.seed(db, app.extensions["rubric_library"], instance)
+    passwords = {c.username: c.password for c in credentials}
+    review = next(r for r in review_data.all_reviews(db) if r.title == demo.DEMO_TITLE)
+    (exercise,) = calibration_data.for_review(db, review.id)
+    assert len(exercise.participants) == 4 and exercise.results_open
+    result = calibration.results(
+        review.rubric,
+        exercise.cases,
+        [(p.user_id, p.display_name) for p in exercise.participants],
+        calibration_data.grades(db, exercise.id),
+        calibration_data.agreed(db, exercise.id),
+    )
+    assert len(result.agenda) == 2
+    assert all(unit.agreed and unit.rationale for unit in result.agenda)
+
+    client = app.test_client()
+    assert Auth(client).sign_in("reviewer1", passwords["reviewer1"]).status_code == 302
+    draft = db.execute(
+        "SELECT id FROM case_audit WHERE review_id = ? AND status = 'draft' AND reviewer_id = ?",
+        [review.id, users.by_username(db, "reviewer1").id],  # type: ignore[union-attr]
+    ).fetchone()[0]
+    form = client.get(f"/reviews/{review.id}/audits/{draft}").text
+    assert f"/calibration/{exercise.id}/exemplars/" in form
+
+    # The programme's moderated audits give the lead a leniency page with something on it.
+    lead = app.test_client()
+    assert Auth(lead).sign_in("lead", passwords["lead"]).status_code == 302
+    programme_id = db.execute("SELECT id FROM programme").fetchone()[0]
+    page = lead.get(f"/programmes/{programme_id}/leniency").text
+    assert "Demo Reviewer One" in page and "more generous than the agreed grade" in page
+
+
+def test_deleting_a_closed_review_deletes_its_calibration_exercises(
+    db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = _panel(db, review.id, case_ids[0], people)
+    calibration_data.save_grades(
+        db, exercise_id, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
+    )
+    db.execute("UPDATE review SET status = 'closed' WHERE id = ?", [review.id])
+    review_data.delete(db, review.id, by=people["admin"].id)
+    for table in ("calibration_exercise", "calibration_participant", "calibration_grade"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
