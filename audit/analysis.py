@@ -127,8 +127,12 @@ def moderation_queue(db: sqlite_utils.Database, review: Review) -> list[dict[str
         adverse.extend((q.id, level) for level in q.adverse_levels)
     rows = moderation.queue(db, review.id, lowest_level=rubric.scale.lowest.id, adverse=adverse)
     required = bool(review.settings.get("require_moderation"))
+    from audit.data import conversations
+
+    disputed = conversations.disputed_audits(db, review.id)
     for row in rows:
         row["required"] = required and bool(row["flagged"])
+        row["disputed"] = row["audit_id"] in disputed
     return rows
 
 
@@ -246,6 +250,32 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
         ],
         "executive_summary": review.executive_summary,
     }
+
+
+def collaboration_summary(db: sqlite_utils.Database, review: Review) -> Any:
+    """Return how far the review's counted audits were done with the practitioner and family."""
+    from audit import collaboration
+    from audit.data import conversations
+
+    talks, heard = conversations.for_review(db, review.id)
+    return collaboration.summarise(conversations.counted_audits(db, review.id), talks, heard)
+
+
+def family_quote_choices(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
+    """Return what families said on counted audits, with the case, for the lead to choose from."""
+    from audit.data import conversations
+
+    counted = set(conversations.counted_audits(db, review.id))
+    cases = {row["audit_id"]: row["pseudonym"] for row in conversations.export_rows(db, review.id)}
+    _talks, heard = conversations.for_review(db, review.id)
+    return sorted(
+        (
+            {"audit_id": f.audit_id, "pseudonym": cases.get(f.audit_id, ""), "feedback": f}
+            for f in heard
+            if f.audit_id in counted and f.consent and f.family_said
+        ),
+        key=lambda item: (item["pseudonym"], item["audit_id"]),
+    )
 
 
 def scale_good(rubric: Any, level_id: str) -> bool:

@@ -287,6 +287,16 @@ class ReviewForm(FlaskForm):
         validate_choice=True,
         description="For repeated audits: the review joins the programme and its trend.",
     )
+    collaborative = RadioField(
+        "Audit with the practitioner?",
+        choices=[
+            SelectChoice("no", "No"),
+            SelectChoice("yes", "Yes: each audit has a conversation with the worker after scoring"),
+        ],
+        default="no",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Say whether audits are done with the practitioner")],
+    )
     submit = SubmitField("Create review", widget=GovSubmitInput())
 
 
@@ -614,3 +624,75 @@ class ActionNoteForm(FlaskForm):
         ],
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())
+
+
+YES_NO_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+class CollaborationForm(FlaskForm):
+    """A review's collaborative-audit settings."""
+
+    collaborative = RadioField(
+        "Are audits done with the practitioner?",
+        choices=[
+            SelectChoice("yes", "Yes: each audit has a conversation with the worker after scoring"),
+            SelectChoice("no", "No"),
+        ],
+        widget=GovRadioInput(),
+        validators=[DataRequired("Say whether audits are done with the practitioner")],
+    )
+    worker_names = RadioField(
+        "Record the worker's name?",
+        choices=[
+            SelectChoice("no", "No: record the worker's role only"),
+            SelectChoice("yes", "Yes: the council has chosen to record workers' names"),
+        ],
+        description="Children's and families' names are never recorded.",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Say whether workers' names are recorded")],
+    )
+    submit = SubmitField("Save settings", widget=GovSubmitInput())
+
+
+def family_answer_field(label: str) -> RadioField:
+    """Make one structured family question: yes, partly, no or not asked."""
+    return RadioField(
+        label,
+        choices=[
+            SelectChoice("yes", "Yes"),
+            SelectChoice("partly", "Partly"),
+            SelectChoice("no", "No"),
+            SelectChoice("not_asked", "Not asked"),
+        ],
+        default="not_asked",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+
+
+class FamilyFeedbackForm(FlaskForm):
+    """The family's view of the help they received, in the auditor's words."""
+
+    consent = RadioField(
+        "Did the family consent to be contacted?",
+        choices=YES_NO_CHOICES,
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+    contact_method = RadioField(
+        "How was contact made?",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+    family_said = TextAreaField(
+        "What did the family say about the help they received?",
+        description="In your words. Do not write names of children, family members or "
+        "professionals. The lead may quote this in the internal findings; it never appears in "
+        "the public report.",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=5000)],
+    )
+    felt_listened_to = family_answer_field("Did they feel listened to?")
+    knows_plan = family_answer_field("Do they know the plan?")
+    life_better = family_answer_field("Has life got better?")
+    submit = SubmitField("Save family feedback", widget=GovSubmitInput())

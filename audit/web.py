@@ -88,6 +88,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         account,
         admin,
         auth,
+        collab,
         findings,
         history,
         programmes,
@@ -110,6 +111,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(transfer.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(programmes.bp)
+    app.register_blueprint(collab.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

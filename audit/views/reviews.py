@@ -97,6 +97,10 @@ def review_new() -> str | Response:
                     by=g.user.id,
                 )
                 review_data.add_member(get_db(), review.id, g.user.id, "lead", by=g.user.id)
+                if form.collaborative.data == "yes":
+                    review_data.update_settings(
+                        get_db(), review.id, {"collaborative": True}, by=g.user.id
+                    )
                 flash(f"Created {review.title}. Next: add reviewers and import the case list.")
                 return redirect(url_for("reviews.review_page", review_id=review.id))
     return render_template("reviews/new.html", form=form)
