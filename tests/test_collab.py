@@ -162,7 +162,9 @@ def test_creating_a_collaborative_review(client, db, people, app) -> None:  # ty
             "collaborative": "yes",
         },
     )
-    assert response.status_code == 302, re.findall(r'govuk-error-message">(.*?)</', response.text, re.S)
+    assert response.status_code == 302, re.findall(
+        r'govuk-error-message">(.*?)</', response.text, re.S
+    )
     review_id = response.headers["Location"].rsplit("/", 1)[-1]
     assert review_data.get(db, review_id).settings["collaborative"] is True
 
@@ -244,9 +246,10 @@ def test_conversation_waits_for_submission_and_a_collaborative_review(  # type: 
     audit_id = audits.first_audit_id(db, cases[0])
     response = _conversation_form(reviewer, review, audit_id)
     assert response.status_code == 302  # not a collaborative review
-    assert "not set up for auditing with the practitioner" in reviewer.get(
-        response.headers["Location"]
-    ).text
+    assert (
+        "not set up for auditing with the practitioner"
+        in reviewer.get(response.headers["Location"]).text
+    )
     other = app.test_client()
     Auth(other).sign_in("other")
     review_data.update_settings(db, review.id, {"collaborative": True}, by=None)
