@@ -249,6 +249,10 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
             for now in [moved(agg, f)]
         ],
         "executive_summary": review.executive_summary,
+        "collaboration": {
+            "collaborative": bool(review.settings.get("collaborative")),
+            **collaboration_summary(db, review).as_dict(),
+        },
     }
 
 
@@ -291,13 +295,26 @@ def spreadsheet(
 ) -> tuple[bytes, str]:
     """Build an export and its media type: XLSX (answers and findings) or one CSV table."""
     from audit import exports
+    from audit.data import conversations
     from audit.data import exports as export_data
 
     answers = exports.answers_table(review.rubric, export_data.answer_rows(db, review.id))
     found = exports.findings_table(export_data.finding_rows(db, review.id))
+    audit_rows = conversations.export_rows(db, review.id)
+    talks, heard = conversations.for_review(db, review.id)
+    talked = exports.conversations_table(review.rubric, audit_rows, talks)
+    family = exports.family_table(audit_rows, heard)
     if fmt == "xlsx":
-        return exports.to_xlsx([("Answers", *answers), ("Findings", *found)]), XLSX
-    header, rows = answers if what == "answers" else found
+        sheets = [("Answers", *answers), ("Findings", *found)]
+        sheets += [("Conversations", *talked), ("Family feedback", *family)]
+        return exports.to_xlsx(sheets), XLSX
+    tables = {
+        "answers": answers,
+        "findings": found,
+        "conversations": talked,
+        "family-feedback": family,
+    }
+    header, rows = tables[what]
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"
 
 

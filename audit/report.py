@@ -691,6 +691,8 @@ def report_context(
         "agreement": agreement,
         "appendix": appendix,
         "appendix_max": APPENDIX_MAX_CASES,
+        # Practitioner and family voices are internal only: the public report has none.
+        "voices": None if public else analysis.collaboration_summary(db, review),
     }
 
 

@@ -323,3 +323,92 @@ def test_family_feedback_shares_and_the_quotes_the_lead_chooses(app, db, people,
         },
     )
     assert not conversation_data.family_feedback(db, first).quote_included
+
+
+# --------------------------------------------------------------------------- leaving the app
+
+
+@pytest.fixture
+def recorded(app, db, people, setup):  # type: ignore[no-untyped-def]
+    """A collaborative review with one submitted audit, its conversation and family quote."""
+    review, cases = setup
+    reviewer = app.test_client()
+    Auth(reviewer).sign_in("reviewer")
+    _submit(reviewer, db, review, cases[0])
+    audit_id = audits.first_audit_id(db, cases[0])
+    review_data.update_settings(db, review.id, {"collaborative": True}, by=None)
+    conversation_data.save_conversation(
+        db,
+        review.id,
+        Conversation(
+            audit_id=audit_id,
+            held_on="2026-10-28",
+            worker_role="Social worker",
+            manager_role="Team manager",
+            worker_name="",
+            will_do_differently="=HYPERLINK(1) plan with the family",
+            manager_response="Supervision will check.",
+            sections=(
+                SectionView("safeguarding", "safeguarding_grade", "good", True),
+                SectionView("plans", "plan_grade", "good", False, "Practitioner view words."),
+            ),
+        ),
+        by=people["reviewer"].id,
+    )
+    conversation_data.save_family_feedback(
+        db,
+        review.id,
+        FamilyFeedback(audit_id, True, "visit", "Family quote words.", "yes", "no", "partly"),
+        by=people["reviewer"].id,
+    )
+    conversation_data.choose_quotes(db, review.id, [audit_id], by=people["lead"].id)
+    return review_data.get(db, review.id), audit_id
+
+
+def test_exports_hold_the_conversations_and_family_feedback(db, recorded) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from openpyxl import load_workbook
+
+    from audit import analysis
+
+    review, _audit_id = recorded
+    data, _ = analysis.spreadsheet(db, review, "csv", "conversations")
+    text = data.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("Case,Host reference,Audit purpose")
+    assert len(lines) == 3  # one row per section grade discussed
+    assert "Plans,Good,No,Practitioner view words." in text
+    assert "'=HYPERLINK(1) plan with the family" in text  # never a formula
+    family, _ = analysis.spreadsheet(db, review, "csv", "family-feedback")
+    row = family.decode("utf-8-sig").splitlines()[1]
+    assert "Given,Home visit,Family quote words.,Yes,No,Partly,Yes" in row
+    book, _ = analysis.spreadsheet(db, review, "xlsx")
+    sheets = load_workbook(io.BytesIO(book), read_only=True).sheetnames
+    assert sheets == ["Answers", "Findings", "Conversations", "Family feedback"]
+
+
+def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> None:  # type: ignore[no-untyped-def]
+    from audit import analysis
+
+    review, _audit_id = recorded
+    doc = analysis.findings_document(db, review)["collaboration"]
+    assert doc["collaborative"] is True
+    assert doc["audits_with_conversation"] == wilson(1, 1).as_dict()
+    assert doc["section_grades_agreed"] == wilson(1, 2).as_dict()
+    assert doc["family_answers"][2]["partly"] == wilson(1, 1).as_dict()
+    assert doc["family_quotes"] == ["Family quote words."]
+
+
+def test_only_the_internal_report_has_the_voices(app, db, recorded) -> None:  # type: ignore[no-untyped-def]
+    from audit import report
+
+    review, _audit_id = recorded
+    with app.app_context():
+        internal = report.build_html(app, db, review, audience="internal")
+        public = report.build_html(app, db, review, audience="public")
+    assert "Family quote words." in internal
+    assert "The practitioner's and the family's view" in internal
+    assert "Section grades the practitioner agreed with" in internal
+    for text in ("Family quote words.", "family's view", "Practitioner view words."):
+        assert text not in public
