@@ -412,3 +412,29 @@ def test_only_the_internal_report_has_the_voices(app, db, recorded) -> None:  # 
     assert "Section grades the practitioner agreed with" in internal
     for text in ("Family quote words.", "family's view", "Practitioner view words."):
         assert text not in public
+
+
+def test_the_demo_review_is_collaborative_with_a_dispute_and_family_feedback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from audit import analysis
+    from audit.cli import main
+    from audit.data.db import connect
+
+    inst = tmp_path / "inst"
+    assert CliRunner().invoke(main, ["demo", "--instance", str(inst)]).exit_code == 0
+    db = connect(inst / "audit.db")
+    try:
+        review = next(
+            r for r in review_data.visible_to(db, 0, True) if r.title.startswith("Example Borough")
+        )
+        full = review_data.get(db, review.id)
+        assert full.settings["collaborative"] is True
+        summary = analysis.collaboration_summary(db, full)
+        assert summary.conversations.count == 12 and summary.disputed == 1
+        assert summary.feedback.count == 8 and summary.consent.count == 6
+        assert len(summary.quotes) == 2
+        queue = analysis.moderation_queue(db, full)
+        assert sum(1 for row in queue if row["disputed"]) == 1
+    finally:
+        db.conn.close()
