@@ -184,8 +184,10 @@ def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type:
     reviewer = app.test_client()
     Auth(reviewer).sign_in("reviewer")
     submitted = _submit(reviewer, db, review, cases[0])
-    assert "/conversation" in submitted.headers["Location"]
     audit_id = audits.first_audit_id(db, cases[0])
+    landed = reviewer.get(submitted.headers["Location"]).text
+    assert "record the conversation" in landed
+    assert f'href="/reviews/{review.id}/audits/{audit_id}/conversation"' in landed
     page = _conversation_form(reviewer, review, audit_id)
     assert "Auditor&#39;s grade: Good" in page.text or "Auditor's grade: Good" in page.text
     assert 'name="worker_name"' not in page.text  # the council did not choose names
@@ -217,6 +219,9 @@ def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type:
     assert stored is not None and stored.worker_name == ""
     assert [v.section_id for v in stored.disputed] == ["plans"]
 
+    cases_page = reviewer.get(f"/reviews/{review.id}").text
+    assert f'href="/reviews/{review.id}/audits/{audit_id}/conversation"' not in cases_page
+    assert "Recorded" in cases_page
     record = reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
     assert "The practitioner does not agree." in record
     assert "The plan was agreed at conference" in record

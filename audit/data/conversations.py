@@ -114,6 +114,16 @@ def counted_audits(db: sqlite_utils.Database, review_id: str) -> list[str]:
     return [row["id"] for row in rows]
 
 
+def audits_with_conversation(db: sqlite_utils.Database, review_id: str) -> set[str]:
+    """Return the ids of the review's audits whose conversation has been recorded."""
+    rows = db.execute(
+        "SELECT conversation.audit_id FROM conversation"
+        " JOIN case_audit ON case_audit.id = conversation.audit_id WHERE case_audit.review_id = ?",
+        [review_id],
+    )
+    return {row["audit_id"] for row in rows}
+
+
 def disputed_audits(db: sqlite_utils.Database, review_id: str) -> set[str]:
     """Return the ids of the review's audits with a section grade the practitioner disputes."""
     rows = db.execute(

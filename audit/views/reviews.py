@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from audit import caselist, intake, policy
-from audit.data import actions, audits, users
+from audit.data import actions, audits, conversations, users
 from audit.data import reviews as review_data
 from audit.forms import (
     ActionForm,
@@ -122,6 +122,8 @@ def review_page(review_id: str) -> str:
         "second_cases": audits.second_cases(db, review_id, g.user.id),
         "action_form": ActionForm(),
         "case_type_labels": {ct.id: ct.label for ct in review.rubric.case_types},
+        "collaborative": bool(review.settings.get("collaborative")),
+        "talked": conversations.audits_with_conversation(db, review_id),
     }
     if manage:
         all_cases = audits.reviewer_cases(db, review_id)

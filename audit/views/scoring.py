@@ -266,8 +266,13 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
     if submitting:
         pseudonym = review_data.case_file(get_db(), audit.case_id, review_id)["pseudonym"]
         if g.review.settings.get("collaborative"):
-            flash(f"Audit of {pseudonym} submitted. Next: the conversation with the practitioner.")
-            return redirect(url_for("collab.conversation", review_id=review_id, audit_id=audit_id))
+            # The conversation with the worker usually happens on another day: the case
+            # list shows which submitted audits still need one.
+            flash(
+                f"Audit of {pseudonym} submitted. Next: talk it through with the practitioner "
+                "and record the conversation (Your cases, Conversation column)."
+            )
+            return redirect(url_for("reviews.review_page", review_id=review_id) + "#my-cases")
         flash(f"Audit of {pseudonym} submitted.")
         return redirect(url_for("reviews.review_page", review_id=review_id))
     flash("Draft saved.")
