@@ -242,6 +242,20 @@ KIND_CHOICES = [
 DATE_PATTERN = r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})?\s*$"
 
 
+def collaborative_field(label: str, default: str | None = None) -> RadioField:
+    """Ask whether a review's audits are done with the practitioner (a conversation each)."""
+    return RadioField(
+        label,
+        choices=[
+            SelectChoice("no", "No"),
+            SelectChoice("yes", "Yes: each audit has a conversation with the worker after scoring"),
+        ],
+        default=default,
+        widget=GovRadioInput(),
+        validators=[DataRequired("Say whether audits are done with the practitioner")],
+    )
+
+
 class ReviewForm(FlaskForm):
     """Create a review: what, where, when, and which rubric it scores against."""
 
@@ -287,16 +301,7 @@ class ReviewForm(FlaskForm):
         validate_choice=True,
         description="For repeated audits: the review joins the programme and its trend.",
     )
-    collaborative = RadioField(
-        "Audit with the practitioner?",
-        choices=[
-            SelectChoice("no", "No"),
-            SelectChoice("yes", "Yes: each audit has a conversation with the worker after scoring"),
-        ],
-        default="no",
-        widget=GovRadioInput(),
-        validators=[DataRequired("Say whether audits are done with the practitioner")],
-    )
+    collaborative = collaborative_field("Audit with the practitioner?", default="no")
     submit = SubmitField("Create review", widget=GovSubmitInput())
 
 
@@ -632,15 +637,7 @@ YES_NO_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 class CollaborationForm(FlaskForm):
     """A review's collaborative-audit settings."""
 
-    collaborative = RadioField(
-        "Are audits done with the practitioner?",
-        choices=[
-            SelectChoice("yes", "Yes: each audit has a conversation with the worker after scoring"),
-            SelectChoice("no", "No"),
-        ],
-        widget=GovRadioInput(),
-        validators=[DataRequired("Say whether audits are done with the practitioner")],
-    )
+    collaborative = collaborative_field("Are audits done with the practitioner?")
     worker_names = RadioField(
         "Record the worker's name?",
         choices=[

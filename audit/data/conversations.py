@@ -181,16 +181,7 @@ def save_conversation(
                     "" if view.agrees else view.practitioner_view,
                 ],
             )
-        changes.record(
-            db,
-            user_id=by,
-            entity="conversation",
-            entity_id=record.audit_id,
-            action="update" if before else "create",
-            before=_loggable(before),
-            after=_loggable(record),
-            review_id=review_id,
-        )
+        _log(db, "conversation", review_id, before, record, by)
 
 
 def save_family_feedback(
@@ -229,16 +220,7 @@ def save_family_feedback(
                 utcnow(),
             ],
         )
-        changes.record(
-            db,
-            user_id=by,
-            entity="family_feedback",
-            entity_id=record.audit_id,
-            action="update" if before else "create",
-            before=_loggable(before),
-            after=_loggable(record),
-            review_id=review_id,
-        )
+        _log(db, "family_feedback", review_id, before, record, by)
 
 
 def choose_quotes(
@@ -304,3 +286,24 @@ def _loggable(record: Conversation | FamilyFeedback | None) -> Mapping[str, Any]
     data.pop("recorded_by", None)
     data.pop("recorded_at", None)
     return data
+
+
+def _log(
+    db: sqlite_utils.Database,
+    entity: str,
+    review_id: str,
+    before: Conversation | FamilyFeedback | None,
+    after: Conversation | FamilyFeedback,
+    by: int,
+) -> None:
+    """Log a recorded or corrected record, with the version it replaced."""
+    changes.record(
+        db,
+        user_id=by,
+        entity=entity,
+        entity_id=after.audit_id,
+        action="update" if before else "create",
+        before=_loggable(before),
+        after=_loggable(after),
+        review_id=review_id,
+    )

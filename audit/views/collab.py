@@ -99,6 +99,16 @@ def _grades(audit: audits.CaseAudit) -> dict[str, str | None]:
     return current | moderation.current_values(get_db(), audit.id)
 
 
+def _notes(label: str, description: str = NO_NAMES) -> TextAreaField:
+    """Make an optional free-text box for the conversation record."""
+    return TextAreaField(
+        label,
+        description=description,
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=5000)],
+    )
+
+
 def conversation_form_class(
     sections: list[tuple[Any, str]], worker_names: bool, scale: Any
 ) -> type[FlaskForm]:
@@ -122,18 +132,8 @@ def conversation_form_class(
             widget=GovTextInput(),
             validators=[Optional(), Length(max=200)],
         ),
-        "will_do_differently": TextAreaField(
-            "What will the worker do differently?",
-            description=NO_NAMES,
-            widget=GovTextArea(),
-            validators=[Optional(), Length(max=5000)],
-        ),
-        "manager_response": TextAreaField(
-            "The manager's response",
-            description=NO_NAMES,
-            widget=GovTextArea(),
-            validators=[Optional(), Length(max=5000)],
-        ),
+        "will_do_differently": _notes("What will the worker do differently?"),
+        "manager_response": _notes("The manager's response"),
     }
     if worker_names:
         attrs["worker_name"] = StringField(
@@ -150,11 +150,9 @@ def conversation_form_class(
             widget=GovRadioInput(),
             validators=[Optional()],
         )
-        attrs[f"view-{section.id}"] = TextAreaField(
+        attrs[f"view-{section.id}"] = _notes(
             f"If not, the practitioner's view of the grade for {section.title}",
-            description="In their words. " + NO_NAMES,
-            widget=GovTextArea(),
-            validators=[Optional(), Length(max=5000)],
+            "In their words. " + NO_NAMES,
         )
     return type("ConversationForm", (FlaskForm,), attrs)
 
