@@ -231,6 +231,11 @@ class Summary:
     family: tuple[FamilyShares, ...]
     quotes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def recorded(self) -> bool:
+        """Tell whether any counted audit has a conversation or family feedback."""
+        return bool(self.conversations.count or self.feedback.count)
+
     def as_dict(self, *, with_quotes: bool = True) -> dict[str, Any]:
         """Return the summary as plain JSON-able values (quotes only when asked for)."""
         doc: dict[str, Any] = {

@@ -443,3 +443,47 @@ def test_the_demo_review_is_collaborative_with_a_dispute_and_family_feedback(tmp
         assert sum(1 for row in queue if row["disputed"]) == 1
     finally:
         db.conn.close()
+
+
+def test_a_review_without_collaboration_shows_no_practitioner_figures(app, db, people, setup):  # type: ignore[no-untyped-def]
+    from audit import report
+
+    review, _cases = setup
+    lead = app.test_client()
+    Auth(lead).sign_in("lead")
+    findings = lead.get(f"/reviews/{review.id}/findings").text
+    assert "Audits done with the practitioner" not in findings
+    assert "The family's view" in findings  # family feedback can be kept in any review
+    with app.app_context():
+        internal = report.build_html(app, db, review_data.get(db, review.id), audience="internal")
+    assert "The practitioner's and the family's view" not in internal
+
+
+def test_worker_names_are_kept_only_when_the_council_chose_them(app, db, people, setup):  # type: ignore[no-untyped-def]
+    review, cases = setup
+    lead = app.test_client()
+    Auth(lead).sign_in("lead")
+    _collaborative(lead, review, names="yes")
+    reviewer = app.test_client()
+    Auth(reviewer).sign_in("reviewer")
+    _submit(reviewer, db, review, cases[1])
+    audit_id = audits.first_audit_id(db, cases[1])
+    page = _conversation_form(reviewer, review, audit_id)
+    assert 'name="worker_name"' in page.text
+    sections = set(re.findall(r'name="agrees-([a-z_]+)"', page.text))
+    response = reviewer.post(
+        f"/reviews/{review.id}/audits/{audit_id}/conversation",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "held_on": "2026-10-30",
+            "worker_role": "Social worker",
+            "worker_name": "Sam Example",
+            **{f"agrees-{s}": "yes" for s in sections},
+        },
+    )
+    assert response.status_code == 302
+    stored = conversation_data.conversation(db, audit_id)
+    assert stored.worker_name == "Sam Example" and stored.held_on == "2026-10-30"
+    assert not stored.disputed
+    record = reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
+    assert "Social worker (Sam Example)" in record
