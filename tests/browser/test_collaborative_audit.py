@@ -204,3 +204,44 @@ def test_reviewer_records_a_conversation_and_family_feedback_by_keyboard(
     assert any(SAID in quote for quote in quotes), quotes
     check_page(lead, problems)
     assert_no_problems(problems)
+
+
+def test_lead_creates_a_collaborative_review_and_chooses_to_name_workers(
+    page: Page, live_server: LiveServer
+) -> None:
+    problems: list[str] = []
+    sign_in(page, live_server, "lead")
+    page.goto(f"{live_server.url}/reviews/new")
+    title = "Collaborative self-audit, browser test"
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Host organisation", exact=True).fill("Testshire County Council")
+    page.get_by_role("group", name="Kind of review").get_by_label("Self-audit").check()
+    page.get_by_role("group", name="Rubric").get_by_role("radio").first.check()
+    asked = page.get_by_role("group", name="Audit with the practitioner?")
+    assert asked.get_by_label("No", exact=True).is_checked()  # off unless the lead chooses
+    asked.get_by_role("radio", name=re.compile(r"^Yes")).check()
+    check_page(page, problems)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Create review").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == title
+    facts = page.locator(".govuk-summary-list").first.inner_text()
+    assert re.search(r"Audited with the practitioner\s+Yes", facts), facts
+
+    page.get_by_role("link", name="Auditing with the practitioner").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Auditing with the practitioner"
+    check_page(page, problems)
+    done = page.get_by_role("group", name="Are audits done with the practitioner?")
+    assert done.get_by_role("radio", name=re.compile(r"^Yes")).is_checked()
+    names = page.get_by_role("group", name="Record the worker's name?")
+    assert names.get_by_role("radio", name=re.compile(r"^No")).is_checked()
+    names.get_by_role("radio", name=re.compile(r"^Yes")).check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    assert "done with the practitioner" in _flash(page), _flash(page)
+    names = page.get_by_role("group", name="Record the worker's name?")
+    assert names.get_by_role("radio", name=re.compile(r"^Yes")).is_checked()
+    check_page(page, problems)
+    assert_no_problems(problems)
