@@ -140,15 +140,19 @@ def check_conversation(
     worker_role: str,
     agreements: Mapping[str, tuple[str | None, str]],
     titles: Mapping[str, str],
+    today: str | None = None,
 ) -> list[Problem]:
     """Say what is missing from a conversation record, field by field.
 
     ``agreements`` maps section id to (``yes``/``no``/None, the practitioner's view);
-    ``held_on`` is the ISO date, or None when what was typed is not a date.
+    ``held_on`` is the ISO date, or None when what was typed is not a date; with ``today``
+    (ISO), a date after it is refused: a conversation is recorded once it has happened.
     """
     problems = []
     if not held_on:
         problems.append(Problem("held_on", "Enter the date of the conversation, like 27/10/2026"))
+    elif today is not None and held_on > today:
+        problems.append(Problem("held_on", "The conversation date must be today or earlier"))
     if not worker_role.strip():
         problems.append(
             Problem("worker_role", "Enter the practitioner's role, for example social worker")

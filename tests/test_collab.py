@@ -93,6 +93,21 @@ def test_a_disagreement_needs_the_practitioners_view() -> None:
     )
     assert [p.field for p in problems] == ["held_on", "worker_role", "view-plans", "agrees-voice"]
     assert "Plans" in problems[2].message
+    later = collaboration.check_conversation(
+        held_on="2026-11-02",
+        worker_role="Social worker",
+        agreements={},
+        titles={},
+        today="2026-11-01",
+    )
+    assert [p.message for p in later] == ["The conversation date must be today or earlier"]
+    assert not collaboration.check_conversation(
+        held_on="2026-11-01",
+        worker_role="Social worker",
+        agreements={},
+        titles={},
+        today="2026-11-01",
+    )
 
 
 # --------------------------------------------------------------------------- the journey

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -219,6 +220,7 @@ def conversation(review_id: str, audit_id: str) -> str | Response:
                 worker_role=form.worker_role.data or "",
                 agreements=agreements,
                 titles={section.id: section.title for section, _grade in sections},
+                today=date.today().isoformat(),
             )
             if not problems and held_on is not None:
                 record = Conversation(
