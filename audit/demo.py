@@ -573,7 +573,7 @@ def seed_oversight(
     )
 
 
-WORKER_ROLES = [
+CONVERSATION_ROLES = [
     "Social worker, Assessment Team 1",
     "Social worker, Family Support East",
     "Senior practitioner, Child Protection Team",
@@ -635,7 +635,7 @@ def seed_collaboration(
             collaboration.Conversation(
                 audit_id=audit.id,
                 held_on="2026-10-29",
-                worker_role=WORKER_ROLES[index % len(WORKER_ROLES)],
+                worker_role=CONVERSATION_ROLES[index % len(CONVERSATION_ROLES)],
                 manager_role="Team manager" if index % 3 else "",
                 worker_name="",
                 will_do_differently="Record the child's views in their own words and "
