@@ -167,8 +167,12 @@ def moderation_queue(db: sqlite_utils.Database, review: Review) -> list[dict[str
         adverse.extend((q.id, level) for level in q.adverse_levels)
     rows = moderation.queue(db, review.id, lowest_level=rubric.scale.lowest.id, adverse=adverse)
     required = bool(review.settings.get("require_moderation"))
+    from audit.data import conversations
+
+    disputed = conversations.disputed_audits(db, review.id)
     for row in rows:
         row["required"] = required and bool(row["flagged"])
+        row["disputed"] = row["audit_id"] in disputed
     return rows
 
 
@@ -300,7 +304,37 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
             "answers_left_out": left_out,
             "problems": [error.as_dict() for error in errors],
         },
+        "collaboration": {
+            "collaborative": bool(review.settings.get("collaborative")),
+            **collaboration_summary(db, review).as_dict(),
+        },
     }
+
+
+def collaboration_summary(db: sqlite_utils.Database, review: Review) -> Any:
+    """Return how far the review's counted audits were done with the practitioner and family."""
+    from audit import collaboration
+    from audit.data import conversations
+
+    talks, heard = conversations.for_review(db, review.id)
+    return collaboration.summarise(conversations.counted_audits(db, review.id), talks, heard)
+
+
+def family_quote_choices(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
+    """Return what families said on counted audits, with the case, for the lead to choose from."""
+    from audit.data import conversations
+
+    counted = set(conversations.counted_audits(db, review.id))
+    cases = {row["audit_id"]: row["pseudonym"] for row in conversations.export_rows(db, review.id)}
+    _talks, heard = conversations.for_review(db, review.id)
+    return sorted(
+        (
+            {"audit_id": f.audit_id, "pseudonym": cases.get(f.audit_id, ""), "feedback": f}
+            for f in heard
+            if f.audit_id in counted and f.consent and f.family_said
+        ),
+        key=lambda item: (item["pseudonym"], item["audit_id"]),
+    )
 
 
 def scale_good(rubric: Any, level_id: str) -> bool:
@@ -316,15 +350,28 @@ def spreadsheet(
 ) -> tuple[bytes, str]:
     """Build an export and its media type: XLSX (answers and findings) or one CSV table."""
     from audit import exports
+    from audit.data import conversations
     from audit.data import exports as export_data
 
     answers = exports.answers_table(review.rubric, export_data.answer_rows(db, review.id))
     found = exports.findings_table(
         export_data.finding_rows(db, review.id), findings.threshold_label(review.rubric.scale)
     )
+    audit_rows = conversations.export_rows(db, review.id)
+    talks, heard = conversations.for_review(db, review.id)
+    talked = exports.conversations_table(review.rubric, audit_rows, talks)
+    family = exports.family_table(audit_rows, heard)
     if fmt == "xlsx":
-        return exports.to_xlsx([("Answers", *answers), ("Findings", *found)]), XLSX
-    header, rows = answers if what == "answers" else found
+        sheets = [("Answers", *answers), ("Findings", *found)]
+        sheets += [("Conversations", *talked), ("Family feedback", *family)]
+        return exports.to_xlsx(sheets), XLSX
+    tables = {
+        "answers": answers,
+        "findings": found,
+        "conversations": talked,
+        "family-feedback": family,
+    }
+    header, rows = tables[what]
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"
 
 

@@ -632,11 +632,19 @@ def import_command(instance: Path | None, file: Path) -> None:
 @main.command()
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
-@output_option("FILE.xlsx (answers and findings sheets) or FILE.csv (answers).")
+@output_option("FILE.xlsx (every table, one sheet each) or FILE.csv (one table).")
 @click.option(
     "--findings", is_flag=True, help="With a .csv file: export the findings, not the answers."
 )
-def answers(instance: Path | None, review_key: str, output: Path, findings: bool) -> None:
+@click.option(
+    "--table",
+    type=click.Choice(["answers", "findings", "conversations", "family-feedback"]),
+    help="With a .csv file: the table to export (conversations with practitioners, "
+    "family feedback...). Default: answers.",
+)
+def answers(
+    instance: Path | None, review_key: str, output: Path, findings: bool, table: str | None
+) -> None:
     """Export REVIEW's answers (one row per case and question) as Excel or CSV."""
     from audit.analysis import spreadsheet
 
@@ -644,7 +652,7 @@ def answers(instance: Path | None, review_key: str, output: Path, findings: bool
     if suffix not in {"xlsx", "csv"}:
         raise click.ClickException("the output file must end in .xlsx or .csv")
     found, db = _review_and_db(instance, review_key)
-    data, _ = spreadsheet(db, found, suffix, "findings" if findings else "answers")
+    data, _ = spreadsheet(db, found, suffix, table or ("findings" if findings else "answers"))
     output.write_bytes(data)
     click.echo(f"Wrote {output} ({len(data):,} bytes).")
 

@@ -164,6 +164,12 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     )
     seed_calibration(db, reviews.get(db, review.id), [lead.id, *reviewer_ids], lead.id)
     seed_programme_moderation(db, lead.id, reviewer_ids[0])
+    seed_collaboration(
+        db,
+        reviews.get(db, review.id),
+        lead.id,
+        random.Random(seed_value(DEMO_SEED, "collaboration")),
+    )
     write_credentials(instance, credentials)
     return credentials
 
@@ -589,6 +595,102 @@ def _reworded_for_publication(suggestion: Any) -> str:
     words = "most of" if (good.share or 0) >= 0.5 else "few of"
     text = re.sub(r"\s*\(\d+ of \d+\)", "", suggestion.text)
     return re.sub(r"(?:only )?\d+% of", words, text)
+CONVERSATION_ROLES = [
+    "Social worker, Assessment Team 1",
+    "Social worker, Family Support East",
+    "Senior practitioner, Child Protection Team",
+    "Newly qualified social worker, Children in Care Team",
+]
+FAMILY_SAID = [
+    "The mother said the worker listened and explained what would happen next.",
+    "The father said meetings were cancelled at short notice and he still does not "
+    "understand the plan.",
+    "The young person said their worker visits often and things at school are better.",
+    "The carer said support came quickly once the new worker was allocated.",
+    "The grandmother said the family felt judged at the start but listened to later on.",
+    "The mother said the plan has helped but housing is still the biggest worry.",
+]
+FAMILY_ANSWERS = ["yes", "yes", "partly", "no", "not_asked"]
+
+
+def seed_collaboration(
+    db: sqlite_utils.Database, review: reviews.Review, lead_id: int, rng: random.Random
+) -> None:
+    """Make the demo review collaborative: conversations with practitioners, family feedback.
+
+    Twelve submitted audits have a conversation with the worker; in one the worker disputes
+    the plans grade (the lead sees it in moderation: that audit is not moderated yet). Eight
+    audits carry family feedback, two without consent; two family quotes are chosen.
+    """
+    from audit import collaboration
+    from audit.data import audits
+    from audit.data import conversations as conversation_data
+
+    reviews.update_settings(db, review.id, {"collaborative": True}, by=lead_id)
+    rubric = review.rubric
+    submitted = [c for c in audits.reviewer_cases(db, review.id) if c["status"] == "submitted"]
+    disputed_done = False
+    for index, case in enumerate(submitted[3:15]):
+        audit = audits.get(db, case["audit_id"])
+        sections = collaboration.sections_to_discuss(
+            rubric, case["case_type"], audit.sections_na, audit.answers
+        )
+        views = []
+        for section, grade in sections:
+            dispute = not disputed_done and section.id == "plans"
+            disputed_done = disputed_done or dispute
+            views.append(
+                collaboration.SectionView(
+                    section_id=section.id,
+                    question_id=section.grade_question or "",
+                    grade=grade,
+                    agrees=not dispute,
+                    practitioner_view="The plan was agreed with the family at the review "
+                    "conference and the actions are in the minutes, not the plan document."
+                    if dispute
+                    else "",
+                )
+            )
+        conversation_data.save_conversation(
+            db,
+            review.id,
+            collaboration.Conversation(
+                audit_id=audit.id,
+                held_on="2026-10-29",
+                worker_role=CONVERSATION_ROLES[index % len(CONVERSATION_ROLES)],
+                manager_role="Team manager" if index % 3 else "",
+                worker_name="",
+                will_do_differently="Record the child's views in their own words and "
+                "write the plan's actions with dates.",
+                manager_response="Will check plans and the child's voice in supervision "
+                "for the next three months."
+                if index % 3
+                else "",
+                sections=tuple(views),
+            ),
+            by=audit.reviewer_id,
+        )
+    for index, case in enumerate(submitted[3:11]):
+        consent = index not in (2, 6)
+        answers = {
+            key: rng.choice(FAMILY_ANSWERS) if consent else "not_asked"
+            for key, _text in collaboration.FAMILY_QUESTIONS
+        }
+        conversation_data.save_family_feedback(
+            db,
+            review.id,
+            collaboration.FamilyFeedback(
+                audit_id=case["audit_id"],
+                consent=consent,
+                contact_method=("phone", "visit", "meeting")[index % 3] if consent else "",
+                family_said=FAMILY_SAID[index % len(FAMILY_SAID)] if consent else "",
+                **answers,
+            ),
+            by=lead_id,
+        )
+    conversation_data.choose_quotes(
+        db, review.id, [c["audit_id"] for c in submitted[3:5]], by=lead_id
+    )
 
 
 def write_credentials(instance: Path, credentials: list[DemoCredential]) -> Path:

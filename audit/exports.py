@@ -22,6 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from audit import collaboration
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import applicable
 
@@ -308,6 +309,124 @@ def findings_table(
         for row in rows
     ]
     return finding_header(threshold), out
+
+
+CONVERSATION_HEADER = (
+    "Case",
+    "Host reference",
+    "Audit purpose",
+    "Status",
+    "Reviewer",
+    "Date of conversation",
+    "Practitioner's role",
+    "Practitioner's name",
+    "Manager's role",
+    "Section",
+    "Grade discussed",
+    "Practitioner agrees",
+    "Practitioner's view",
+    "What the worker will do differently",
+    "Manager's response",
+    "Recorded by",
+    "Recorded at",
+    "audit_id",
+)
+FAMILY_HEADER = (
+    "Case",
+    "Host reference",
+    "Audit purpose",
+    "Status",
+    "Reviewer",
+    "Consent to contact",
+    "How contact was made",
+    "What the family said",
+    *(text for _key, text in collaboration.FAMILY_QUESTIONS),
+    "Quote included",
+    "Recorded by",
+    "Recorded at",
+    "audit_id",
+)
+
+
+def _audit_cells(audit: Mapping[str, Any]) -> list[Any]:
+    return [
+        audit["pseudonym"],
+        audit["reference"],
+        PURPOSE_LABELS.get(audit["purpose"], audit["purpose"]),
+        STATUS_LABELS.get(audit["status"], audit["status"]),
+        audit["reviewer"],
+    ]
+
+
+def conversations_table(
+    rubric: Rubric,
+    audit_rows: Iterable[Mapping[str, Any]],
+    records: Iterable[collaboration.Conversation],
+) -> tuple[list[str], list[list[Any]]]:
+    """Lay out one row per audit and section grade discussed with the practitioner."""
+    by_audit = {record.audit_id: record for record in records}
+    titles = {section.id: section.title for section in rubric.sections}
+    out: list[list[Any]] = []
+    for audit in audit_rows:
+        record = by_audit.get(audit["audit_id"])
+        if record is None:
+            continue
+        views = record.sections or (None,)
+        for view in views:
+            grade = ""
+            if view is not None:
+                try:
+                    grade = rubric.scale.level(view.grade).label
+                except KeyError:
+                    grade = view.grade
+            out.append(
+                [
+                    *_audit_cells(audit),
+                    record.held_on,
+                    record.worker_role,
+                    record.worker_name,
+                    record.manager_role,
+                    "" if view is None else titles.get(view.section_id, view.section_id),
+                    grade,
+                    "" if view is None else ("Yes" if view.agrees else "No"),
+                    "" if view is None else view.practitioner_view,
+                    record.will_do_differently,
+                    record.manager_response,
+                    record.recorded_by,
+                    record.recorded_at,
+                    record.audit_id,
+                ]
+            )
+    return list(CONVERSATION_HEADER), out
+
+
+def family_table(
+    audit_rows: Iterable[Mapping[str, Any]], records: Iterable[collaboration.FamilyFeedback]
+) -> tuple[list[str], list[list[Any]]]:
+    """Lay out one row per audit with family feedback, answers in words."""
+    by_audit = {record.audit_id: record for record in records}
+    out: list[list[Any]] = []
+    for audit in audit_rows:
+        record = by_audit.get(audit["audit_id"])
+        if record is None:
+            continue
+        out.append(
+            [
+                *_audit_cells(audit),
+                "Given" if record.consent else "Not given",
+                record.contact_label,
+                record.family_said,
+                *(
+                    collaboration.FAMILY_ANSWERS[record.answer(key)] if record.consent else ""
+                    for key, _text in collaboration.FAMILY_QUESTIONS
+                ),
+                "Yes" if record.quote_included else "No",
+                record.recorded_by,
+                record.recorded_at,
+                record.audit_id,
+            ]
+        )
+    return list(FAMILY_HEADER), out
 
 
 # --------------------------------------------------------------------------- files

@@ -251,6 +251,20 @@ KIND_CHOICES = [
 DATE_PATTERN = r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})?\s*$"
 
 
+def collaborative_field(label: str, default: str | None = None) -> RadioField:
+    """Ask whether a review's audits are done with the practitioner (a conversation each)."""
+    return RadioField(
+        label,
+        choices=[
+            SelectChoice("no", "No"),
+            SelectChoice("yes", "Yes: each audit has a conversation with the worker after scoring"),
+        ],
+        default=default,
+        widget=GovRadioInput(),
+        validators=[DataRequired("Say whether audits are done with the practitioner")],
+    )
+
+
 class ReviewForm(FlaskForm):
     """Create a review: what, where, when, and which rubric it scores against."""
 
@@ -296,6 +310,7 @@ class ReviewForm(FlaskForm):
         validate_choice=True,
         description="For repeated audits: the review joins the programme and its trend.",
     )
+    collaborative = collaborative_field("Audit with the practitioner?", default="no")
     submit = SubmitField("Create review", widget=GovSubmitInput())
 
 
@@ -699,3 +714,65 @@ class AgreedGradeForm(FlaskForm):
         validators=[DataRequired("Enter the panel's rationale"), Length(max=4000)],
     )
     submit = SubmitField("Save agreed answer", widget=GovSubmitInput())
+YES_NO_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+class CollaborationForm(FlaskForm):
+    """A review's collaborative-audit settings."""
+
+    collaborative = collaborative_field("Are audits done with the practitioner?")
+    worker_names = RadioField(
+        "Record the worker's name?",
+        choices=[
+            SelectChoice("no", "No: record the worker's role only"),
+            SelectChoice("yes", "Yes: the council has chosen to record workers' names"),
+        ],
+        description="Children's and families' names are never recorded.",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Say whether workers' names are recorded")],
+    )
+    submit = SubmitField("Save settings", widget=GovSubmitInput())
+
+
+def family_answer_field(label: str) -> RadioField:
+    """Make one structured family question: yes, partly, no or not asked."""
+    return RadioField(
+        label,
+        choices=[
+            SelectChoice("yes", "Yes"),
+            SelectChoice("partly", "Partly"),
+            SelectChoice("no", "No"),
+            SelectChoice("not_asked", "Not asked"),
+        ],
+        default="not_asked",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+
+
+class FamilyFeedbackForm(FlaskForm):
+    """The family's view of the help they received, in the auditor's words."""
+
+    consent = RadioField(
+        "Did the family consent to be contacted?",
+        choices=YES_NO_CHOICES,
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+    contact_method = RadioField(
+        "How was contact made?",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+    family_said = TextAreaField(
+        "What did the family say about the help they received?",
+        description="In your words. Do not write names of children, family members or "
+        "professionals. The lead may quote this in the internal findings; it never appears in "
+        "the public report.",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=5000)],
+    )
+    felt_listened_to = family_answer_field("Did they feel listened to?")
+    knows_plan = family_answer_field("Do they know the plan?")
+    life_better = family_answer_field("Has life got better?")
+    submit = SubmitField("Save family feedback", widget=GovSubmitInput())

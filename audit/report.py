@@ -297,6 +297,7 @@ class Figures:
     grades: dict[str, Any]
     moderated: dict[str, set[str]]
     left_out: int
+    voices: Any
     threshold: int
     table: disclosure.Table = field(default_factory=disclosure.Table)
 
@@ -347,6 +348,7 @@ def gather(app: Flask, db: sqlite_utils.Database, review: review_data.Review) ->
         grades=_case_grades(db, review) if len(audited) <= APPENDIX_MAX_CASES else {},
         moderated=moderation_data.moderated_questions(db, review.id),
         left_out=len(analysis.data_errors(db, review)),
+        voices=analysis.collaboration_summary(db, review),
         threshold=threshold_for(app, review),
     )
     _register(figures)
@@ -1105,6 +1107,11 @@ def actions_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     }
 
 
+def voices_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
+    """Return the practitioner's and the family's view: internal only, never in public."""
+    return {"voices": None if view.public else figures.voices}
+
+
 def appendix_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return the case-level appendix (internal version only, and only if not too long)."""
     appendix = None
@@ -1123,6 +1130,7 @@ CHAPTERS: tuple[Callable[[Figures, disclosure.View], dict[str, Any]], ...] = (
     agreement_chapter,
     trends_chapter,
     actions_chapter,
+    voices_chapter,
     appendix_chapter,
 )
 """The chapter builders, in the report's order; each reads the same :class:`Figures`."""

@@ -72,6 +72,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         auth,
         calibration,
+        collab,
         findings,
         history,
         programmes,
@@ -95,6 +96,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(history.bp)
     app.register_blueprint(programmes.bp)
     app.register_blueprint(calibration.bp)
+    app.register_blueprint(collab.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

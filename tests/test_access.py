@@ -173,6 +173,18 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     # The escalation reviewer_in raised: they and the managers record it, nobody else.
     ("scoring.escalation_page", "GET"): _team(200) | {"reviewer_peer": 403},
     ("scoring.escalation_page", "POST"): _team(DONE) | {"reviewer_peer": 403},
+    # ------------------------------------------------------------------ with the practitioner
+    # Review A is collaborative. The conversation and the family feedback of reviewer_in's
+    # submitted audit: its author and the review's lead record them (an empty post is
+    # re-rendered with errors); the other reviewer may not, nor an admin who is not in the
+    # review (recording is scoring work: policy review.score).
+    ("collab.settings", "GET"): _managers(200),
+    ("collab.settings", "POST"): _managers(DONE),
+    ("collab.conversation", "GET"): _team(200) | {"reviewer_peer": 403, "admin": 403},
+    ("collab.conversation", "POST"): _team(DONE) | {"reviewer_peer": 403, "admin": 403},
+    ("collab.family", "GET"): _team(200) | {"reviewer_peer": 403, "admin": 403},
+    ("collab.family", "POST"): _team(DONE) | {"reviewer_peer": 403, "admin": 403},
+    ("collab.family_quotes", "POST"): _managers(DONE),
     # ------------------------------------------------------------------ findings, moderation
     ("findings.dashboard", "GET"): _managers(200),
     ("findings.findings_page", "GET"): _managers(200),
@@ -536,6 +548,7 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         db, b_id, b_cases, everyone["reviewer_out"].id, everyone["lead_other"].id, rubric, "B"
     )
 
+    review_data.update_settings(db, a.id, {"collaborative": True}, by=None)
     programme_id = programmes.create(db, title="Monthly audit", kind="self_audit", by=None)
     db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, a.id])
     development = finding_data.add_own(

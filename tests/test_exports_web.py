@@ -19,8 +19,11 @@ def test_lead_downloads_answers_and_findings(client, auth, db, people) -> None: 
     assert xlsx.status_code == 200
     assert xlsx.headers["Content-Disposition"] == 'attachment; filename="test-review.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True)
-    assert book.sheetnames == ["Answers", "Findings"]
+    assert book.sheetnames == ["Answers", "Findings", "Conversations", "Family feedback"]
     book.close()
+    for table, first in (("conversations", b"Case,"), ("family-feedback", b"Case,")):
+        got = client.get(f"/reviews/{review.id}/export/{table}.csv")
+        assert got.status_code == 200 and got.data.startswith(b"\xef\xbb\xbf" + first)
     csv = client.get(f"/reviews/{review.id}/export/answers.csv")
     assert csv.data.startswith(b"\xef\xbb\xbfCase,Host reference")
     findings = client.get(f"/reviews/{review.id}/export/findings.csv")
@@ -48,5 +51,12 @@ def test_answers_command_writes_excel_or_csv(tmp_path: Path) -> None:
         main, ["answers", title, "-o", str(csv_out), "--findings", "--instance", inst]
     )
     assert result.exit_code == 0 and csv_out.read_bytes().startswith(b"\xef\xbb\xbfKind,")
+    talks = tmp_path / "conversations.csv"
+    result = runner.invoke(
+        main,
+        ["answers", title, "-o", str(talks), "--table", "conversations", "--instance", inst],
+    )
+    assert result.exit_code == 0
+    assert "Practitioner agrees" in talks.read_bytes().decode("utf-8-sig").splitlines()[0]
     bad = runner.invoke(main, ["answers", title, "-o", str(tmp_path / "x.txt"), "--instance", inst])
     assert bad.exit_code == 1 and ".xlsx or .csv" in bad.output

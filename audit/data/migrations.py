@@ -335,6 +335,47 @@ CREATE TABLE calibration_agreed (
 """
 
 
+# Collaborative audit: the conversation with the practitioner after scoring (one per audit,
+# one row per section grade discussed) and the family's view of the help they received.
+_COLLAB_SQL = """
+CREATE TABLE conversation (
+    audit_id TEXT PRIMARY KEY REFERENCES case_audit(id) ON DELETE CASCADE,
+    held_on TEXT NOT NULL,
+    worker_role TEXT NOT NULL,
+    manager_role TEXT NOT NULL DEFAULT '',
+    worker_name TEXT NOT NULL DEFAULT '',
+    will_do_differently TEXT NOT NULL DEFAULT '',
+    manager_response TEXT NOT NULL DEFAULT '',
+    recorded_by INTEGER REFERENCES user(id),
+    recorded_at TEXT NOT NULL
+);
+CREATE TABLE conversation_section (
+    audit_id TEXT NOT NULL REFERENCES conversation(audit_id) ON DELETE CASCADE,
+    section_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    agrees TEXT NOT NULL CHECK (agrees IN ('yes', 'no')),
+    practitioner_view TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (audit_id, section_id)
+);
+CREATE TABLE family_feedback (
+    audit_id TEXT PRIMARY KEY REFERENCES case_audit(id) ON DELETE CASCADE,
+    consent TEXT NOT NULL CHECK (consent IN ('yes', 'no')),
+    contact_method TEXT NOT NULL DEFAULT '',
+    family_said TEXT NOT NULL DEFAULT '',
+    felt_listened_to TEXT NOT NULL DEFAULT 'not_asked'
+        CHECK (felt_listened_to IN ('yes', 'partly', 'no', 'not_asked')),
+    knows_plan TEXT NOT NULL DEFAULT 'not_asked'
+        CHECK (knows_plan IN ('yes', 'partly', 'no', 'not_asked')),
+    life_better TEXT NOT NULL DEFAULT 'not_asked'
+        CHECK (life_better IN ('yes', 'partly', 'no', 'not_asked')),
+    quote_included INTEGER NOT NULL DEFAULT 0 CHECK (quote_included IN (0, 1)),
+    recorded_by INTEGER REFERENCES user(id),
+    recorded_at TEXT NOT NULL
+)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -365,6 +406,7 @@ MIGRATIONS: list[Migration] = [
     ),
     # Calibration panels: several people grade the same case blind, then agree the grades.
     ("calibration_exercises", _run(_CALIBRATION_SQL)),
+    ("collab_conversations_family_feedback", _run(_COLLAB_SQL)),
 ]
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import Length, Optional
 
 from audit import analysis, findings, integrity, policy
 from audit.analysis import section_charts
-from audit.data import actions, audits, moderation
+from audit.data import actions, audits, conversations, moderation
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.findings import percent
@@ -121,6 +121,8 @@ def findings_page(review_id: str) -> str:
         accepted=[f for f in stored if f.status == "accepted"],
         rejected=[f for f in stored if f.status == "rejected"],
         moved=moved,
+        collaboration=analysis.collaboration_summary(db, review),
+        quote_choices=analysis.family_quote_choices(db, review),
         summary_form=summary_form,
         own_form=own_form,
         percent=percent,
@@ -396,6 +398,7 @@ def moderate(review_id: str, audit_id: str) -> str | Response:
         graded=graded,
         original={q: a.value for q, a in audit.answers.items()},
         history=moderation.for_audit(db, audit.id),
+        conversation=conversations.conversation(db, audit.id),
         errors=errors,
         rubric=rubric,
     )

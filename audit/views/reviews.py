@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from audit import analysis, caselist, intake, policy, review_setup
-from audit.data import actions, audits, users
+from audit.data import actions, audits, conversations, users
 from audit.data import reviews as review_data
 from audit.forms import (
     ActionForm,
@@ -82,6 +82,10 @@ def review_new() -> str | Response:
         except review_setup.SetupProblem as problem:
             getattr(form, problem.field).errors = [problem.message]
         else:
+            if form.collaborative.data == "yes":
+                review_data.update_settings(
+                    get_db(), review.id, {"collaborative": True}, by=g.user.id
+                )
             flash(f"Created {review.title}. Next: add reviewers and import the case list.")
             return redirect(url_for("reviews.review_page", review_id=review.id))
     return render_template("reviews/new.html", form=form)
@@ -103,6 +107,8 @@ def review_page(review_id: str) -> str:
         "second_cases": audits.second_cases(db, review_id, g.user.id),
         "action_form": ActionForm(),
         "case_type_labels": {ct.id: ct.label for ct in review.rubric.case_types},
+        "collaborative": bool(review.settings.get("collaborative")),
+        "talked": conversations.audits_with_conversation(db, review_id),
     }
     if manage:
         all_cases = audits.reviewer_cases(db, review_id)

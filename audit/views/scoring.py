@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from audit import caselist, integrity, policy, scoring
-from audit.data import actions, audits, moderation, pending
+from audit.data import actions, audits, conversations, moderation, pending
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, EscalationForm
 from audit.views import get_db, requires
@@ -110,6 +110,13 @@ def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
         "may_reopen": policy.allowed(g.user, "review.manage", g.review_role),
         "moderation": moderation.for_audit(db, audit.id),
         "earlier": _earlier(audit, answers),
+        "conversation": conversations.conversation(db, audit.id),
+        "family": conversations.family_feedback(db, audit.id),
+        "collaborative": bool(review.settings.get("collaborative")),
+        "may_record_collab": policy.allowed(g.user, "review.score", g.review_role)
+        and (
+            audit.reviewer_id == g.user.id or policy.allowed(g.user, "review.manage", g.review_role)
+        ),
         "action_form": ActionForm(),
         "exemplars": exemplar_links(review.id),
         **extra,
@@ -263,10 +270,16 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
             **_context(saved),
         )
     if submitting:
-        flash(
-            f"Audit of {review_data.case_file(get_db(), audit.case_id, review_id)['pseudonym']}"
-            " submitted."
-        )
+        pseudonym = review_data.case_file(get_db(), audit.case_id, review_id)["pseudonym"]
+        if g.review.settings.get("collaborative"):
+            # The conversation with the worker usually happens on another day: the case
+            # list shows which submitted audits still need one.
+            flash(
+                f"Audit of {pseudonym} submitted. Next: talk it through with the practitioner "
+                "and record the conversation (Your cases, Conversation column)."
+            )
+            return redirect(url_for("reviews.review_page", review_id=review_id) + "#my-cases")
+        flash(f"Audit of {pseudonym} submitted.")
         return redirect(url_for("reviews.review_page", review_id=review_id))
     flash("Draft saved.")
     return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))

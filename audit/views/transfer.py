@@ -79,11 +79,21 @@ def bundle_upload() -> str | Response:
     return render_template("transfer/import.html", form=form, problems=problems)
 
 
+# The downloads offered: every table as CSV; the Excel workbook holds them all.
+EXPORTS = {
+    ("answers", "xlsx"),
+    ("answers", "csv"),
+    ("findings", "csv"),
+    ("conversations", "csv"),
+    ("family-feedback", "csv"),
+}
+
+
 @bp.route("/reviews/<review_id>/export/<what>.<fmt>")
 @requires("review.manage")
 def export_download(review_id: str, what: str, fmt: str) -> Response:
-    """Download every answer (one row per case and question) or the findings."""
-    if (what, fmt) not in {("answers", "xlsx"), ("answers", "csv"), ("findings", "csv")}:
+    """Download every answer, the findings, or the practitioner conversations or family views."""
+    if (what, fmt) not in EXPORTS:
         from flask import abort
 
         abort(404)

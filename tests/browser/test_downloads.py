@@ -44,7 +44,7 @@ def test_lead_downloads_the_pdf_report_and_the_excel_answers(
     assert xlsx.suggested_filename.endswith(".xlsx")
     with open(xlsx.path(), "rb") as handle:
         book = openpyxl.load_workbook(io.BytesIO(handle.read()), read_only=True)
-    assert book.sheetnames == ["Answers", "Findings"]
+    assert book.sheetnames == ["Answers", "Findings", "Conversations", "Family feedback"]
     header = next(book["Answers"].iter_rows(max_row=1, values_only=True))
     book.close()
     assert header[:3] == ("Case", "Host reference", "Case type")
