@@ -518,7 +518,8 @@ def _merge_audits(db, doc, records, report, uid) -> None:  # type: ignore[no-unt
                 {
                     "audit_id": audit["id"],
                     "question_id": a["question_id"],
-                    "value": a.get("value"),
+                    # An empty answer is a blank one, stored as the app stores blanks.
+                    "value": a.get("value") if a.get("value") != "" else None,
                     "not_applicable": int(bool(a.get("not_applicable"))),
                     "evidence": a.get("evidence") or "",
                     "updated_at": a.get("updated_at") or bundles.now(),

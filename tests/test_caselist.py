@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+import re
 import zipfile
 from collections import Counter
 from datetime import date, datetime
@@ -318,8 +319,10 @@ def test_xlsx_with_a_wrong_declared_size_is_read_to_the_end(rubric: Rubric) -> N
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                assert b'<dimension ref="A1:B3" />' in content
-                content = content.replace(b'<dimension ref="A1:B3" />', b'<dimension ref="A1" />')
+                # openpyxl writes the tag with or without a space, depending on lxml.
+                declared = rb'<dimension ref="A1:B3"\s?/>'
+                assert re.search(declared, content)
+                content = re.sub(declared, b'<dimension ref="A1" />', content)
             target.writestr(item, content)
     cases = read_case_list(buffer.getvalue(), "cases.xlsx", rubric)
     assert [row.reference for row in cases.rows] == ["EXB-1", "EXB-2"]
