@@ -116,7 +116,8 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _first_grade_group(reviewer).get_by_label("Inadequate", exact=True).check()
     reviewer.get_by_role("button", name="Save my grades").click()
     reviewer.get_by_role("button", name="Submit my grades").click()
-    reviewer.wait_for_load_state()
+    # The submit posts and redirects to the same page: wait for its new text, not a load.
+    reviewer.get_by_text("2 of 3 participants have submitted").wait_for()
     assert "2 of 3 participants have submitted" in reviewer.locator("main").inner_text()
     assert reviewer.get_by_role("link", name=re.compile("See everyone's grades")).count() == 0
     response = reviewer.goto(f"{exercise_path}/results")

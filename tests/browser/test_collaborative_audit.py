@@ -228,7 +228,8 @@ def test_lead_creates_a_collaborative_review_and_chooses_to_name_workers(
     facts = page.locator(".govuk-summary-list").first.inner_text()
     assert re.search(r"Audited with the practitioner\s+Yes", facts), facts
 
-    page.get_by_role("link", name="Auditing with the practitioner").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Auditing with the practitioner").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Auditing with the practitioner"
     check_page(page, problems)
