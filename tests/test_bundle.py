@@ -421,6 +421,10 @@ def _mutations(doc: dict) -> list[tuple[str, object, str]]:
     plan = _answer_index(doc, "plan_grade", case_type="cp")
     early_case = next(i for i, c in enumerate(doc["cases"]) if c["case_type"] == "early_help")
     changed = next(i for i, m in enumerate(doc["moderation"]) if m["question_id"])
+    # One audit takes another's id below; neither may be the moderated audit, whose row would
+    # then (rightly) be reported for its lost audit rather than for its original value.
+    moderated_audit = doc["moderation"][changed]["audit_id"]
+    kept, renamed = [i for i, a in enumerate(doc["audits"]) if a["id"] != moderated_audit][:2]
     return [
         (f"audits[{yes_no[0]}].answers[{yes_no[1]}].value", "maybe", "not an answer to a yes/no"),
         (f"audits[{no_na[0]}].answers[{no_na[1]}].not_applicable", True, "cannot be N/A"),
@@ -440,7 +444,7 @@ def _mutations(doc: dict) -> list[tuple[str, object, str]]:
         ("audits[0].version", 0, "must be at least 1, got 0"),
         ("audits[0].purpose", "third", "not one of the allowed values (first, second, re_audit)"),
         ("audits[0].reviewer", "stranger", "is not listed in people"),
-        ("audits[1].id", doc["audits"][0]["id"], "appears more than once in audits"),
+        (f"audits[{renamed}].id", doc["audits"][kept]["id"], "appears more than once in audits"),
         ("cases[0].created_at", "yesterday", "expected a UTC time in ISO 8601"),
         ("review.status", "finished", "not one of the allowed values (setting_up"),
         ("members[0].role", "owner", "not one of the allowed values (lead, reviewer)"),
