@@ -450,7 +450,7 @@ def time_pages(app: Any, review_id: str, password: str) -> dict[str, list[float]
 def dashboard_parts(app: Any, review_id: str) -> dict[str, list[float]]:
     """Time what the dashboard view calls, one by one, without Flask."""
     from audit import analysis
-    from audit.data import audits
+    from audit.data import actions, audits
     from audit.data import reviews as review_data
 
     db = connect_db(app)
@@ -464,6 +464,8 @@ def dashboard_parts(app: Any, review_id: str) -> dict[str, list[float]]:
             "analysis.moderation_summary": lambda: analysis.moderation_summary(db, review),
             "analysis.timeliness_rows": lambda: analysis.timeliness_rows(db, review),
             "analysis.agreement_for": lambda: analysis.agreement_for(db, review),
+            "analysis.data_errors": lambda: analysis.data_errors(db, review),
+            "actions.for_review": lambda: actions.for_review(db, review_id),
         }
         for fn in parts.values():
             fn()
