@@ -91,6 +91,31 @@ def may_see_calibration_grades(
     return results_open and may_see_exercise(user, review_role, participant)
 
 
+def calibration_grades_shown(
+    user: Person | None, review_role: str | None, participant: bool, results_open: bool
+) -> str:
+    """Return whose calibration grades a page or download may show: "all", "own" or "none".
+
+    Before results open a participant sees only their own grades and everyone else none,
+    so a download can never break the panel's blindness.
+    """
+    if may_see_calibration_grades(user, review_role, participant, results_open):
+        return "all"
+    return "own" if participant else "none"
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """Whoever runs a command on the instance's files: sees what an admin who takes no part sees."""
+
+    id: int = 0
+    role: str = "admin"
+    active: bool = True
+
+
+COMMAND_LINE = CommandLine()
+
+
 def may_see_review(user: Person | None, review_role: str | None) -> bool:
     """Return whether the review exists for this user at all (others get a 404)."""
     return allowed(user, "review.view", review_role)

@@ -157,6 +157,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("reviews.timeliness_reset", "POST"): _managers(DONE),
     ("transfer.bundle_download", "GET"): _managers(200),
     ("transfer.export_download", "GET"): _managers(200),
+    ("transfer.findings_json", "GET"): _managers(200),
     ("history.review_history", "GET"): _managers(200),
     # Only admins delete, and only a closed review: review A is open, so the admin is sent
     # back to the review (302) and nothing is deleted; its lead may not (403).

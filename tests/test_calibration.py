@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -466,3 +469,158 @@ def test_deleting_a_closed_review_deletes_its_calibration_exercises(
     review_data.delete(db, review.id, by=people["admin"].id)
     for table in ("calibration_exercise", "calibration_participant", "calibration_grade"):
         assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+
+
+# --------------------------------------------------------------------------- exports, JSON
+
+
+def _csv(client: FlaskClient, review_id: str, what: str) -> list[dict[str, str]]:
+    response = client.get(f"/reviews/{review_id}/export/{what}.csv")
+    assert response.status_code == 200, what
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def _sheets(client: FlaskClient, review_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    response = client.get(f"/reviews/{review_id}/export/answers.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def test_exports_and_findings_json_carry_the_results_pages_figures(
+    app: Flask, db: Any, krippendorff: dict[str, Any]
+) -> None:
+    _grade_table(app, krippendorff)
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    base = f"/reviews/{review_id}/calibration/{exercise_id}"
+    lead = _client(app, "lead")
+    agree = {"value": "v2", "rationale": "Two, once the <b>second</b> visit is counted."}
+    assert _post(lead, f"{base}/agreed/{krippendorff['case_id']}/unit06", agree).status_code == 302
+    page = lead.get(f"{base}/results").text
+    shown = lead.get(f"{base}/results.json").get_json()
+
+    (exercise,) = _csv(lead, review_id, "calibration-exercises")
+    for level, label in (("ordinal", "ordinal"), ("nominal", "nominal"), ("interval", "interval")):
+        cell = exercise[f"Alpha, grades ({label})"]
+        assert re.search(rf'id="alpha-{level}">\s*{re.escape(cell)}<', page), level
+        assert float(cell) == round(shown["krippendorff_alpha"]["grades"][level]["value"], 3)
+    assert exercise["Alpha, grades (ordinal)"] == "0.815"
+    assert exercise["Alpha, yes/no questions (nominal)"].startswith("Not computable")
+    assert exercise["Grades shown"].startswith("Everyone")
+    # Unit 6: Coder B said Two, the panel agreed Two: 1 of the 4 grades matches.
+    assert (
+        exercise["Grades matching the agreed grade"],
+        exercise["Grades compared with the agreed grade"],
+    ) == ("1", "4")
+    assert 'id="exact-agreed">25% of 4 grades' in page
+    assert exercise["Questions on the agenda"] == "3"
+
+    questions = _csv(lead, review_id, "calibration-questions")
+    agenda = [q for q in questions if q["Agenda position"]]
+    in_order = sorted(agenda, key=lambda q: int(q["Agenda position"]))
+    assert len(in_order) == 3
+    page_agenda = page.split('id="agenda"')[1].split("</ol>")[0]
+    assert [q["Question"] for q in in_order] == re.findall(
+        r"<strong>C\d+: ([^<]+)</strong>", page_agenda
+    )
+    unit6 = next(q for q in questions if q["question_id"] == "unit06")
+    assert (unit6["Spread"], unit6["Agenda position"], unit6["Agreed answer"]) == ("3", "1", "Two")
+    assert unit6["Rationale"] == agree["rationale"]
+
+    grades = _csv(lead, review_id, "calibration-grades")
+    unit6_grades = {g["Participant"]: g["Answer"] for g in grades if g["question_id"] == "unit06"}
+    assert unit6_grades == {
+        "Coder A": "One",
+        "Coder B": "Two",
+        "Coder C": "Three",
+        "Coder D": "Four",
+    }
+    # Every grade of the published table, no more: 12 + 12 + 10 + 11 less the gaps, + yes/no.
+    assert len([g for g in grades if g["question_id"] != "child_safeguarded"]) == sum(
+        v is not None for row in TABLE for v in row
+    )
+
+    sheets = _sheets(lead, review_id)
+    header, row = sheets["Calibration exercises"]
+    assert dict(zip(header, row, strict=True))["Alpha, grades (ordinal)"] == 0.815
+    assert len(sheets["Calibration grades"]) == len(grades) + 1
+
+    document = lead.get(f"/reviews/{review_id}/findings.json").get_json()
+    (item,) = document["calibration"]["exercises"]
+    assert item["grades_shown"] == "all"
+    assert item["krippendorff_alpha"] == shown["krippendorff_alpha"]
+    first = item["questions"][0]
+    assert (first["question_id"], first["agenda_position"], first["agreed"]) == ("unit06", 1, "v2")
+    assert first["grades"] == shown["questions"][0]["grades"]
+
+
+def test_exports_and_json_stay_blind_until_results_open(
+    app: Flask, db: Any, people: dict[str, users.User], krippendorff: dict[str, Any]
+) -> None:
+    """A lead who takes part sees only their own grades; a lead who does not, none."""
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    case_id = krippendorff["case_id"]
+    base = f"/reviews/{review_id}/calibration/{exercise_id}"
+    # Coder A also leads the review, so may download its exports; Coder B is a reviewer.
+    review_data.add_member(db, review_id, krippendorff["coders"]["coder_a"].id, "lead")
+    coder_a, coder_b = _client(app, "coder_a"), _client(app, "coder_b")
+    _post(coder_a, f"{base}/cases/{case_id}", {"answer-unit01": "v2", "evidence-unit01": "Ay note"})
+    _post(
+        coder_b, f"{base}/cases/{case_id}", {"answer-unit01": "v5", "evidence-unit01": "Bee note"}
+    )
+    lead, admin = _client(app, "lead"), _client(app, "admin")
+
+    def everything(client: FlaskClient) -> str:
+        """Every download the client may take of the review, as one text."""
+        texts = [
+            client.get(f"/reviews/{review_id}/export/{what}.csv").get_data(as_text=True)
+            for what in (
+                "answers",
+                "calibration-exercises",
+                "calibration-questions",
+                "calibration-grades",
+            )
+        ]
+        texts.append(repr(_sheets(client, review_id)))
+        texts.append(client.get(f"/reviews/{review_id}/findings.json").get_data(as_text=True))
+        return "\n".join(texts)
+
+    mine = everything(coder_a)
+    assert "Ay note" in mine and "Bee note" not in mine
+    (own,) = _csv(coder_a, review_id, "calibration-grades")
+    assert (own["Participant"], own["Answer"], own["Note"]) == ("Coder A", "Two", "Ay note")
+    (exercise,) = _csv(coder_a, review_id, "calibration-exercises")
+    assert exercise["Alpha, grades (ordinal)"] == "" and exercise["Questions on the agenda"] == ""
+    assert exercise["Grades shown"].startswith("Your own only")
+    assert _csv(coder_a, review_id, "calibration-questions") == []
+    (item,) = coder_a.get(f"/reviews/{review_id}/findings.json").get_json()["calibration"][
+        "exercises"
+    ]
+    assert item["grades_shown"] == "own" and "krippendorff_alpha" not in item
+    assert [g["grade"] for g in item["own_grades"] if g["question_id"] == "unit01"] == ["v2"]
+    for who in (lead, admin):
+        theirs = everything(who)
+        assert "Ay note" not in theirs and "Bee note" not in theirs
+        assert _csv(who, review_id, "calibration-grades") == []
+        (item,) = who.get(f"/reviews/{review_id}/findings.json").get_json()["calibration"][
+            "exercises"
+        ]
+        assert item["grades_shown"] == "none" and "own_grades" not in item
+    # The command line reads as an admin who takes no part.
+    from audit import analysis, policy
+
+    cli = analysis.findings_document(db, review_data.get(db, review_id))
+    assert cli["calibration"]["exercises"][0]["grades_shown"] == "none"
+    assert policy.COMMAND_LINE.role == "admin"
+    # A reviewer who takes part may not download the review's exports at all, as before.
+    for url in ("export/calibration-grades.csv", "export/answers.xlsx", "findings.json"):
+        assert coder_b.get(f"/reviews/{review_id}/{url}").status_code == 403, url
+
+    assert _post(lead, f"{base}/open").status_code == 302
+    for who in (coder_a, lead, admin):
+        text = everything(who)
+        assert "Ay note" in text and "Bee note" in text
+        names = {g["Participant"] for g in _csv(who, review_id, "calibration-grades")}
+        assert names == {"Coder A", "Coder B"}
+    cli = analysis.findings_document(db, review_data.get(db, review_id))
+    assert cli["calibration"]["exercises"][0]["grades_shown"] == "all"

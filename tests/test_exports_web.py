@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
+from audit import analysis
 from audit.cli import main
 from tests.helpers import make_review
 
@@ -19,7 +20,8 @@ def test_lead_downloads_answers_and_findings(client, auth, db, people) -> None: 
     assert xlsx.status_code == 200
     assert xlsx.headers["Content-Disposition"] == 'attachment; filename="test-review.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True)
-    assert book.sheetnames == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert book.sheetnames[:4] == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert book.sheetnames[4:] == list(analysis.CALIBRATION_SHEETS.values())
     book.close()
     for table, first in (("conversations", b"Case,"), ("family-feedback", b"Case,")):
         got = client.get(f"/reviews/{review.id}/export/{table}.csv")
