@@ -94,6 +94,25 @@ def ranks(rubric: Rubric) -> dict[str, int]:
     return {level.id: step for step, level in enumerate(ordered)}
 
 
+def same_question(host: Rubric, target: Rubric, question_id: str) -> bool:
+    """Tell whether an exemplar agreed on ``host``'s question fits ``target``'s scoring form.
+
+    A programme's exemplar is shown only where the review uses the same rubric (by id) and
+    asks the same question, of the same type, on the same scale (level ids in order).
+    """
+    if host.id != target.id:
+        return False
+    try:
+        theirs, ours = host.question(question_id), target.question(question_id)
+    except KeyError:
+        return False
+    if theirs.type != ours.type:
+        return False
+    if ours.type != "grade":
+        return True
+    return [level.id for level in host.scale.levels] == [level.id for level in target.scale.levels]
+
+
 def _value(answer: Answer | None) -> str | None:
     """Return the answer as a rating, treating blanks and "not applicable" as missing."""
     if answer is None or answer.not_applicable or answer.value in (None, "", NOT_APPLICABLE):
