@@ -624,3 +624,130 @@ def test_exports_and_json_stay_blind_until_results_open(
         assert names == {"Coder A", "Coder B"}
     cli = analysis.findings_document(db, review_data.get(db, review_id))
     assert cli["calibration"]["exercises"][0]["grades_shown"] == "all"
+
+
+# --------------------------------------------------------------------------- programme panels
+
+
+def test_programme_exercise_from_the_programme_page_to_exemplars_and_leniency(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    """A lead runs a panel for the programme; anyone may grade; its exemplars reach every
+    review of the programme that asks the same question on the same scale."""
+    host, host_cases = make_review(db, people, title="March audits")
+    later, later_cases = make_review(db, people, title="April audits")
+    outside_review, outside_cases = make_review(db, people, title="Thematic audit")
+    programme_id = programmes.create(db, title="Monthly audits", kind="self_audit", by=None)
+    for review in (host, later):
+        db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    # Not a member of any review: a new starter calibrating before their first audit.
+    newcomer = users.create(db, "newcomer", PASSWORD, "reviewer", display_name="New Starter")
+
+    lead = _client(app, "lead")
+    programme_page = lead.get(f"/programmes/{programme_id}").text
+    assert f'href="/programmes/{programme_id}/calibration"' in programme_page
+    new = f"/programmes/{programme_id}/calibration/new"
+    form = lead.get(new).text
+    assert "March audits: C01 (TST-0001)" in form and "New Starter (reviewer)" in form
+    assert "Thematic audit" not in form  # not in the programme
+    mixed = _post(
+        lead,
+        new,
+        {
+            "title": "Before the audits",
+            "cases": [host_cases[0], later_cases[0]],
+            "participants": [str(people["reviewer"].id), str(newcomer.id)],
+        },
+    )
+    assert mixed.status_code == 200 and "Choose case files from one review" in mixed.text
+    assert calibration_data.for_programme(db, programme_id) == []
+    created = _post(
+        lead,
+        new,
+        {
+            "title": "Before the audits",
+            "cases": [host_cases[0]],
+            "participants": [str(people["reviewer"].id), str(newcomer.id)],
+        },
+    )
+    assert created.status_code == 302
+    (exercise,) = calibration_data.for_programme(db, programme_id)
+    assert exercise.review_id == host.id and exercise.programme_id == programme_id
+    base = f"/programmes/{programme_id}/calibration/{exercise.id}"
+    assert created.headers["Location"] == base
+    # It is the programme's, not the hosting review's.
+    assert calibration_data.for_review(db, host.id) == []
+    assert lead.get(f"/reviews/{host.id}/calibration/{exercise.id}").status_code == 404
+
+    rubric = host.rubric
+    grades = {"reviewer": "good", "newcomer": "inadequate"}
+    for name, grade in grades.items():
+        client = _client(app, name)
+        answers = full_answers(rubric, "cp", **{"answer-safeguarding_grade": grade})
+        answers["evidence-safeguarding_grade"] = f"{name} note"
+        assert _post(client, f"{base}/cases/{host_cases[0]}", answers).status_code == 302
+        # Blind until everyone has submitted: neither sees the other's grade.
+        assert client.get(f"{base}/results").status_code == 403
+        assert client.get(f"{base}/results.json").status_code == 403
+    newcomer_client = _client(app, "newcomer")
+    own = newcomer_client.get(f"{base}/cases/{host_cases[0]}").text
+    assert "newcomer note" in own and "reviewer note" not in own
+    assert lead.get(f"{base}/results").status_code == 403
+    # Someone who neither takes part nor runs it cannot open it.
+    assert _client(app, "other").get(base).status_code == 403
+    for name in grades:
+        assert _post(_client(app, name), f"{base}/submit").status_code == 302
+    data = newcomer_client.get(f"{base}/results.json").get_json()
+    unit = next(q for q in data["questions"] if q["question_id"] == "safeguarding_grade")
+    assert unit["grades"] == {"New Starter": "inadequate", "Test Reviewer": "good"}
+    assert unit["spread"] == 2  # Good to Inadequate
+    # Participants may not agree grades: the lead does.
+    agree = {"value": "requires_improvement", "rationale": "Plan thin on contingency."}
+    url = f"{base}/agreed/{host_cases[0]}/safeguarding_grade"
+    assert _post(newcomer_client, url, agree).status_code == 403
+    assert _post(lead, url, agree).status_code == 302
+
+    # The exemplar is linked from the scoring form of another review of the programme...
+    audit_id = audits.start(db, later_cases[1], people["reviewer"].id)
+    reviewer = _client(app, "reviewer")
+    scoring = reviewer.get(f"/reviews/{later.id}/audits/{audit_id}").text
+    link = re.search(rf'href="({base}/exemplars/[^"]+/safeguarding_grade)">case C01', scoring)
+    assert link, "the programme's exemplar should be linked from the April scoring form"
+    exemplar = reviewer.get(link.group(1)).text
+    assert "Plan thin on contingency." in exemplar and "TST-0001" not in exemplar
+    # ... but not from a review outside the programme, nor to someone outside it.
+    outside = audits.start(db, outside_cases[1], people["reviewer"].id)
+    assert "/exemplars/" not in reviewer.get(f"/reviews/{outside_review.id}/audits/{outside}").text
+    stranger = users.create(db, "stranger", PASSWORD, "reviewer")
+    assert stranger and _client(app, "stranger").get(link.group(1)).status_code == 403
+
+    # Its grades count in the programme's leniency: each participant against the agreed grade.
+    page = lead.get(f"/programmes/{programme_id}/leniency").text
+    assert "New Starter" in page and "harsher" in page
+    assert "Test Reviewer" in page and "more generous" in page
+
+
+def test_programme_exemplar_needs_the_same_rubric_question_and_scale() -> None:
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    text = KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8")
+    assert calibration.same_question(rubric, rubric, "unit01")
+    assert not calibration.same_question(rubric, rubric, "no_such_question")
+    renamed = parse_rubric(text.replace("id: krippendorff-2011", "id: another-tool"), source="t")
+    assert not calibration.same_question(rubric, renamed, "unit01")
+    rescaled = parse_rubric(
+        text.replace("{id: v5, label: Five, value: 5}", "{id: v6, label: Six, value: 6}").replace(
+            "good_or_better: [v5, v4]", "good_or_better: [v6, v4]"
+        ),
+        source="t",
+    )
+    assert not calibration.same_question(rubric, rescaled, "unit01")
+    assert calibration.same_question(rubric, rescaled, "child_safeguarded")  # yes/no: no scale
+    retyped = parse_rubric(
+        text.replace(
+            "      - id: unit02\n        text: Unit 2\n        type: grade",
+            "      - id: unit02\n        text: Unit 2\n        type: yes_no",
+        ),
+        source="t",
+    )
+    assert retyped.question("unit02").type == "yes_no"
+    assert not calibration.same_question(rubric, retyped, "unit02")
