@@ -456,6 +456,25 @@ def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
     page = lead.get(f"/programmes/{programme_id}/leniency").text
     assert "Demo Reviewer One" in page and "more generous than the agreed grade" in page
 
+    # The monthly programme has its own panel, opened and agreed, hosted by November's review,
+    # with a participant from outside the programme's reviews; its exemplars are linked from
+    # the scoring form of an audit in the programme.
+    (panel,) = calibration_data.for_programme(db, programme_id)
+    assert panel.title == demo.PROGRAMME_PANEL_TITLE and panel.results_open
+    assert "Demo Reviewer Three" in [p.display_name for p in panel.participants]
+    assert "Calibration panels for the programme" in lead.get(f"/programmes/{programme_id}").text
+    results_page = lead.get(f"/programmes/{programme_id}/calibration/{panel.id}/results").text
+    assert results_page.count("Change the agreed answer<span") >= 2
+    case_id = next(
+        c["id"]
+        for c in review_data.case_files(db, panel.review_id)
+        if c["id"] != panel.cases[0]["id"] and c["assigned_to"]
+    )
+    reviewer = users.by_username(db, "reviewer1")
+    audit_id = audits.start(db, case_id, reviewer.id)  # type: ignore[union-attr]
+    form = client.get(f"/reviews/{panel.review_id}/audits/{audit_id}").text
+    assert f"/programmes/{programme_id}/calibration/{panel.id}/exemplars/" in form
+
 
 def test_deleting_a_closed_review_deletes_its_calibration_exercises(
     db: Any, people: dict[str, users.User]
