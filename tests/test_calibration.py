@@ -709,6 +709,9 @@ def test_programme_exercise_from_the_programme_page_to_exemplars_and_leniency(
         assert client.get(f"{base}/results").status_code == 403
         assert client.get(f"{base}/results.json").status_code == 403
     newcomer_client = _client(app, "newcomer")
+    listed = newcomer_client.get("/reviews").text
+    waiting = f'href="{base}">Before the audits</a> (Monthly audits): waiting for your grades'
+    assert waiting in listed
     own = newcomer_client.get(f"{base}/cases/{host_cases[0]}").text
     assert "newcomer note" in own and "reviewer note" not in own
     assert lead.get(f"{base}/results").status_code == 403

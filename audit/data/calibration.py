@@ -186,6 +186,24 @@ def for_programme(db: sqlite_utils.Database, programme_id: str) -> list[Exercise
     return [_load(db, row) for row in rows]
 
 
+def programme_panels_for(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
+    """Return the programmes' exercises this user takes part in, newest first, for their list."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT calibration_exercise.id, calibration_exercise.programme_id,"
+            " calibration_exercise.title, calibration_exercise.results_opened_at,"
+            " calibration_participant.submitted_at, programme.title AS programme_title"
+            " FROM calibration_participant JOIN calibration_exercise"
+            " ON calibration_exercise.id = calibration_participant.exercise_id"
+            " JOIN programme ON programme.id = calibration_exercise.programme_id"
+            " WHERE calibration_participant.user_id = ?"
+            " ORDER BY calibration_exercise.created_at DESC, calibration_exercise.rowid DESC",
+            [user_id],
+        )
+    ]
+
+
 def _load(db: sqlite_utils.Database, row: Any) -> Exercise:
     """Return the exercise of a ``calibration_exercise`` row with its cases and participants."""
     exercise_id = row["id"]

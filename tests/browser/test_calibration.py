@@ -212,7 +212,11 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     # Reviewer three, in none of the programme's reviews, grades with the keyboard.
     grader = new_page()
     sign_in(grader, live_server, "reviewer3")
-    grader.goto(exercise_path)
+    grader.goto("/reviews")
+    check_page(grader, problems)
+    _tab_to(grader, grader.get_by_role("link", name=title))
+    _press_enter_and_wait(grader)
+    assert _path(grader) == exercise_path
     check_page(grader, problems)
     _tab_to(grader, grader.get_by_role("link", name=f"Grade case {pseudonym}"))
     _press_enter_and_wait(grader)
