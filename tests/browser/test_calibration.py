@@ -49,6 +49,18 @@ def _first_grade_group(page: Page) -> Locator:
     return page.locator("fieldset").filter(has=page.get_by_label("Outstanding", exact=True)).first
 
 
+def _start_exercise(page: Page, problems: list[str], title: str) -> Locator:
+    """From a list of panels, open the set-up form and type the title; return the case list."""
+    assert page.get_by_role("heading", level=1).inner_text() == "Calibration panels"
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("link", name="Set up a calibration exercise"))
+    _press_enter_and_wait(page)
+    check_page(page, problems)
+    _tab_to(page, page.get_by_label("Title", exact=True))
+    page.keyboard.type(title)
+    return page.get_by_role("group", name="Case files to grade")
+
+
 def test_lead_runs_a_calibration_panel_to_agreed_grades(
     page: Page, live_server: LiveServer, new_page: Callable[[], Page]
 ) -> None:
@@ -62,16 +74,8 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
 
     _tab_to(page, page.get_by_role("link", name="Calibration panels"))
     _press_enter_and_wait(page)
-    assert page.get_by_role("heading", level=1).inner_text() == "Calibration panels"
-    check_page(page, problems)
-
     # Set up: title, the first case file, the lead and two reviewers.
-    _tab_to(page, page.get_by_role("link", name="Set up a calibration exercise"))
-    _press_enter_and_wait(page)
-    check_page(page, problems)
-    _tab_to(page, page.get_by_label("Title", exact=True))
-    page.keyboard.type(title)
-    cases = page.get_by_role("group", name="Case files to grade")
+    cases = _start_exercise(page, problems, title)
     first_case = cases.get_by_role("checkbox").first
     case_label = first_case.evaluate("(el) => el.labels[0].innerText").strip()
     pseudonym = case_label.split(" ")[0]
@@ -183,15 +187,7 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     _press_enter_and_wait(page)
     _tab_to(page, page.get_by_role("link", name="Calibration panels for the programme"))
     _press_enter_and_wait(page)
-    assert page.get_by_role("heading", level=1).inner_text() == "Calibration panels"
-    check_page(page, problems)
-
-    _tab_to(page, page.get_by_role("link", name="Set up a calibration exercise"))
-    _press_enter_and_wait(page)
-    check_page(page, problems)
-    _tab_to(page, page.get_by_label("Title", exact=True))
-    page.keyboard.type(title)
-    cases = page.get_by_role("group", name="Case files to grade")
+    cases = _start_exercise(page, problems, title)
     november = cases.get_by_label(re.compile(rf"{PROGRAMME_TITLE}, November 2026: ")).first
     label = november.evaluate("(el) => el.labels[0].innerText").strip()
     pseudonym = label.split(": ", 1)[1].split(" ")[0]
