@@ -324,6 +324,42 @@ def test_data_layer_refuses_cases_and_people_from_elsewhere(
     assert calibration_data.for_review(db, review.id) == []
 
 
+def test_programme_exercise_needs_a_host_in_the_programme_and_active_people(
+    db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    outside, outside_cases = make_review(db, people, title="Outside")
+    programme_id = programmes.create(db, title="Programme", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    away = users.create(db, "away", PASSWORD, "reviewer")
+    users.set_active(db, away.id, False, by=None)
+    newcomer = users.create(db, "newcomer", PASSWORD, "reviewer")
+
+    def create(host: str, case_id: str, person: int) -> str:
+        return calibration_data.create(
+            db,
+            host,
+            title="Programme panel",
+            case_ids=[case_id],
+            participant_ids=[people["reviewer"].id, person],
+            by=people["lead"].id,
+            programme_id=programme_id,
+        )
+
+    with pytest.raises(ValueError, match="from a review in this programme"):
+        create(outside.id, outside_cases[0], newcomer.id)
+    with pytest.raises(ValueError, match=f"user {away.id} is not an active user"):
+        create(review.id, case_ids[0], away.id)
+    assert calibration_data.for_programme(db, programme_id) == []
+    # Anyone active may take part, member of the hosting review or not.
+    exercise = calibration_data.get_in_programme(
+        db, create(review.id, case_ids[0], newcomer.id), programme_id
+    )
+    assert exercise.participant(newcomer.id) is not None
+    with pytest.raises(calibration_data.ExerciseNotFound):
+        calibration_data.get(db, exercise.id, review.id)
+
+
 # --------------------------------------------------------------------------- leniency
 
 
