@@ -199,8 +199,14 @@ def moved(agg: findings.Aggregation, finding: finding_data.Finding) -> dict[str,
     return None
 
 
-def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, Any]:
-    """Return the review's figures and findings as the JSON of ``case-audit findings``."""
+def findings_document(
+    db: sqlite_utils.Database, review: Review, viewer: Any = None, role: str | None = None
+) -> dict[str, Any]:
+    """Return the review's figures and findings as the JSON of ``case-audit findings``.
+
+    ``viewer`` (and their ``role`` in the review) decides whose calibration grades are in it;
+    the command line reads as ``policy.COMMAND_LINE``.
+    """
     agg, left_out = _aggregate(db, review)
     agreed = agreement_for(db, review)
     rubric = review.rubric
@@ -308,6 +314,7 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
             "collaborative": bool(review.settings.get("collaborative")),
             **collaboration_summary(db, review).as_dict(),
         },
+        "calibration": calibration_document(db, review, viewer, role),
     }
 
 
@@ -318,6 +325,60 @@ def collaboration_summary(db: sqlite_utils.Database, review: Review) -> Any:
 
     talks, heard = conversations.for_review(db, review.id)
     return collaboration.summarise(conversations.counted_audits(db, review.id), talks, heard)
+
+
+def calibration_shown(
+    db: sqlite_utils.Database, review: Review, viewer: Any, role: str | None
+) -> list[Any]:
+    """Return the review's calibration exercises as ``viewer`` may see them in a download."""
+    from audit import calibration, policy
+    from audit.data import calibration as calibration_data
+
+    viewer = policy.COMMAND_LINE if viewer is None else viewer
+    out = []
+    for exercise in reversed(calibration_data.for_review(db, review.id)):
+        me = exercise.participant(viewer.id)
+        shown = policy.calibration_grades_shown(viewer, role, me is not None, exercise.results_open)
+        if shown == "all":
+            people = [(p.user_id, p.display_name) for p in exercise.participants]
+            grades = calibration_data.grades(db, exercise.id)
+            agreed = calibration_data.agreed(db, exercise.id)
+        elif shown == "own" and me is not None:
+            people = [(me.user_id, me.display_name)]
+            grades = calibration_data.grades(db, exercise.id, user_id=me.user_id)
+            agreed = {}
+        else:
+            people, grades, agreed = [], {}, {}
+        out.append(
+            calibration.Shown(
+                exercise_id=exercise.id,
+                title=exercise.title,
+                created_at=exercise.created_at,
+                results_opened_at=exercise.results_opened_at,
+                cases=tuple(case["pseudonym"] for case in exercise.cases),
+                participants=tuple((p.display_name, p.submitted_at) for p in exercise.participants),
+                shown=shown,
+                shown_ids=tuple(user_id for user_id, _name in people),
+                results=calibration.results(review.rubric, exercise.cases, people, grades, agreed),
+                grades=grades,
+            )
+        )
+    return out
+
+
+def calibration_document(
+    db: sqlite_utils.Database, review: Review, viewer: Any, role: str | None
+) -> dict[str, Any]:
+    """Return the findings JSON's calibration part: exercises, grades as far as ``viewer`` may."""
+    from audit import calibration
+
+    levels = {level.id: level.label for level in review.rubric.scale.levels}
+    return {
+        "exercises": [
+            calibration.shown_as_dict(item, levels)
+            for item in calibration_shown(db, review, viewer, role)
+        ]
+    }
 
 
 def family_quote_choices(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
@@ -345,10 +406,24 @@ def scale_good(rubric: Any, level_id: str) -> bool:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+CALIBRATION_SHEETS = {
+    "calibration-exercises": "Calibration exercises",
+    "calibration-questions": "Calibration questions",
+    "calibration-grades": "Calibration grades",
+}
+
+
 def spreadsheet(
-    db: sqlite_utils.Database, review: Review, fmt: str, what: str = "answers"
+    db: sqlite_utils.Database,
+    review: Review,
+    fmt: str,
+    what: str = "answers",
+    viewer: tuple[Any, str | None] = (None, None),
 ) -> tuple[bytes, str]:
-    """Build an export and its media type: XLSX (answers and findings) or one CSV table."""
+    """Build an export and its media type: XLSX (every table) or one CSV table.
+
+    ``viewer`` is (user, role in the review): whose calibration grades the export may hold.
+    """
     from audit import exports
     from audit.data import conversations
     from audit.data import exports as export_data
@@ -361,15 +436,18 @@ def spreadsheet(
     talks, heard = conversations.for_review(db, review.id)
     talked = exports.conversations_table(review.rubric, audit_rows, talks)
     family = exports.family_table(audit_rows, heard)
+    calibrated = exports.calibration_tables(review.rubric, calibration_shown(db, review, *viewer))
     if fmt == "xlsx":
         sheets = [("Answers", *answers), ("Findings", *found)]
         sheets += [("Conversations", *talked), ("Family feedback", *family)]
+        sheets += [(CALIBRATION_SHEETS[key], *table) for key, table in calibrated.items()]
         return exports.to_xlsx(sheets), XLSX
     tables = {
         "answers": answers,
         "findings": found,
         "conversations": talked,
         "family-feedback": family,
+        **calibrated,
     }
     header, rows = tables[what]
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"

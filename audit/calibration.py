@@ -94,6 +94,25 @@ def ranks(rubric: Rubric) -> dict[str, int]:
     return {level.id: step for step, level in enumerate(ordered)}
 
 
+def same_question(host: Rubric, target: Rubric, question_id: str) -> bool:
+    """Tell whether an exemplar agreed on ``host``'s question fits ``target``'s scoring form.
+
+    A programme's exemplar is shown only where the review uses the same rubric (by id) and
+    asks the same question, of the same type, on the same scale (level ids in order).
+    """
+    if host.id != target.id:
+        return False
+    try:
+        theirs, ours = host.question(question_id), target.question(question_id)
+    except KeyError:
+        return False
+    if theirs.type != ours.type:
+        return False
+    if ours.type != "grade":
+        return True
+    return [level.id for level in host.scale.levels] == [level.id for level in target.scale.levels]
+
+
 def _value(answer: Answer | None) -> str | None:
     """Return the answer as a rating, treating blanks and "not applicable" as missing."""
     if answer is None or answer.not_applicable or answer.value in (None, "", NOT_APPLICABLE):
@@ -273,4 +292,75 @@ def leniency(rows: Iterable[Mapping[str, Any]], rubrics: Mapping[str, Rubric]) -
         for user_id, entry in totals.items()
     ]
     out.sort(key=lambda item: (-abs(item.mean), item.name.lower()))
+    return out
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One exercise as one person may see it in a download: everyone's grades, theirs, or none.
+
+    ``results`` is worked out over the participants whose grades are shown, so before
+    results open neither alpha nor spread exists to give anyone else's grades away.
+    """
+
+    exercise_id: str
+    title: str
+    created_at: str
+    results_opened_at: str | None
+    cases: tuple[str, ...]  # pseudonyms
+    participants: tuple[tuple[str, str | None], ...]  # (name, submitted at), everyone
+    shown: str  # "all" | "own" | "none"
+    shown_ids: tuple[int, ...]  # whose grades ``results`` holds, in its order
+    results: Results
+    grades: Mapping[tuple[str, int], Mapping[str, Answer]]
+
+    @property
+    def everyone(self) -> bool:
+        """Tell whether the figures across participants (alpha, spread, agenda) may be shown."""
+        return self.shown == "all"
+
+    def evidence(self, unit: Unit, position: int) -> str:
+        """Return the note a shown participant wrote beside one answer."""
+        answer = self.grades.get((unit.case_id, self.shown_ids[position]), {}).get(unit.question.id)
+        return answer.evidence if answer is not None and answer.evidence else ""
+
+
+def agenda_positions(results: Results) -> dict[tuple[str, str], int]:
+    """Return each agenda item's place (1 first) keyed by (case id, question id)."""
+    return {(unit.case_id, unit.question.id): n for n, unit in enumerate(results.agenda, start=1)}
+
+
+def shown_as_dict(item: Shown, levels: Mapping[str, str]) -> dict[str, Any]:
+    """Return one exercise for the findings JSON, holding back what its reader may not see."""
+    out: dict[str, Any] = {
+        "id": item.exercise_id,
+        "title": item.title,
+        "created_at": item.created_at,
+        "results_open": item.results_opened_at is not None,
+        "results_opened_at": item.results_opened_at,
+        "cases": list(item.cases),
+        "participants": [
+            {"name": name, "submitted": submitted is not None}
+            for name, submitted in item.participants
+        ],
+        "grades_shown": item.shown,
+    }
+    if item.everyone:
+        positions = agenda_positions(item.results)
+        body = item.results.as_dict(levels)
+        for question, unit in zip(body["questions"], item.results.units, strict=True):
+            question["agenda_position"] = positions.get((unit.case_id, unit.question.id))
+        return out | body
+    if item.shown == "own":
+        out["own_grades"] = [
+            {
+                "case": unit.pseudonym,
+                "question_id": unit.question.id,
+                "question": unit.question.text,
+                "type": unit.question.type,
+                "grade": unit.values[0],
+            }
+            for unit in item.results.units
+            if unit.values[0] is not None
+        ]
     return out

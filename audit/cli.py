@@ -629,6 +629,10 @@ def import_command(instance: Path | None, file: Path) -> None:
         click.echo(f"  conflict: {conflict}")
 
 
+# Kept here, not imported from audit.analysis, so the command line starts fast.
+CALIBRATION_TABLES = ("calibration-exercises", "calibration-questions", "calibration-grades")
+
+
 @main.command()
 @instance_option
 @click.argument("review_key", metavar="REVIEW")
@@ -638,7 +642,9 @@ def import_command(instance: Path | None, file: Path) -> None:
 )
 @click.option(
     "--table",
-    type=click.Choice(["answers", "findings", "conversations", "family-feedback"]),
+    type=click.Choice(
+        ["answers", "findings", "conversations", "family-feedback", *CALIBRATION_TABLES]
+    ),
     help="With a .csv file: the table to export (conversations with practitioners, "
     "family feedback...). Default: answers.",
 )

@@ -138,7 +138,7 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     lead = people["lead"]
     rubric = library.get(DEMO_RUBRIC)
     # The programme comes first so that the peer review is the newest review in the lists.
-    seed_programme(db, rubric, people, random.Random(seed_value(DEMO_SEED, "programme")))
+    november = seed_programme(db, rubric, people, random.Random(seed_value(DEMO_SEED, "programme")))
     review = reviews.create(
         db,
         title=DEMO_TITLE,
@@ -163,6 +163,16 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
         db, reviews.get(db, review.id), lead.id, random.Random(seed_value(DEMO_SEED, "oversight"))
     )
     seed_calibration(db, reviews.get(db, review.id), [lead.id, *reviewer_ids], lead.id)
+    # Reviewer three takes part though not in the programme's reviews; reviewer one, last,
+    # grades a step above the panel, as their moderated audits show.
+    seed_calibration(
+        db,
+        november,
+        [lead.id, reviewer_ids[1], reviewer_ids[2], reviewer_ids[0]],
+        lead.id,
+        title=PROGRAMME_PANEL_TITLE,
+        programme_id=november.programme_id,
+    )
     seed_programme_moderation(db, lead.id, reviewer_ids[0])
     seed_collaboration(
         db,
@@ -175,6 +185,7 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
 
 
 PROGRAMME_TITLE = "Monthly practice audit"
+PROGRAMME_PANEL_TITLE = "Programme calibration before the November audits"
 DEMO_ACTIONS = [
     "Team managers to check this in every supervision and record the decision",
     "Practice workshop for all social workers, led by the principal social worker",
@@ -192,7 +203,7 @@ PROGRAMME_MONTHS = [
 
 def seed_programme(  # type: ignore[no-untyped-def]
     db: sqlite_utils.Database, rubric, people: dict, rng: random.Random
-) -> None:
+) -> reviews.Review:
     """Seed a self-audit programme: three completed monthly reviews and the next under way.
 
     Practice improves month by month (with honest intervals on the trend); each month's
@@ -316,6 +327,7 @@ def seed_programme(  # type: ignore[no-untyped-def]
     programme.add_re_audits(db, november, [a["audit_id"] for a in earlier], by=lead.id)
     reviews.share_evenly(db, november.id, by=lead.id)
     reviews.set_status(db, november.id, "in_progress", by=lead.id)
+    return reviews.get(db, november.id)
 
 
 def seed_value(seed: int, purpose: str) -> int:
@@ -727,26 +739,36 @@ CALIBRATION_SPLITS = [
 
 
 def seed_calibration(
-    db: sqlite_utils.Database, review: reviews.Review, participant_ids: list[int], lead_id: int
+    db: sqlite_utils.Database,
+    review: reviews.Review,
+    participant_ids: list[int],
+    lead_id: int,
+    *,
+    title: str = "Calibration panel before the health check",
+    programme_id: str | None = None,
 ) -> str:
-    """Give the demo review a finished calibration panel: four graders, two splits, agreed.
+    """Give the demo review (or its programme) a finished calibration panel, agreed.
 
-    The panel graded one child protection case not yet audited; everyone agreed except on
+    Four graders graded one child protection case not yet audited; everyone agreed except on
     the case's first two graded questions, which the panel discussed and agreed with a
-    rationale, so those questions link to the exemplar from every scoring form.
+    rationale, so those questions link to the exemplar from every scoring form (of every
+    review in the programme, for a programme's panel).
     """
     from audit.data import calibration as calibration_data
     from audit.scoring import Answer
 
     rubric = review.rubric
-    case = next(c for c in reversed(reviews.case_files(db, review.id)) if c["case_type"] == "cp")
+    cases = list(reversed(reviews.case_files(db, review.id)))
+    # A child protection case where the sample has one (a programme's month may not).
+    case = next((c for c in cases if c["case_type"] == "cp"), cases[0])
     exercise_id = calibration_data.create(
         db,
         review.id,
-        title="Calibration panel before the health check",
+        title=title,
         case_ids=[case["id"]],
         participant_ids=participant_ids,
         by=lead_id,
+        programme_id=programme_id,
     )
     levels = [level.id for level in rubric.scale.levels]  # best first
     middle = levels.index("good") if "good" in levels else len(levels) // 2

@@ -22,9 +22,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from audit import collaboration
+from audit import calibration, collaboration
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import applicable
+from audit.stats import Statistic
 
 __all__ = [
     "ANSWER_HEADER",
@@ -83,6 +84,7 @@ ANSWER_HEADER = [
     "question_id",
     "audit_id",
 ]
+
 
 def finding_header(threshold: str = "Good or better") -> list[str]:
     """Return the findings sheet's header in the rubric's words ("Adequate or better")."""
@@ -427,6 +429,148 @@ def family_table(
             ]
         )
     return list(FAMILY_HEADER), out
+
+
+CALIBRATION_EXERCISE_HEADER = (
+    "Exercise",
+    "Case files",
+    "Participants",
+    "Submitted",
+    "Results opened at",
+    "Grades shown",
+    "Alpha, grades (ordinal)",
+    "Alpha, grades (nominal)",
+    "Alpha, grades (interval)",
+    "Alpha, yes/no questions (nominal)",
+    "Grades matching the agreed grade",
+    "Grades compared with the agreed grade",
+    "Share matching the agreed grade",
+    "Questions on the agenda",
+    "exercise_id",
+)
+CALIBRATION_QUESTION_HEADER = (
+    "Exercise",
+    "Case",
+    "Section",
+    "Question",
+    "Answers given",
+    "Spread",
+    "Agenda position",
+    "Agreed answer",
+    "Rationale",
+    "exercise_id",
+    "question_id",
+)
+CALIBRATION_GRADE_HEADER = (
+    "Exercise",
+    "Case",
+    "Section",
+    "Question",
+    "Participant",
+    "Answer",
+    "Note",
+    "Agreed answer",
+    "exercise_id",
+    "question_id",
+)
+
+
+def _alpha_cell(statistic: Statistic) -> Any:
+    """Return alpha as the results page prints it (3 decimals), or why it cannot be computed."""
+    if statistic.value is None:
+        return f"Not computable: {statistic.reason}"
+    return round(statistic.value, 3)
+
+
+def calibration_tables(
+    rubric: Rubric, shown: Sequence[calibration.Shown]
+) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Lay out calibration exercises (``calibration.Shown``) as three tables, blind as shown.
+
+    Exercises: one row each with alpha and agreement (blank until everyone's grades may be
+    shown). Questions: spread, agenda and agreed answer per case and question, only where
+    everyone's grades are shown. Grades: one row per shown participant and answer.
+    """
+    exercises: list[list[Any]] = []
+    questions: list[list[Any]] = []
+    grades: list[list[Any]] = []
+    for item in shown:
+        result, everyone = item.results, item.everyone
+        agreement = result.agreement_with_agreed
+        exercises.append(
+            [
+                item.title,
+                ", ".join(item.cases),
+                ", ".join(name for name, _submitted in item.participants),
+                sum(submitted is not None for _name, submitted in item.participants),
+                item.results_opened_at or "",
+                _CALIBRATION_SHOWN[item.shown],
+                *(
+                    [_alpha_cell(result.alpha_grades[level]) for level in _ALPHA_LEVELS]
+                    + [_alpha_cell(result.alpha_yes_no)]
+                    if everyone
+                    else ["", "", "", ""]
+                ),
+                *(
+                    [
+                        round(agreement.value * agreement.n) if agreement.value is not None else "",
+                        agreement.n,
+                        "" if agreement.value is None else round(agreement.value, 4),
+                        len(result.agenda),
+                    ]
+                    if everyone
+                    else ["", "", "", ""]
+                ),
+                item.exercise_id,
+            ]
+        )
+        positions = calibration.agenda_positions(result)
+        for unit in result.units:
+            question = unit.question
+            section = rubric.section_of(question.id).title
+            text = " ".join(question.text.split())
+            agreed = _label(question, rubric, unit.agreed, False)
+            place = [item.title, unit.pseudonym, section, text]
+            if everyone:
+                questions.append(
+                    [
+                        *place,
+                        len(unit.answered),
+                        unit.spread,
+                        positions.get((unit.case_id, question.id), ""),
+                        agreed,
+                        unit.rationale,
+                        item.exercise_id,
+                        question.id,
+                    ]
+                )
+            for n, value in enumerate(unit.values):
+                if value is None and not item.evidence(unit, n):
+                    continue
+                grades.append(
+                    [
+                        *place,
+                        result.participants[n],
+                        _label(question, rubric, value, False),
+                        item.evidence(unit, n),
+                        agreed,
+                        item.exercise_id,
+                        question.id,
+                    ]
+                )
+    return {
+        "calibration-exercises": (list(CALIBRATION_EXERCISE_HEADER), exercises),
+        "calibration-questions": (list(CALIBRATION_QUESTION_HEADER), questions),
+        "calibration-grades": (list(CALIBRATION_GRADE_HEADER), grades),
+    }
+
+
+_ALPHA_LEVELS = ("ordinal", "nominal", "interval")
+_CALIBRATION_SHOWN = {
+    "all": "Everyone's (results open)",
+    "own": "Your own only (results not open)",
+    "none": "None (results not open)",
+}
 
 
 # --------------------------------------------------------------------------- files

@@ -698,6 +698,29 @@ class CalibrationForm(FlaskForm):
             raise ValidationError("Choose at least two participants")
 
 
+class ProgrammeCalibrationForm(CalibrationForm):
+    """A programme's calibration exercise: case files from one of its reviews, anyone to grade."""
+
+    cases = SelectMultipleField(
+        "Case files to grade",
+        description="One or a few, all from one review: the exercise uses that review's"
+        " rubric. Participants see only the pseudonym and the host reference.",
+        widget=GovCheckboxesInput(),
+        validate_choice=True,
+        invalid_choice_message="Choose case files from the programme's reviews",
+        validators=[DataRequired("Choose at least one case file")],
+    )
+    participants = SelectMultipleField(
+        "Participants",
+        description="Anyone who will grade the case files, for example the reviewers of the"
+        " next review. Choose at least two.",
+        widget=GovCheckboxesInput(),
+        validate_choice=True,
+        invalid_choice_message="Choose participants from the list of people",
+        validators=[DataRequired("Choose at least two participants")],
+    )
+
+
 class AgreedGradeForm(FlaskForm):
     """The panel's agreed answer to one question of one case, and why."""
 

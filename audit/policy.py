@@ -66,6 +66,15 @@ RULES: dict[str, Rule] = {
     "programmes.leniency": _rule(
         "See each auditor's leniency across a programme", ("admin", "lead")
     ),
+    "calibration.programme_manage": _rule(
+        "Set up a programme's calibration exercise, open its results, record agreed grades",
+        ("admin", "lead"),
+    ),
+    "calibration.programme_take_part": _rule(
+        "Open, grade and see the results of a programme's calibration exercise you take part"
+        " in; read its exemplars from a review in the programme (checked in the view)",
+        ("admin", "lead", "reviewer"),
+    ),
 }
 
 
@@ -79,16 +88,53 @@ def allowed(user: Person | None, action: str, review_role: str | None = None) ->
     return review_role is not None and review_role in rule.review_roles
 
 
-def may_see_exercise(user: Person | None, review_role: str | None, participant: bool) -> bool:
+def manages_exercise(user: Person | None, review_role: str | None, programme: bool) -> bool:
+    """Return whether the user runs the exercise: its review's leads; any lead for a programme."""
+    action = "calibration.programme_manage" if programme else "calibration.manage"
+    return allowed(user, action, review_role)
+
+
+def may_see_exercise(
+    user: Person | None, review_role: str | None, participant: bool, programme: bool = False
+) -> bool:
     """Return whether the user may open a calibration exercise: its managers and participants."""
-    return participant or allowed(user, "calibration.manage", review_role)
+    return participant or manages_exercise(user, review_role, programme)
 
 
 def may_see_calibration_grades(
-    user: Person | None, review_role: str | None, participant: bool, results_open: bool
+    user: Person | None,
+    review_role: str | None,
+    participant: bool,
+    results_open: bool,
+    programme: bool = False,
 ) -> bool:
     """Return whether everyone's grades may be shown: nobody sees them before results open."""
-    return results_open and may_see_exercise(user, review_role, participant)
+    return results_open and may_see_exercise(user, review_role, participant, programme)
+
+
+def calibration_grades_shown(
+    user: Person | None, review_role: str | None, participant: bool, results_open: bool
+) -> str:
+    """Return whose calibration grades a page or download may show: "all", "own" or "none".
+
+    Before results open a participant sees only their own grades and everyone else none,
+    so a download can never break the panel's blindness.
+    """
+    if may_see_calibration_grades(user, review_role, participant, results_open):
+        return "all"
+    return "own" if participant else "none"
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """Whoever runs a command on the instance's files: sees what an admin who takes no part sees."""
+
+    id: int = 0
+    role: str = "admin"
+    active: bool = True
+
+
+COMMAND_LINE = CommandLine()
 
 
 def may_see_review(user: Person | None, review_role: str | None) -> bool:

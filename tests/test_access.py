@@ -109,6 +109,11 @@ def _account(status: Expected, *roles: str) -> dict[str, Expected]:
 
 
 _CREATORS = ("admin", "lead")  # policy: review.create, rubrics.view, rubrics.upload
+# A programme exercise's participants (reviewer_in, and reviewer_out from review B) and
+# its managers (every lead and admin: policy calibration.programme_manage).
+_PROGRAMME_PANEL = _everyone(200)
+_PROGRAMME_GRADERS = _everyone(403) | {"reviewer_in": 200, "reviewer_out": 200}
+_PROGRAMME_GRADED = {"reviewer_in": 302, "reviewer_out": 302}
 _ADMINS = ("admin",)  # policy: users.manage
 
 # (endpoint, method) -> expected status per role.
@@ -157,6 +162,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("reviews.timeliness_reset", "POST"): _managers(DONE),
     ("transfer.bundle_download", "GET"): _managers(200),
     ("transfer.export_download", "GET"): _managers(200),
+    ("transfer.findings_json", "GET"): _managers(200),
     ("history.review_history", "GET"): _managers(200),
     # Only admins delete, and only a closed review: review A is open, so the admin is sent
     # back to the review (302) and nothing is deleted; its lead may not (403).
@@ -265,6 +271,22 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("calibration.agreed_grade", "POST"): _team(403),
     ("calibration.exemplar", "GET"): _team(404),
     ("calibration.leniency", "GET"): _account(200, *_CREATORS),
+    # The programme's exercise, hosted by review A: reviewer_in and reviewer_out (who is not
+    # in review A) take part; any lead runs it (policy calibration.programme_manage); its
+    # results are not open. Programme routes get the programme exercise's id (World.url).
+    ("calibration.programme_exercise_list", "GET"): _everyone(200),
+    ("calibration.programme_exercise_new", "GET"): _account(200, *_CREATORS),
+    ("calibration.programme_exercise_new", "POST"): _account(DONE, *_CREATORS),
+    ("calibration.programme_exercise_page", "GET"): _PROGRAMME_PANEL | {"reviewer_peer": 403},
+    ("calibration.programme_grade_case", "GET"): _PROGRAMME_GRADERS,
+    ("calibration.programme_grade_case", "POST"): _PROGRAMME_GRADERS | _PROGRAMME_GRADED,
+    ("calibration.programme_submit", "POST"): _PROGRAMME_GRADERS | _PROGRAMME_GRADED,
+    ("calibration.programme_open_results", "POST"): _account(302, *_CREATORS),
+    ("calibration.programme_results_page", "GET"): _everyone(403),
+    ("calibration.programme_results_json", "GET"): _everyone(403),
+    ("calibration.programme_agreed_grade", "GET"): _everyone(403),
+    ("calibration.programme_agreed_grade", "POST"): _everyone(403),
+    ("calibration.programme_exemplar", "GET"): _everyone(404),
 }
 
 # What changes once the exercise's results are open and an answer is agreed: everyone who
@@ -279,6 +301,14 @@ CALIBRATION_OPEN: dict[tuple[str, str], dict[str, Expected]] = {
     # Results open: grades can no longer change (the POST is refused with a message).
     ("calibration.grade_case", "GET"): _team(200) | {"reviewer_peer": 403, "admin": 403},
     ("calibration.grade_case", "POST"): _team(302) | {"reviewer_peer": 403, "admin": 403},
+    # The programme's exercise, opened: its participants and every lead see all grades; the
+    # exemplar is readable by the members of the programme's reviews and the participants.
+    ("calibration.programme_exercise_page", "GET"): _PROGRAMME_PANEL | {"reviewer_peer": 403},
+    ("calibration.programme_results_page", "GET"): _PROGRAMME_PANEL | {"reviewer_peer": 403},
+    ("calibration.programme_results_json", "GET"): _PROGRAMME_PANEL | {"reviewer_peer": 403},
+    ("calibration.programme_agreed_grade", "GET"): _account(200, *_CREATORS),
+    ("calibration.programme_agreed_grade", "POST"): _account(DONE, *_CREATORS),
+    ("calibration.programme_exemplar", "GET"): _everyone(200),
 }
 
 # Extra form fields for POSTs (besides the CSRF token), chosen so that an allowed role
@@ -297,6 +327,8 @@ FORM: dict[str, dict[str, str]] = {
 LAST = (
     "calibration.submit",
     "calibration.open_results",
+    "calibration.programme_submit",
+    "calibration.programme_open_results",
     "scoring.reopen",
     "account.sessions_end_all",
     "auth.sign_out",
@@ -458,6 +490,8 @@ class World:
 
     def url(self, rule: Rule, **overrides: str) -> str:
         values = {name: self.args[name] for name in rule.arguments} | overrides
+        if rule.endpoint.startswith("calibration.programme_") and "exercise_id" in values:
+            values["exercise_id"] = self.args["programme_exercise_id"]
         with self.app.test_request_context():
             return url_for(rule.endpoint, **values)
 
@@ -573,6 +607,16 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         by=people["lead"].id,
     )
 
+    programme_exercise_id = calibration_data.create(
+        db,
+        a.id,
+        title="Programme calibration panel",
+        case_ids=[a.cases[0]],
+        participant_ids=[people["reviewer"].id, everyone["reviewer_out"].id],
+        by=people["lead"].id,
+        programme_id=programme_id,
+    )
+
     holiday = date(2031, 12, 29)
     holidays.add(db, holiday, "Test holiday", by=people["admin"].id)
     suggestions = findings_domain.suggest(analysis.aggregate(db, review_data.get(db, a.id)))
@@ -608,6 +652,7 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         "action_id": action_id,
         "session_id": "999999",
         "exercise_id": exercise_id,
+        "programme_exercise_id": programme_exercise_id,
         "question_id": "safeguarding_grade",
     }
     return World(app, db, a, b, everyone, clients, tokens, args, suggestions[0].key)
@@ -702,18 +747,20 @@ def test_each_role_gets_what_the_table_says_on_every_route(world: World) -> None
 
 def test_calibration_routes_once_results_open(world: World) -> None:
     """Before results open the table above holds; after, grades show to exactly these roles."""
-    exercise_id, lead = world.args["exercise_id"], world.people["lead"].id
-    calibration_data.open_results(world.db, exercise_id, world.a.id, lead)
-    calibration_data.record_agreed(
-        world.db,
-        exercise_id,
-        world.a.id,
-        case_id=world.a.cases[0],
-        question_id="safeguarding_grade",
-        value="good",
-        rationale="Agreed by the panel.",
-        by=lead,
-    )
+    lead = world.people["lead"].id
+    for exercise_id in (world.args["exercise_id"], world.args["programme_exercise_id"]):
+        calibration_data.open_results(world.db, exercise_id, world.a.id, lead)
+        calibration_data.record_agreed(
+            world.db,
+            exercise_id,
+            world.a.id,
+            case_id=world.a.cases[0],
+            question_id="safeguarding_grade",
+            value="good",
+            rationale="Agreed by the panel.",
+            by=lead,
+        )
+    exercise_id = world.args["exercise_id"]
     problems = []
     for rule, method in _routes(world.app):
         key = (rule.endpoint, method)
@@ -728,6 +775,15 @@ def test_calibration_routes_once_results_open(world: World) -> None:
     # An exercise id is only found through its own review.
     b_url = f"/reviews/{world.b.id}/calibration/{exercise_id}/results"
     assert world.open("lead_other", "GET", b_url).status_code == 404
+    # A programme's exercise is only found through its programme, not its hosting review, and
+    # a review's exercise not through the programme.
+    hosted = f"/reviews/{world.a.id}/calibration/{world.args['programme_exercise_id']}/results"
+    assert world.open("lead", "GET", hosted).status_code == 404
+    programme = world.args["programme_id"]
+    assert (
+        world.open("lead", "GET", f"/programmes/{programme}/calibration/{exercise_id}").status_code
+        == 404
+    )
 
 
 # --------------------------------------------------------------------------- object level

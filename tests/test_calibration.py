@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -321,6 +324,42 @@ def test_data_layer_refuses_cases_and_people_from_elsewhere(
     assert calibration_data.for_review(db, review.id) == []
 
 
+def test_programme_exercise_needs_a_host_in_the_programme_and_active_people(
+    db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    outside, outside_cases = make_review(db, people, title="Outside")
+    programme_id = programmes.create(db, title="Programme", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    away = users.create(db, "away", PASSWORD, "reviewer")
+    users.set_active(db, away.id, False, by=None)
+    newcomer = users.create(db, "newcomer", PASSWORD, "reviewer")
+
+    def create(host: str, case_id: str, person: int) -> str:
+        return calibration_data.create(
+            db,
+            host,
+            title="Programme panel",
+            case_ids=[case_id],
+            participant_ids=[people["reviewer"].id, person],
+            by=people["lead"].id,
+            programme_id=programme_id,
+        )
+
+    with pytest.raises(ValueError, match="from a review in this programme"):
+        create(outside.id, outside_cases[0], newcomer.id)
+    with pytest.raises(ValueError, match=f"user {away.id} is not an active user"):
+        create(review.id, case_ids[0], away.id)
+    assert calibration_data.for_programme(db, programme_id) == []
+    # Anyone active may take part, member of the hosting review or not.
+    exercise = calibration_data.get_in_programme(
+        db, create(review.id, case_ids[0], newcomer.id), programme_id
+    )
+    assert exercise.participant(newcomer.id) is not None
+    with pytest.raises(calibration_data.ExerciseNotFound):
+        calibration_data.get(db, exercise.id, review.id)
+
+
 # --------------------------------------------------------------------------- leniency
 
 
@@ -453,6 +492,25 @@ def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
     page = lead.get(f"/programmes/{programme_id}/leniency").text
     assert "Demo Reviewer One" in page and "more generous than the agreed grade" in page
 
+    # The monthly programme has its own panel, opened and agreed, hosted by November's review,
+    # with a participant from outside the programme's reviews; its exemplars are linked from
+    # the scoring form of an audit in the programme.
+    (panel,) = calibration_data.for_programme(db, programme_id)
+    assert panel.title == demo.PROGRAMME_PANEL_TITLE and panel.results_open
+    assert "Demo Reviewer Three" in [p.display_name for p in panel.participants]
+    assert "Calibration panels for the programme" in lead.get(f"/programmes/{programme_id}").text
+    results_page = lead.get(f"/programmes/{programme_id}/calibration/{panel.id}/results").text
+    assert results_page.count("Change the agreed answer<span") >= 2
+    case_id = next(
+        c["id"]
+        for c in review_data.case_files(db, panel.review_id)
+        if c["id"] != panel.cases[0]["id"] and c["assigned_to"]
+    )
+    reviewer = users.by_username(db, "reviewer1")
+    audit_id = audits.start(db, case_id, reviewer.id)  # type: ignore[union-attr]
+    form = client.get(f"/reviews/{panel.review_id}/audits/{audit_id}").text
+    assert f"/programmes/{programme_id}/calibration/{panel.id}/exemplars/" in form
+
 
 def test_deleting_a_closed_review_deletes_its_calibration_exercises(
     db: Any, people: dict[str, users.User]
@@ -466,3 +524,288 @@ def test_deleting_a_closed_review_deletes_its_calibration_exercises(
     review_data.delete(db, review.id, by=people["admin"].id)
     for table in ("calibration_exercise", "calibration_participant", "calibration_grade"):
         assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
+
+
+# --------------------------------------------------------------------------- exports, JSON
+
+
+def _csv(client: FlaskClient, review_id: str, what: str) -> list[dict[str, str]]:
+    response = client.get(f"/reviews/{review_id}/export/{what}.csv")
+    assert response.status_code == 200, what
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def _sheets(client: FlaskClient, review_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    response = client.get(f"/reviews/{review_id}/export/answers.xlsx")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def test_exports_and_findings_json_carry_the_results_pages_figures(
+    app: Flask, db: Any, krippendorff: dict[str, Any]
+) -> None:
+    _grade_table(app, krippendorff)
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    base = f"/reviews/{review_id}/calibration/{exercise_id}"
+    lead = _client(app, "lead")
+    agree = {"value": "v2", "rationale": "Two, once the <b>second</b> visit is counted."}
+    assert _post(lead, f"{base}/agreed/{krippendorff['case_id']}/unit06", agree).status_code == 302
+    page = lead.get(f"{base}/results").text
+    shown = lead.get(f"{base}/results.json").get_json()
+
+    (exercise,) = _csv(lead, review_id, "calibration-exercises")
+    for level, label in (("ordinal", "ordinal"), ("nominal", "nominal"), ("interval", "interval")):
+        cell = exercise[f"Alpha, grades ({label})"]
+        assert re.search(rf'id="alpha-{level}">\s*{re.escape(cell)}<', page), level
+        assert float(cell) == round(shown["krippendorff_alpha"]["grades"][level]["value"], 3)
+    assert exercise["Alpha, grades (ordinal)"] == "0.815"
+    assert exercise["Alpha, yes/no questions (nominal)"].startswith("Not computable")
+    assert exercise["Grades shown"].startswith("Everyone")
+    # Unit 6: Coder B said Two, the panel agreed Two: 1 of the 4 grades matches.
+    assert (
+        exercise["Grades matching the agreed grade"],
+        exercise["Grades compared with the agreed grade"],
+    ) == ("1", "4")
+    assert 'id="exact-agreed">25% of 4 grades' in page
+    assert exercise["Questions on the agenda"] == "3"
+
+    questions = _csv(lead, review_id, "calibration-questions")
+    agenda = [q for q in questions if q["Agenda position"]]
+    in_order = sorted(agenda, key=lambda q: int(q["Agenda position"]))
+    assert len(in_order) == 3
+    page_agenda = page.split('id="agenda"')[1].split("</ol>")[0]
+    assert [q["Question"] for q in in_order] == re.findall(
+        r"<strong>C\d+: ([^<]+)</strong>", page_agenda
+    )
+    unit6 = next(q for q in questions if q["question_id"] == "unit06")
+    assert (unit6["Spread"], unit6["Agenda position"], unit6["Agreed answer"]) == ("3", "1", "Two")
+    assert unit6["Rationale"] == agree["rationale"]
+
+    grades = _csv(lead, review_id, "calibration-grades")
+    unit6_grades = {g["Participant"]: g["Answer"] for g in grades if g["question_id"] == "unit06"}
+    assert unit6_grades == {
+        "Coder A": "One",
+        "Coder B": "Two",
+        "Coder C": "Three",
+        "Coder D": "Four",
+    }
+    # Every grade of the published table, no more: 12 + 12 + 10 + 11 less the gaps, + yes/no.
+    assert len([g for g in grades if g["question_id"] != "child_safeguarded"]) == sum(
+        v is not None for row in TABLE for v in row
+    )
+
+    sheets = _sheets(lead, review_id)
+    header, row = sheets["Calibration exercises"]
+    assert dict(zip(header, row, strict=True))["Alpha, grades (ordinal)"] == 0.815
+    assert len(sheets["Calibration grades"]) == len(grades) + 1
+
+    document = lead.get(f"/reviews/{review_id}/findings.json").get_json()
+    (item,) = document["calibration"]["exercises"]
+    assert item["grades_shown"] == "all"
+    assert item["krippendorff_alpha"] == shown["krippendorff_alpha"]
+    first = item["questions"][0]
+    assert (first["question_id"], first["agenda_position"], first["agreed"]) == ("unit06", 1, "v2")
+    assert first["grades"] == shown["questions"][0]["grades"]
+
+
+def test_exports_and_json_stay_blind_until_results_open(
+    app: Flask, db: Any, people: dict[str, users.User], krippendorff: dict[str, Any]
+) -> None:
+    """A lead who takes part sees only their own grades; a lead who does not, none."""
+    review_id, exercise_id = krippendorff["review"].id, krippendorff["exercise_id"]
+    case_id = krippendorff["case_id"]
+    base = f"/reviews/{review_id}/calibration/{exercise_id}"
+    # Coder A also leads the review, so may download its exports; Coder B is a reviewer.
+    review_data.add_member(db, review_id, krippendorff["coders"]["coder_a"].id, "lead")
+    coder_a, coder_b = _client(app, "coder_a"), _client(app, "coder_b")
+    _post(coder_a, f"{base}/cases/{case_id}", {"answer-unit01": "v2", "evidence-unit01": "Ay note"})
+    _post(
+        coder_b, f"{base}/cases/{case_id}", {"answer-unit01": "v5", "evidence-unit01": "Bee note"}
+    )
+    lead, admin = _client(app, "lead"), _client(app, "admin")
+
+    def everything(client: FlaskClient) -> str:
+        """Every download the client may take of the review, as one text."""
+        texts = [
+            client.get(f"/reviews/{review_id}/export/{what}.csv").get_data(as_text=True)
+            for what in (
+                "answers",
+                "calibration-exercises",
+                "calibration-questions",
+                "calibration-grades",
+            )
+        ]
+        texts.append(repr(_sheets(client, review_id)))
+        texts.append(client.get(f"/reviews/{review_id}/findings.json").get_data(as_text=True))
+        return "\n".join(texts)
+
+    mine = everything(coder_a)
+    assert "Ay note" in mine and "Bee note" not in mine
+    (own,) = _csv(coder_a, review_id, "calibration-grades")
+    assert (own["Participant"], own["Answer"], own["Note"]) == ("Coder A", "Two", "Ay note")
+    (exercise,) = _csv(coder_a, review_id, "calibration-exercises")
+    assert exercise["Alpha, grades (ordinal)"] == "" and exercise["Questions on the agenda"] == ""
+    assert exercise["Grades shown"].startswith("Your own only")
+    assert _csv(coder_a, review_id, "calibration-questions") == []
+    (item,) = coder_a.get(f"/reviews/{review_id}/findings.json").get_json()["calibration"][
+        "exercises"
+    ]
+    assert item["grades_shown"] == "own" and "krippendorff_alpha" not in item
+    assert [g["grade"] for g in item["own_grades"] if g["question_id"] == "unit01"] == ["v2"]
+    for who in (lead, admin):
+        theirs = everything(who)
+        assert "Ay note" not in theirs and "Bee note" not in theirs
+        assert _csv(who, review_id, "calibration-grades") == []
+        (item,) = who.get(f"/reviews/{review_id}/findings.json").get_json()["calibration"][
+            "exercises"
+        ]
+        assert item["grades_shown"] == "none" and "own_grades" not in item
+    # The command line reads as an admin who takes no part.
+    from audit import analysis, policy
+
+    cli = analysis.findings_document(db, review_data.get(db, review_id))
+    assert cli["calibration"]["exercises"][0]["grades_shown"] == "none"
+    assert policy.COMMAND_LINE.role == "admin"
+    # A reviewer who takes part may not download the review's exports at all, as before.
+    for url in ("export/calibration-grades.csv", "export/answers.xlsx", "findings.json"):
+        assert coder_b.get(f"/reviews/{review_id}/{url}").status_code == 403, url
+
+    assert _post(lead, f"{base}/open").status_code == 302
+    for who in (coder_a, lead, admin):
+        text = everything(who)
+        assert "Ay note" in text and "Bee note" in text
+        names = {g["Participant"] for g in _csv(who, review_id, "calibration-grades")}
+        assert names == {"Coder A", "Coder B"}
+    cli = analysis.findings_document(db, review_data.get(db, review_id))
+    assert cli["calibration"]["exercises"][0]["grades_shown"] == "all"
+
+
+# --------------------------------------------------------------------------- programme panels
+
+
+def test_programme_exercise_from_the_programme_page_to_exemplars_and_leniency(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    """A lead runs a panel for the programme; anyone may grade; its exemplars reach every
+    review of the programme that asks the same question on the same scale."""
+    host, host_cases = make_review(db, people, title="March audits")
+    later, later_cases = make_review(db, people, title="April audits")
+    outside_review, outside_cases = make_review(db, people, title="Thematic audit")
+    programme_id = programmes.create(db, title="Monthly audits", kind="self_audit", by=None)
+    for review in (host, later):
+        db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    # Not a member of any review: a new starter calibrating before their first audit.
+    newcomer = users.create(db, "newcomer", PASSWORD, "reviewer", display_name="New Starter")
+
+    lead = _client(app, "lead")
+    programme_page = lead.get(f"/programmes/{programme_id}").text
+    assert f'href="/programmes/{programme_id}/calibration"' in programme_page
+    new = f"/programmes/{programme_id}/calibration/new"
+    form = lead.get(new).text
+    assert "March audits: C01 (TST-0001)" in form and "New Starter (reviewer)" in form
+    assert "Thematic audit" not in form  # not in the programme
+    mixed = _post(
+        lead,
+        new,
+        {
+            "title": "Before the audits",
+            "cases": [host_cases[0], later_cases[0]],
+            "participants": [str(people["reviewer"].id), str(newcomer.id)],
+        },
+    )
+    assert mixed.status_code == 200 and "Choose case files from one review" in mixed.text
+    assert calibration_data.for_programme(db, programme_id) == []
+    created = _post(
+        lead,
+        new,
+        {
+            "title": "Before the audits",
+            "cases": [host_cases[0]],
+            "participants": [str(people["reviewer"].id), str(newcomer.id)],
+        },
+    )
+    assert created.status_code == 302
+    (exercise,) = calibration_data.for_programme(db, programme_id)
+    assert exercise.review_id == host.id and exercise.programme_id == programme_id
+    base = f"/programmes/{programme_id}/calibration/{exercise.id}"
+    assert created.headers["Location"] == base
+    # It is the programme's, not the hosting review's.
+    assert calibration_data.for_review(db, host.id) == []
+    assert lead.get(f"/reviews/{host.id}/calibration/{exercise.id}").status_code == 404
+
+    rubric = host.rubric
+    grades = {"reviewer": "good", "newcomer": "inadequate"}
+    for name, grade in grades.items():
+        client = _client(app, name)
+        answers = full_answers(rubric, "cp", **{"answer-safeguarding_grade": grade})
+        answers["evidence-safeguarding_grade"] = f"{name} note"
+        assert _post(client, f"{base}/cases/{host_cases[0]}", answers).status_code == 302
+        # Blind until everyone has submitted: neither sees the other's grade.
+        assert client.get(f"{base}/results").status_code == 403
+        assert client.get(f"{base}/results.json").status_code == 403
+    newcomer_client = _client(app, "newcomer")
+    listed = newcomer_client.get("/reviews").text
+    waiting = f'href="{base}">Before the audits</a> (Monthly audits): waiting for your grades'
+    assert waiting in listed
+    own = newcomer_client.get(f"{base}/cases/{host_cases[0]}").text
+    assert "newcomer note" in own and "reviewer note" not in own
+    assert lead.get(f"{base}/results").status_code == 403
+    # Someone who neither takes part nor runs it cannot open it.
+    assert _client(app, "other").get(base).status_code == 403
+    for name in grades:
+        assert _post(_client(app, name), f"{base}/submit").status_code == 302
+    data = newcomer_client.get(f"{base}/results.json").get_json()
+    unit = next(q for q in data["questions"] if q["question_id"] == "safeguarding_grade")
+    assert unit["grades"] == {"New Starter": "inadequate", "Test Reviewer": "good"}
+    assert unit["spread"] == 2  # Good to Inadequate
+    # Participants may not agree grades: the lead does.
+    agree = {"value": "requires_improvement", "rationale": "Plan thin on contingency."}
+    url = f"{base}/agreed/{host_cases[0]}/safeguarding_grade"
+    assert _post(newcomer_client, url, agree).status_code == 403
+    assert _post(lead, url, agree).status_code == 302
+
+    # The exemplar is linked from the scoring form of another review of the programme...
+    audit_id = audits.start(db, later_cases[1], people["reviewer"].id)
+    reviewer = _client(app, "reviewer")
+    scoring = reviewer.get(f"/reviews/{later.id}/audits/{audit_id}").text
+    link = re.search(rf'href="({base}/exemplars/[^"]+/safeguarding_grade)">case C01', scoring)
+    assert link, "the programme's exemplar should be linked from the April scoring form"
+    exemplar = reviewer.get(link.group(1)).text
+    assert "Plan thin on contingency." in exemplar and "TST-0001" not in exemplar
+    # ... but not from a review outside the programme, nor to someone outside it.
+    outside = audits.start(db, outside_cases[1], people["reviewer"].id)
+    assert "/exemplars/" not in reviewer.get(f"/reviews/{outside_review.id}/audits/{outside}").text
+    stranger = users.create(db, "stranger", PASSWORD, "reviewer")
+    assert stranger and _client(app, "stranger").get(link.group(1)).status_code == 403
+
+    # Its grades count in the programme's leniency: each participant against the agreed grade.
+    page = lead.get(f"/programmes/{programme_id}/leniency").text
+    assert "New Starter" in page and "harsher" in page
+    assert "Test Reviewer" in page and "more generous" in page
+
+
+def test_programme_exemplar_needs_the_same_rubric_question_and_scale() -> None:
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    text = KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8")
+    assert calibration.same_question(rubric, rubric, "unit01")
+    assert not calibration.same_question(rubric, rubric, "no_such_question")
+    renamed = parse_rubric(text.replace("id: krippendorff-2011", "id: another-tool"), source="t")
+    assert not calibration.same_question(rubric, renamed, "unit01")
+    rescaled = parse_rubric(
+        text.replace("{id: v5, label: Five, value: 5}", "{id: v6, label: Six, value: 6}").replace(
+            "good_or_better: [v5, v4]", "good_or_better: [v6, v4]"
+        ),
+        source="t",
+    )
+    assert not calibration.same_question(rubric, rescaled, "unit01")
+    assert calibration.same_question(rubric, rescaled, "child_safeguarded")  # yes/no: no scale
+    retyped = parse_rubric(
+        text.replace(
+            "      - id: unit02\n        text: Unit 2\n        type: grade",
+            "      - id: unit02\n        text: Unit 2\n        type: yes_no",
+        ),
+        source="t",
+    )
+    assert retyped.question("unit02").type == "yes_no"
+    assert not calibration.same_question(rubric, retyped, "unit02")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
 
+from audit import analysis
 from audit.cli import main
 from tests.helpers import make_review
 
@@ -19,7 +22,8 @@ def test_lead_downloads_answers_and_findings(client, auth, db, people) -> None: 
     assert xlsx.status_code == 200
     assert xlsx.headers["Content-Disposition"] == 'attachment; filename="test-review.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True)
-    assert book.sheetnames == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert book.sheetnames[:4] == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert book.sheetnames[4:] == list(analysis.CALIBRATION_SHEETS.values())
     book.close()
     for table, first in (("conversations", b"Case,"), ("family-feedback", b"Case,")):
         got = client.get(f"/reviews/{review.id}/export/{table}.csv")
@@ -60,3 +64,15 @@ def test_answers_command_writes_excel_or_csv(tmp_path: Path) -> None:
     assert "Practitioner agrees" in talks.read_bytes().decode("utf-8-sig").splitlines()[0]
     bad = runner.invoke(main, ["answers", title, "-o", str(tmp_path / "x.txt"), "--instance", inst])
     assert bad.exit_code == 1 and ".xlsx or .csv" in bad.output
+    # The demo review's calibration panel is open, so the command line gets everyone's grades.
+    graded = tmp_path / "calibration-grades.csv"
+    result = runner.invoke(
+        main,
+        ["answers", title, "-o", str(graded), "--table", "calibration-grades", "--instance", inst],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(graded.read_bytes().decode("utf-8-sig"))))
+    assert {"Demo Reviewer One", "Demo Lead Reviewer"} <= {row["Participant"] for row in rows}
+    found = runner.invoke(main, ["findings", title, "--json", "--instance", inst])
+    (panel,) = json.loads(found.stdout)["calibration"]["exercises"]
+    assert panel["grades_shown"] == "all" and len(panel["participants"]) == 4

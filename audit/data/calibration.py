@@ -20,7 +20,7 @@ from audit.scoring import Answer
 
 
 class ExerciseNotFound(LookupError):
-    """No calibration exercise with this id in this review."""
+    """No calibration exercise with this id in this review (or programme)."""
 
 
 class AlreadySubmitted(Exception):
@@ -51,6 +51,7 @@ class Exercise:
     results_opened_at: str | None
     cases: tuple[dict[str, Any], ...]
     participants: tuple[Participant, ...]
+    programme_id: str | None = None  # set for a programme's exercise, hosted by ``review_id``
 
     @property
     def results_open(self) -> bool:
@@ -79,10 +80,13 @@ def create(
     case_ids: Sequence[str],
     participant_ids: Collection[int],
     by: int | None,
+    programme_id: str | None = None,
 ) -> str:
     """Create an exercise over some of the review's case files; return its id.
 
     Refuses (ValueError) a case file of another review or a participant who is not a member.
+    With ``programme_id`` the exercise is the programme's, hosted by ``review_id`` (which
+    must belong to it): any active user may take part, member of the review or not.
     """
     if not title.strip():
         raise ValueError("the exercise needs a title")
@@ -96,22 +100,27 @@ def create(
             row[0]
             for row in db.execute("SELECT id FROM case_file WHERE review_id = ?", [review_id])
         }
-        members = {
-            row[0]
-            for row in db.execute(
-                "SELECT user_id FROM review_member WHERE review_id = ?", [review_id]
-            )
-        }
+        if programme_id is None:
+            members = _ids(db, "SELECT user_id FROM review_member WHERE review_id = ?", review_id)
+            where = "a member of this review"
+        else:
+            host = db.execute(
+                "SELECT 1 FROM review WHERE id = ? AND programme_id = ?", [review_id, programme_id]
+            ).fetchone()
+            if host is None:
+                raise ValueError("the case files must come from a review in this programme")
+            members = _ids(db, "SELECT id FROM user WHERE active = ? AND awaiting_role = 0", 1)
+            where = "an active user"
         stray_cases = [c for c in case_ids if c not in known_cases]
         if stray_cases:
             raise ValueError(f"case file {stray_cases[0]} is not in this review")
         strangers = sorted(set(participant_ids) - members)
         if strangers:
-            raise ValueError(f"user {strangers[0]} is not a member of this review")
+            raise ValueError(f"user {strangers[0]} is not {where}")
         db.execute(
-            "INSERT INTO calibration_exercise (id, review_id, title, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [exercise_id, review_id, title.strip(), by, utcnow()],
+            "INSERT INTO calibration_exercise (id, review_id, title, created_by, created_at,"
+            " programme_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [exercise_id, review_id, title.strip(), by, utcnow(), programme_id],
         )
         for position, case_id in enumerate(dict.fromkeys(case_ids)):
             db.execute(
@@ -133,20 +142,71 @@ def create(
                 "title": title.strip(),
                 "cases": list(dict.fromkeys(case_ids)),
                 "participants": sorted(set(participant_ids)),
+                "programme_id": programme_id,
             },
             review_id=review_id,
         )
     return exercise_id
 
 
+def _ids(db: sqlite_utils.Database, sql: str, value: Any) -> set[int]:
+    return {row[0] for row in db.execute(sql, [value])}
+
+
 def get(db: sqlite_utils.Database, exercise_id: str, review_id: str) -> Exercise:
-    """Return one exercise of this review with its cases and participants."""
+    """Return one of this review's own exercises (not a programme's) with cases and people."""
     row = db.execute(
-        "SELECT * FROM calibration_exercise WHERE id = ? AND review_id = ?",
+        "SELECT * FROM calibration_exercise WHERE id = ? AND review_id = ?"
+        " AND programme_id IS NULL",
         [exercise_id, review_id],
     ).fetchone()
     if row is None:
         raise ExerciseNotFound(exercise_id)
+    return _load(db, row)
+
+
+def get_in_programme(db: sqlite_utils.Database, exercise_id: str, programme_id: str) -> Exercise:
+    """Return one of this programme's exercises with its cases and participants."""
+    row = db.execute(
+        "SELECT * FROM calibration_exercise WHERE id = ? AND programme_id = ?",
+        [exercise_id, programme_id],
+    ).fetchone()
+    if row is None:
+        raise ExerciseNotFound(exercise_id)
+    return _load(db, row)
+
+
+def for_programme(db: sqlite_utils.Database, programme_id: str) -> list[Exercise]:
+    """Return the programme's exercises, newest first."""
+    rows = db.execute(
+        "SELECT * FROM calibration_exercise WHERE programme_id = ?"
+        " ORDER BY created_at DESC, rowid DESC",
+        [programme_id],
+    ).fetchall()
+    return [_load(db, row) for row in rows]
+
+
+def programme_panels_for(db: sqlite_utils.Database, user_id: int) -> list[dict[str, Any]]:
+    """Return the programmes' exercises this user takes part in, newest first, for their list."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT calibration_exercise.id, calibration_exercise.programme_id,"
+            " calibration_exercise.title, calibration_exercise.results_opened_at,"
+            " calibration_participant.submitted_at, programme.title AS programme_title"
+            " FROM calibration_participant JOIN calibration_exercise"
+            " ON calibration_exercise.id = calibration_participant.exercise_id"
+            " JOIN programme ON programme.id = calibration_exercise.programme_id"
+            " WHERE calibration_participant.user_id = ?"
+            " ORDER BY calibration_exercise.created_at DESC, calibration_exercise.rowid DESC",
+            [user_id],
+        )
+    ]
+
+
+def _load(db: sqlite_utils.Database, row: Any) -> Exercise:
+    """Return the exercise of a ``calibration_exercise`` row with its cases and participants."""
+    exercise_id = row["id"]
     cases = tuple(
         dict(r)
         for r in db.execute(
@@ -174,6 +234,7 @@ def get(db: sqlite_utils.Database, exercise_id: str, review_id: str) -> Exercise
         results_opened_at=row["results_opened_at"],
         cases=cases,
         participants=participants,
+        programme_id=row["programme_id"],
     )
 
 
@@ -182,7 +243,7 @@ def for_review(db: sqlite_utils.Database, review_id: str) -> list[Exercise]:
     ids = [
         row[0]
         for row in db.execute(
-            "SELECT id FROM calibration_exercise WHERE review_id = ?"
+            "SELECT id FROM calibration_exercise WHERE review_id = ? AND programme_id IS NULL"
             " ORDER BY created_at DESC, rowid DESC",
             [review_id],
         )
@@ -393,13 +454,33 @@ def exemplars(db: sqlite_utils.Database, review_id: str) -> dict[str, list[dict[
         " FROM calibration_agreed"
         " JOIN calibration_exercise ON calibration_exercise.id = calibration_agreed.exercise_id"
         " JOIN case_file ON case_file.id = calibration_agreed.case_id"
-        " WHERE calibration_exercise.review_id = ?"
+        " WHERE calibration_exercise.review_id = ? AND calibration_exercise.programme_id IS NULL"
         " AND calibration_exercise.results_opened_at IS NOT NULL"
         " ORDER BY calibration_agreed.agreed_at, case_file.pseudonym",
         [review_id],
     ):
         out.setdefault(row["question_id"], []).append(dict(row))
     return out
+
+
+def programme_exemplars(db: sqlite_utils.Database, programme_id: str) -> list[dict[str, Any]]:
+    """Return the agreed answers of the programme's opened exercises, with the hosting review."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT calibration_agreed.exercise_id, calibration_agreed.case_id,"
+            " calibration_agreed.question_id, calibration_agreed.value, case_file.pseudonym,"
+            " calibration_exercise.review_id AS host_review_id"
+            " FROM calibration_agreed"
+            " JOIN calibration_exercise"
+            " ON calibration_exercise.id = calibration_agreed.exercise_id"
+            " JOIN case_file ON case_file.id = calibration_agreed.case_id"
+            " WHERE calibration_exercise.programme_id = ?"
+            " AND calibration_exercise.results_opened_at IS NOT NULL"
+            " ORDER BY calibration_agreed.agreed_at, case_file.pseudonym",
+            [programme_id],
+        )
+    ]
 
 
 def leniency_rows(db: sqlite_utils.Database, review_ids: Sequence[str]) -> list[dict[str, Any]]:

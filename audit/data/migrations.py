@@ -407,6 +407,17 @@ MIGRATIONS: list[Migration] = [
     # Calibration panels: several people grade the same case blind, then agree the grades.
     ("calibration_exercises", _run(_CALIBRATION_SQL)),
     ("collab_conversations_family_feedback", _run(_COLLAB_SQL)),
+    # A programme's calibration exercise: hosted by one of the programme's reviews (its rubric
+    # and case files), run from the programme page, open to participants from any review.
+    (
+        "calexports_programme_exercises",
+        _run(
+            "ALTER TABLE calibration_exercise ADD COLUMN programme_id TEXT"
+            " REFERENCES programme(id);\n"
+            "CREATE INDEX idx_calibration_exercise_programme"
+            " ON calibration_exercise(programme_id)"
+        ),
+    ),
 ]
 
 

@@ -1,7 +1,14 @@
-"""Calibration panels: set one up, grade blind, see how far the panel agrees, agree the grades."""
+"""Calibration panels: set one up, grade blind, see how far the panel agrees, agree the grades.
+
+An exercise lives in a review (its leads run it, its members take part) or in a programme
+(any lead runs it from the programme page, anyone may take part; it is hosted by one of the
+programme's reviews, whose rubric and case files it uses). The same view functions serve
+both; a ``Scope`` says which, and builds the URLs.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
@@ -10,9 +17,9 @@ from wtforms.fields.choices import SelectChoice
 
 from audit import calibration, charts, policy
 from audit.data import calibration as calibration_data
-from audit.data import programmes
+from audit.data import programmes, users
 from audit.data import reviews as review_data
-from audit.forms import ActionForm, AgreedGradeForm, CalibrationForm
+from audit.forms import ActionForm, AgreedGradeForm, CalibrationForm, ProgrammeCalibrationForm
 from audit.rubric import Question
 from audit.scoring import applicable
 from audit.views import get_db, requires
@@ -20,19 +27,86 @@ from audit.views.scoring_form import answers_from, build_form_class, form_data
 
 bp = Blueprint("calibration", __name__)
 PREFIX = "/reviews/<review_id>/calibration"
+PROGRAMME = "/programmes/<programme_id>/calibration"
 
 
-def _exercise(review_id: str, exercise_id: str) -> calibration_data.Exercise:
-    """Load the exercise, a 404 if it is not this review's or the user may not open it."""
+@dataclass(frozen=True)
+class Scope:
+    """Where an exercise lives, who runs it, and how to link to its pages."""
+
+    review: Any  # the hosting review (its rubric and case files); None on a programme's list
+    programme: dict[str, Any] | None
+    manage: bool
+    review_role: str | None
+
+    @property
+    def title(self) -> str:
+        """Return the name of what the exercise belongs to, for captions."""
+        return self.programme["title"] if self.programme else self.review.title
+
+    def url(self, name: str, **values: Any) -> str:
+        """Return the URL of one of the exercise's pages in this scope."""
+        if self.programme is None:
+            return url_for(f"calibration.{name}", review_id=self.review.id, **values)
+        return url_for(f"calibration.programme_{name}", programme_id=self.programme["id"], **values)
+
+    @property
+    def back(self) -> tuple[str, str]:
+        """Return where the list of exercises leads back to: the review or the programme."""
+        if self.programme is None:
+            return url_for("reviews.review_page", review_id=self.review.id), "Back to the review"
+        if policy.allowed(g.user, "programmes.manage"):
+            url = url_for("programmes.programme_page", programme_id=self.programme["id"])
+            return url, "Back to the programme"
+        return url_for("reviews.review_list"), "Back to your reviews"
+
+
+def _review_scope() -> Scope:
+    manage = policy.manages_exercise(g.user, g.review_role, programme=False)
+    return Scope(g.review, None, manage, g.review_role)
+
+
+def _programme(programme_id: str) -> dict[str, Any]:
+    try:
+        return programmes.get(get_db(), programme_id)
+    except programmes.ProgrammeNotFound:
+        abort(404)
+
+
+def _programme_scope(programme_id: str, review: Any = None) -> Scope:
+    manage = policy.manages_exercise(g.user, None, programme=True)
+    return Scope(review, _programme(programme_id), manage, None)
+
+
+def _check(scope: Scope, exercise: calibration_data.Exercise) -> calibration_data.Exercise:
+    """Refuse (403) someone who neither runs nor takes part in the exercise."""
+    participant = exercise.participant(g.user.id) is not None
+    if not policy.may_see_exercise(
+        g.user, scope.review_role, participant, programme=scope.programme is not None
+    ):
+        abort(403)
+    return exercise
+
+
+def _in_review(review_id: str, exercise_id: str) -> tuple[Scope, calibration_data.Exercise]:
+    """Load the review's own exercise (404 if not this review's) for someone who may open it."""
     try:
         exercise = calibration_data.get(get_db(), exercise_id, review_id)
     except calibration_data.ExerciseNotFound:
         abort(404)
-    if not policy.may_see_exercise(
-        g.user, g.review_role, exercise.participant(g.user.id) is not None
-    ):
-        abort(403)
-    return exercise
+    scope = _review_scope()
+    return scope, _check(scope, exercise)
+
+
+def _in_programme(programme_id: str, exercise_id: str) -> tuple[Scope, calibration_data.Exercise]:
+    """Load the programme's exercise (404 if not this programme's) for someone who may open it."""
+    _programme(programme_id)
+    try:
+        exercise = calibration_data.get_in_programme(get_db(), exercise_id, programme_id)
+    except calibration_data.ExerciseNotFound:
+        abort(404)
+    scope = _programme_scope(programme_id, review_data.get(get_db(), exercise.review_id))
+    return scope, _check(scope, exercise)
 
 
 def _participating(exercise: calibration_data.Exercise) -> calibration_data.Participant:
@@ -42,9 +116,20 @@ def _participating(exercise: calibration_data.Exercise) -> calibration_data.Part
     return participant
 
 
-def _may_see_grades(exercise: calibration_data.Exercise) -> bool:
+def _may_see_grades(scope: Scope, exercise: calibration_data.Exercise) -> bool:
     return policy.may_see_calibration_grades(
-        g.user, g.review_role, exercise.participant(g.user.id) is not None, exercise.results_open
+        g.user,
+        scope.review_role,
+        exercise.participant(g.user.id) is not None,
+        exercise.results_open,
+        programme=scope.programme is not None,
+    )
+
+
+def _list(scope: Scope, exercises: list[calibration_data.Exercise]) -> str:
+    shown = [e for e in exercises if scope.manage or e.participant(g.user.id) is not None]
+    return render_template(
+        "calibration/list.html", scope=scope, exercises=shown, manage=scope.manage
     )
 
 
@@ -52,15 +137,34 @@ def _may_see_grades(exercise: calibration_data.Exercise) -> bool:
 @requires("calibration.view")
 def exercise_list(review_id: str) -> str:
     """List the calibration exercises this user runs or takes part in."""
-    manage = policy.allowed(g.user, "calibration.manage", g.review_role)
-    exercises = [
-        e
-        for e in calibration_data.for_review(get_db(), review_id)
-        if manage or e.participant(g.user.id) is not None
-    ]
-    return render_template(
-        "calibration/list.html", review=g.review, exercises=exercises, manage=manage
-    )
+    return _list(_review_scope(), calibration_data.for_review(get_db(), review_id))
+
+
+@bp.route(PROGRAMME)
+@requires("calibration.programme_take_part")
+def programme_exercise_list(programme_id: str) -> str:
+    """List the programme's calibration exercises this user runs or takes part in."""
+    scope = _programme_scope(programme_id)
+    return _list(scope, calibration_data.for_programme(get_db(), programme_id))
+
+
+def _create(scope: Scope, form: CalibrationForm, review_id: str) -> Response | None:
+    """Create the exercise the valid form describes; None (errors on the form) if refused."""
+    try:
+        exercise_id = calibration_data.create(
+            get_db(),
+            review_id,
+            title=form.title.data,
+            case_ids=form.cases.data,
+            participant_ids=[int(p) for p in form.participants.data],
+            by=g.user.id,
+            programme_id=scope.programme["id"] if scope.programme else None,
+        )
+    except ValueError as problem:
+        form.title.errors = [*form.title.errors, str(problem)]
+        return None
+    flash("Calibration exercise created. Participants can now grade the case files.")
+    return redirect(scope.url("exercise_page", exercise_id=exercise_id))
 
 
 @bp.route(f"{PREFIX}/new", methods=["GET", "POST"])
@@ -68,6 +172,7 @@ def exercise_list(review_id: str) -> str:
 def exercise_new(review_id: str) -> str | Response:
     """Set up an exercise: a few of the review's case files and the people who grade them."""
     db = get_db()
+    scope = _review_scope()
     form = CalibrationForm()
     form.cases.choices = [
         SelectChoice(c["id"], f"{c['pseudonym']} ({c['reference']})")
@@ -78,56 +183,80 @@ def exercise_new(review_id: str) -> str | Response:
         for m in review_data.members(db, review_id)
         if m["active"]
     ]
+    if form.validate_on_submit() and (done := _create(scope, form, review_id)):
+        return done
+    return render_template("calibration/new.html", scope=scope, form=form)
+
+
+@bp.route(f"{PROGRAMME}/new", methods=["GET", "POST"])
+@requires("calibration.programme_manage")
+def programme_exercise_new(programme_id: str) -> str | Response:
+    """Set up a programme's exercise: case files from one of its reviews, anyone to grade."""
+    db = get_db()
+    scope = _programme_scope(programme_id)
+    hosts = {}
+    choices = []
+    for review_id in programmes.review_ids(db, programme_id):
+        review = review_data.get(db, review_id)
+        for c in review_data.case_files(db, review_id):
+            hosts[c["id"]] = review_id
+            label = f"{review.title}: {c['pseudonym']} ({c['reference']})"
+            choices.append(SelectChoice(c["id"], label))
+    form = ProgrammeCalibrationForm()
+    form.cases.choices = choices
+    form.participants.choices = [
+        SelectChoice(str(u.id), f"{u.display_name} ({u.role})")
+        for u in users.all_users(db)
+        if u.active and u.role
+    ]
     if form.validate_on_submit():
-        try:
-            exercise_id = calibration_data.create(
-                db,
-                review_id,
-                title=form.title.data,
-                case_ids=form.cases.data,
-                participant_ids=[int(p) for p in form.participants.data],
-                by=g.user.id,
-            )
-        except ValueError as problem:
-            form.title.errors = [*form.title.errors, str(problem)]
-        else:
-            flash("Calibration exercise created. Participants can now grade the case files.")
-            return redirect(
-                url_for("calibration.exercise_page", review_id=review_id, exercise_id=exercise_id)
-            )
-    return render_template("calibration/new.html", review=g.review, form=form)
+        chosen = {hosts[case_id] for case_id in form.cases.data}
+        if len(chosen) > 1:
+            form.cases.errors = [
+                "Choose case files from one review: the exercise uses that review's rubric"
+            ]
+        elif done := _create(scope, form, chosen.pop()):
+            return done
+    return render_template("calibration/new.html", scope=scope, form=form)
+
+
+def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
+    me = exercise.participant(g.user.id)
+    mine = calibration_data.grades(get_db(), exercise.id, user_id=g.user.id) if me else {}
+    return render_template(
+        "calibration/exercise.html",
+        scope=scope,
+        exercise=exercise,
+        me=me,
+        started={case_id for case_id, _user in mine},
+        manage=scope.manage,
+        may_see_grades=_may_see_grades(scope, exercise),
+        action_form=ActionForm(),
+    )
 
 
 @bp.route(f"{PREFIX}/<exercise_id>")
 @requires("calibration.view")
 def exercise_page(review_id: str, exercise_id: str) -> str:
     """Show the exercise: who has submitted, and the participant's own cases to grade."""
-    exercise = _exercise(review_id, exercise_id)
-    me = exercise.participant(g.user.id)
-    mine = calibration_data.grades(get_db(), exercise_id, user_id=g.user.id) if me else {}
-    return render_template(
-        "calibration/exercise.html",
-        review=g.review,
-        exercise=exercise,
-        me=me,
-        started={case_id for case_id, _user in mine},
-        manage=policy.allowed(g.user, "calibration.manage", g.review_role),
-        may_see_grades=_may_see_grades(exercise),
-        action_form=ActionForm(),
-    )
+    return _exercise_page(*_in_review(review_id, exercise_id))
 
 
-@bp.route(f"{PREFIX}/<exercise_id>/cases/<case_id>", methods=["GET", "POST"])
-@requires("calibration.grade")
-def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response:
-    """Grade one case of the exercise with the normal scoring form (own grades only)."""
-    exercise = _exercise(review_id, exercise_id)
+@bp.route(f"{PROGRAMME}/<exercise_id>")
+@requires("calibration.programme_take_part")
+def programme_exercise_page(programme_id: str, exercise_id: str) -> str:
+    """Show a programme's exercise: who has submitted, and the participant's own cases."""
+    return _exercise_page(*_in_programme(programme_id, exercise_id))
+
+
+def _grade_case(scope: Scope, exercise: calibration_data.Exercise, case_id: str) -> str | Response:
     me = _participating(exercise)
     case = exercise.case(case_id)
     if case is None:
         abort(404)
-    full_case = review_data.case_file(get_db(), case_id, review_id)
-    rubric = g.review.rubric
+    exercise_id = exercise.id
+    full_case = review_data.case_file(get_db(), case_id, exercise.review_id)
+    rubric = scope.review.rubric
     form_class = build_form_class(rubric, case["case_type"])
     mine = calibration_data.grades(get_db(), exercise_id, user_id=g.user.id).get(
         (case_id, g.user.id), {}
@@ -143,25 +272,21 @@ def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response
                 flash("Your grades can no longer change: see the exercise page.", "error")
             else:
                 flash(f"Your grades for {case['pseudonym']} are saved.")
-            return redirect(
-                url_for("calibration.exercise_page", review_id=review_id, exercise_id=exercise_id)
-            )
+            return redirect(scope.url("exercise_page", exercise_id=exercise_id))
     else:
         if request.method == "POST":
             flash(
                 "Your grades can no longer change: you have submitted or the results are open.",
                 "error",
             )
-            return redirect(
-                url_for("calibration.exercise_page", review_id=review_id, exercise_id=exercise_id)
-            )
+            return redirect(scope.url("exercise_page", exercise_id=exercise_id))
         form = form_class(
             formdata=None,
             data=form_data(rubric, case["case_type"], mine, frozenset(), {}, 0),
         )
     return render_template(
         "calibration/grade.html",
-        review=g.review,
+        scope=scope,
         exercise=exercise,
         case=full_case,
         rubric=rubric,
@@ -171,16 +296,26 @@ def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response
     )
 
 
-@bp.route(f"{PREFIX}/<exercise_id>/submit", methods=["POST"])
+@bp.route(f"{PREFIX}/<exercise_id>/cases/<case_id>", methods=["GET", "POST"])
 @requires("calibration.grade")
-def submit(review_id: str, exercise_id: str) -> Response:
-    """Make the participant's grades final; the last one in opens the results."""
-    exercise = _exercise(review_id, exercise_id)
+def grade_case(review_id: str, exercise_id: str, case_id: str) -> str | Response:
+    """Grade one case of the exercise with the normal scoring form (own grades only)."""
+    return _grade_case(*_in_review(review_id, exercise_id), case_id)
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/cases/<case_id>", methods=["GET", "POST"])
+@requires("calibration.programme_take_part")
+def programme_grade_case(programme_id: str, exercise_id: str, case_id: str) -> str | Response:
+    """Grade one case of a programme's exercise with the hosting review's scoring form."""
+    return _grade_case(*_in_programme(programme_id, exercise_id), case_id)
+
+
+def _submit(scope: Scope, exercise: calibration_data.Exercise) -> Response:
     _participating(exercise)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        opened = calibration_data.submit(get_db(), exercise_id, g.user.id, review_id)
+        opened = calibration_data.submit(get_db(), exercise.id, g.user.id, exercise.review_id)
     except calibration_data.AlreadySubmitted:
         flash("You had already submitted your grades.", "error")
     else:
@@ -189,29 +324,51 @@ def submit(review_id: str, exercise_id: str) -> Response:
             if opened
             else "Your grades are submitted. You will see everyone's when the results open."
         )
-    return redirect(
-        url_for("calibration.exercise_page", review_id=review_id, exercise_id=exercise_id)
-    )
+    return redirect(scope.url("exercise_page", exercise_id=exercise.id))
+
+
+@bp.route(f"{PREFIX}/<exercise_id>/submit", methods=["POST"])
+@requires("calibration.grade")
+def submit(review_id: str, exercise_id: str) -> Response:
+    """Make the participant's grades final; the last one in opens the results."""
+    return _submit(*_in_review(review_id, exercise_id))
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/submit", methods=["POST"])
+@requires("calibration.programme_take_part")
+def programme_submit(programme_id: str, exercise_id: str) -> Response:
+    """Make the participant's grades in a programme's exercise final."""
+    return _submit(*_in_programme(programme_id, exercise_id))
+
+
+def _open_results(scope: Scope, exercise: calibration_data.Exercise) -> Response:
+    if not scope.manage:
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    calibration_data.open_results(get_db(), exercise.id, exercise.review_id, g.user.id)
+    flash("The results are open: every participant can now see everyone's grades.")
+    return redirect(scope.url("results_page", exercise_id=exercise.id))
 
 
 @bp.route(f"{PREFIX}/<exercise_id>/open", methods=["POST"])
 @requires("calibration.manage")
 def open_results(review_id: str, exercise_id: str) -> Response:
     """Open the results to the panel before everyone has submitted."""
-    _exercise(review_id, exercise_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    calibration_data.open_results(get_db(), exercise_id, review_id, g.user.id)
-    flash("The results are open: every participant can now see everyone's grades.")
-    return redirect(
-        url_for("calibration.results_page", review_id=review_id, exercise_id=exercise_id)
-    )
+    return _open_results(*_in_review(review_id, exercise_id))
 
 
-def _results(exercise: calibration_data.Exercise) -> calibration.Results:
+@bp.route(f"{PROGRAMME}/<exercise_id>/open", methods=["POST"])
+@requires("calibration.programme_manage")
+def programme_open_results(programme_id: str, exercise_id: str) -> Response:
+    """Open a programme's exercise's results before everyone has submitted."""
+    return _open_results(*_in_programme(programme_id, exercise_id))
+
+
+def _results(scope: Scope, exercise: calibration_data.Exercise) -> calibration.Results:
     db = get_db()
     return calibration.results(
-        g.review.rubric,
+        scope.review.rubric,
         exercise.cases,
         [(p.user_id, p.display_name) for p in exercise.participants],
         calibration_data.grades(db, exercise.id),
@@ -219,23 +376,19 @@ def _results(exercise: calibration_data.Exercise) -> calibration.Results:
     )
 
 
-def _levels() -> list[tuple[str, str]]:
-    return [(level.id, level.label) for level in g.review.rubric.scale.levels]
+def _levels(scope: Scope) -> list[tuple[str, str]]:
+    return [(level.id, level.label) for level in scope.review.rubric.scale.levels]
 
 
-def _open_or_403(exercise: calibration_data.Exercise) -> None:
+def _open_or_403(scope: Scope, exercise: calibration_data.Exercise) -> None:
     """Refuse everyone's grades before results open: blindness is the point of the exercise."""
-    if not _may_see_grades(exercise):
+    if not _may_see_grades(scope, exercise):
         abort(403)
 
 
-@bp.route(f"{PREFIX}/<exercise_id>/results")
-@requires("calibration.view")
-def results_page(review_id: str, exercise_id: str) -> str:
-    """Show every grade per question, widest disagreement first, and the panel's agreement."""
-    exercise = _exercise(review_id, exercise_id)
-    _open_or_403(exercise)
-    result = _results(exercise)
+def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
+    _open_or_403(scope, exercise)
+    result = _results(scope, exercise)
     many_cases = len(exercise.cases) > 1
     grade_units = [u for u in result.units if u.question.type == "grade"]
     yes_no_units = [u for u in result.units if u.question.type == "yes_no"]
@@ -243,7 +396,7 @@ def results_page(review_id: str, exercise_id: str) -> str:
         charts.dot_plot(
             "grades-dots",
             calibration.dot_rows(grade_units, case_label=many_cases),
-            levels=_levels(),
+            levels=_levels(scope),
             title="Each participant's grade, per question",
         )
         if grade_units
@@ -261,58 +414,82 @@ def results_page(review_id: str, exercise_id: str) -> str:
     )
     return render_template(
         "calibration/results.html",
-        review=g.review,
+        scope=scope,
         exercise=exercise,
         result=result,
-        labels=dict(_levels()) | {"yes": "Yes", "no": "No"},
+        labels=dict(_levels(scope)) | {"yes": "Yes", "no": "No"},
         grade_units=grade_units,
         yes_no_units=yes_no_units,
         grade_chart=grade_chart,
         yes_no_chart=yes_no_chart,
-        manage=policy.allowed(g.user, "calibration.manage", g.review_role),
+        manage=scope.manage,
     )
+
+
+@bp.route(f"{PREFIX}/<exercise_id>/results")
+@requires("calibration.view")
+def results_page(review_id: str, exercise_id: str) -> str:
+    """Show every grade per question, widest disagreement first, and the panel's agreement."""
+    return _results_page(*_in_review(review_id, exercise_id))
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/results")
+@requires("calibration.programme_take_part")
+def programme_results_page(programme_id: str, exercise_id: str) -> str:
+    """Show a programme's exercise's grades per question and the panel's agreement."""
+    return _results_page(*_in_programme(programme_id, exercise_id))
+
+
+def _results_json(scope: Scope, exercise: calibration_data.Exercise) -> Response:
+    _open_or_403(scope, exercise)
+    payload = {"exercise": exercise.title, "cases": [c["pseudonym"] for c in exercise.cases]}
+    return jsonify(payload | _results(scope, exercise).as_dict(dict(_levels(scope))))
 
 
 @bp.route(f"{PREFIX}/<exercise_id>/results.json")
 @requires("calibration.view")
 def results_json(review_id: str, exercise_id: str) -> Response:
     """Give the results as JSON: the same numbers as the page."""
-    exercise = _exercise(review_id, exercise_id)
-    _open_or_403(exercise)
-    payload = {"exercise": exercise.title, "cases": [c["pseudonym"] for c in exercise.cases]}
-    return jsonify(payload | _results(exercise).as_dict(dict(_levels())))
+    return _results_json(*_in_review(review_id, exercise_id))
 
 
-def _question(case_type: str, question_id: str) -> Question:
-    for question in g.review.rubric.questions_for(case_type):
+@bp.route(f"{PROGRAMME}/<exercise_id>/results.json")
+@requires("calibration.programme_take_part")
+def programme_results_json(programme_id: str, exercise_id: str) -> Response:
+    """Give a programme's exercise's results as JSON: the same numbers as its page."""
+    return _results_json(*_in_programme(programme_id, exercise_id))
+
+
+def _question(rubric: Any, case_type: str, question_id: str) -> Question:
+    for question in rubric.questions_for(case_type):
         if question.id == question_id and question.type != "text":
             return question
     abort(404)
 
 
-@bp.route(f"{PREFIX}/<exercise_id>/agreed/<case_id>/<question_id>", methods=["GET", "POST"])
-@requires("calibration.manage")
-def agreed_grade(
-    review_id: str, exercise_id: str, case_id: str, question_id: str
+def _agreed_grade(
+    scope: Scope, exercise: calibration_data.Exercise, case_id: str, question_id: str
 ) -> str | Response:
-    """Record the panel's agreed answer to one question and its rationale."""
-    exercise = _exercise(review_id, exercise_id)
-    _open_or_403(exercise)
+    if not scope.manage:
+        abort(403)
+    _open_or_403(scope, exercise)
     case = exercise.case(case_id)
     if case is None:
         abort(404)
-    question = _question(case["case_type"], question_id)
+    question = _question(scope.review.rubric, case["case_type"], question_id)
     unit = next(
-        u for u in _results(exercise).units if u.case_id == case_id and u.question.id == question_id
+        u
+        for u in _results(scope, exercise).units
+        if u.case_id == case_id and u.question.id == question_id
     )
-    choices = _levels() if question.type == "grade" else [("yes", "Yes"), ("no", "No")]
+    choices = _levels(scope) if question.type == "grade" else [("yes", "Yes"), ("no", "No")]
     form = AgreedGradeForm(data={"value": unit.agreed, "rationale": unit.rationale})
     form.value.choices = [SelectChoice(key, label) for key, label in choices]
     if form.validate_on_submit():
         calibration_data.record_agreed(
             get_db(),
-            exercise_id,
-            review_id,
+            exercise.id,
+            exercise.review_id,
             case_id=case_id,
             question_id=question_id,
             value=form.value.data,
@@ -320,13 +497,10 @@ def agreed_grade(
             by=g.user.id,
         )
         flash(f"Agreed answer saved for {case['pseudonym']}: {question.text}")
-        return redirect(
-            url_for("calibration.results_page", review_id=review_id, exercise_id=exercise_id)
-            + "#agenda"
-        )
+        return redirect(scope.url("results_page", exercise_id=exercise.id) + "#agenda")
     return render_template(
         "calibration/agreed.html",
-        review=g.review,
+        scope=scope,
         exercise=exercise,
         case=case,
         question=question,
@@ -336,24 +510,36 @@ def agreed_grade(
     )
 
 
-@bp.route(f"{PREFIX}/<exercise_id>/exemplars/<case_id>/<question_id>")
-@requires("calibration.exemplar")
-def exemplar(review_id: str, exercise_id: str, case_id: str, question_id: str) -> str:
-    """Show a calibrated exemplar: the agreed grade and why, with only the case's pseudonym."""
-    db = get_db()
-    try:
-        exercise = calibration_data.get(db, exercise_id, review_id)
-    except calibration_data.ExerciseNotFound:
-        abort(404)
+@bp.route(f"{PREFIX}/<exercise_id>/agreed/<case_id>/<question_id>", methods=["GET", "POST"])
+@requires("calibration.manage")
+def agreed_grade(
+    review_id: str, exercise_id: str, case_id: str, question_id: str
+) -> str | Response:
+    """Record the panel's agreed answer to one question and its rationale."""
+    return _agreed_grade(*_in_review(review_id, exercise_id), case_id, question_id)
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/agreed/<case_id>/<question_id>", methods=["GET", "POST"])
+@requires("calibration.programme_manage")
+def programme_agreed_grade(
+    programme_id: str, exercise_id: str, case_id: str, question_id: str
+) -> str | Response:
+    """Record a programme panel's agreed answer to one question and its rationale."""
+    return _agreed_grade(*_in_programme(programme_id, exercise_id), case_id, question_id)
+
+
+def _exemplar(
+    scope: Scope, exercise: calibration_data.Exercise, case_id: str, question_id: str
+) -> str:
     case = exercise.case(case_id)
-    decided = calibration_data.agreed(db, exercise_id).get((case_id, question_id))
+    decided = calibration_data.agreed(get_db(), exercise.id).get((case_id, question_id))
     if not exercise.results_open or case is None or decided is None:
         abort(404)
-    question = _question(case["case_type"], question_id)
-    labels = dict(_levels()) | {"yes": "Yes", "no": "No"}
+    question = _question(scope.review.rubric, case["case_type"], question_id)
+    labels = dict(_levels(scope)) | {"yes": "Yes", "no": "No"}
     return render_template(
         "calibration/exemplar.html",
-        review=g.review,
+        scope=scope,
         case=case,
         question=question,
         decided=decided,
@@ -361,16 +547,52 @@ def exemplar(review_id: str, exercise_id: str, case_id: str, question_id: str) -
     )
 
 
-def exemplar_links(review_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Return links to the review's calibrated exemplars per question, for the scoring form."""
+@bp.route(f"{PREFIX}/<exercise_id>/exemplars/<case_id>/<question_id>")
+@requires("calibration.exemplar")
+def exemplar(review_id: str, exercise_id: str, case_id: str, question_id: str) -> str:
+    """Show a calibrated exemplar: the agreed grade and why, with only the case's pseudonym."""
+    try:
+        exercise = calibration_data.get(get_db(), exercise_id, review_id)
+    except calibration_data.ExerciseNotFound:
+        abort(404)
+    return _exemplar(_review_scope(), exercise, case_id, question_id)
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/exemplars/<case_id>/<question_id>")
+@requires("calibration.programme_take_part")
+def programme_exemplar(programme_id: str, exercise_id: str, case_id: str, question_id: str) -> str:
+    """Show a programme panel's exemplar to its leads and the members of its reviews."""
+    db = get_db()
+    scope = _programme_scope(programme_id)
+    try:
+        exercise = calibration_data.get_in_programme(db, exercise_id, programme_id)
+    except calibration_data.ExerciseNotFound:
+        abort(404)
+    member = any(
+        review_data.membership(db, review_id, g.user.id)
+        for review_id in programmes.review_ids(db, programme_id)
+    )
+    if not (member or scope.manage or exercise.participant(g.user.id)):
+        abort(403)
+    host = _programme_scope(programme_id, review_data.get(db, exercise.review_id))
+    return _exemplar(host, exercise, case_id, question_id)
+
+
+def exemplar_links(review: Any) -> dict[str, list[dict[str, Any]]]:
+    """Return links to the calibrated exemplars per question, for the review's scoring form.
+
+    The review's own panels' agreed answers, then its programme's wherever the hosting
+    review's rubric asks the same question on the same scale.
+    """
+    db = get_db()
     out: dict[str, list[dict[str, Any]]] = {}
-    for question_id, items in calibration_data.exemplars(get_db(), review_id).items():
+    for question_id, items in calibration_data.exemplars(db, review.id).items():
         out[question_id] = [
             {
                 "pseudonym": item["pseudonym"],
                 "url": url_for(
                     "calibration.exemplar",
-                    review_id=review_id,
+                    review_id=review.id,
                     exercise_id=item["exercise_id"],
                     case_id=item["case_id"],
                     question_id=question_id,
@@ -378,6 +600,27 @@ def exemplar_links(review_id: str) -> dict[str, list[dict[str, Any]]]:
             }
             for item in items
         ]
+    if not review.programme_id:
+        return out
+    rubrics: dict[str, Any] = {}
+    for item in calibration_data.programme_exemplars(db, review.programme_id):
+        host = item["host_review_id"]
+        if host not in rubrics:
+            rubrics[host] = review_data.get(db, host).rubric
+        if not calibration.same_question(rubrics[host], review.rubric, item["question_id"]):
+            continue
+        out.setdefault(item["question_id"], []).append(
+            {
+                "pseudonym": item["pseudonym"],
+                "url": url_for(
+                    "calibration.programme_exemplar",
+                    programme_id=review.programme_id,
+                    exercise_id=item["exercise_id"],
+                    case_id=item["case_id"],
+                    question_id=item["question_id"],
+                ),
+            }
+        )
     return out
 
 

@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from audit import analysis, caselist, intake, policy, review_setup
 from audit.data import actions, audits, conversations, users
+from audit.data import calibration as calibration_data
 from audit.data import reviews as review_data
 from audit.forms import (
     ActionForm,
@@ -45,7 +46,8 @@ def home() -> Response:
 def review_list() -> str:
     """List the reviews this user may see."""
     visible = review_data.visible_to(get_db(), g.user.id, g.user.is_admin)
-    return render_template("reviews/list.html", reviews=visible)
+    panels = calibration_data.programme_panels_for(get_db(), g.user.id)
+    return render_template("reviews/list.html", reviews=visible, panels=panels)
 
 
 @bp.route("/reviews/new", methods=["GET", "POST"])

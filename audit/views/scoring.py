@@ -118,7 +118,7 @@ def _context(audit: audits.CaseAudit, **extra: Any) -> dict[str, Any]:
             audit.reviewer_id == g.user.id or policy.allowed(g.user, "review.manage", g.review_role)
         ),
         "action_form": ActionForm(),
-        "exemplars": exemplar_links(review.id),
+        "exemplars": exemplar_links(review),
         **extra,
     }
 

@@ -86,6 +86,7 @@ EXPORTS = {
     ("findings", "csv"),
     ("conversations", "csv"),
     ("family-feedback", "csv"),
+    *((what, "csv") for what in analysis.CALIBRATION_SHEETS),
 }
 
 
@@ -97,9 +98,19 @@ def export_download(review_id: str, what: str, fmt: str) -> Response:
         from flask import abort
 
         abort(404)
-    data, mimetype = analysis.spreadsheet(get_db(), g.review, fmt, what)
+    viewer = (g.user, g.review_role)
+    data, mimetype = analysis.spreadsheet(get_db(), g.review, fmt, what, viewer)
     suffix = ".xlsx" if fmt == "xlsx" else f"-{what}.csv"
     return download(data, _filename(g.review.title, suffix), mimetype)
+
+
+@bp.route("/reviews/<review_id>/findings.json")
+@requires("review.manage")
+def findings_json(review_id: str) -> Response:
+    """Download the figures, findings and calibration exercises as the findings JSON."""
+    doc = analysis.findings_document(get_db(), g.review, g.user, g.review_role)
+    data = json.dumps(doc, indent=2, allow_nan=False).encode("utf-8")
+    return download(data, _filename(g.review.title, "-findings.json"), "application/json")
 
 
 @bp.route("/reviews/<review_id>/export/action-plan.<fmt>")

@@ -49,6 +49,18 @@ def _first_grade_group(page: Page) -> Locator:
     return page.locator("fieldset").filter(has=page.get_by_label("Outstanding", exact=True)).first
 
 
+def _start_exercise(page: Page, problems: list[str], title: str) -> Locator:
+    """From a list of panels, open the set-up form and type the title; return the case list."""
+    assert page.get_by_role("heading", level=1).inner_text() == "Calibration panels"
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("link", name="Set up a calibration exercise"))
+    _press_enter_and_wait(page)
+    check_page(page, problems)
+    _tab_to(page, page.get_by_label("Title", exact=True))
+    page.keyboard.type(title)
+    return page.get_by_role("group", name="Case files to grade")
+
+
 def test_lead_runs_a_calibration_panel_to_agreed_grades(
     page: Page, live_server: LiveServer, new_page: Callable[[], Page]
 ) -> None:
@@ -62,16 +74,8 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
 
     _tab_to(page, page.get_by_role("link", name="Calibration panels"))
     _press_enter_and_wait(page)
-    assert page.get_by_role("heading", level=1).inner_text() == "Calibration panels"
-    check_page(page, problems)
-
     # Set up: title, the first case file, the lead and two reviewers.
-    _tab_to(page, page.get_by_role("link", name="Set up a calibration exercise"))
-    _press_enter_and_wait(page)
-    check_page(page, problems)
-    _tab_to(page, page.get_by_label("Title", exact=True))
-    page.keyboard.type(title)
-    cases = page.get_by_role("group", name="Case files to grade")
+    cases = _start_exercise(page, problems, title)
     first_case = cases.get_by_role("checkbox").first
     case_label = first_case.evaluate("(el) => el.labels[0].innerText").strip()
     pseudonym = case_label.split(" ")[0]
@@ -165,4 +169,68 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     assert "Demo Lead Reviewer" in reviewer.locator("main").inner_text()
     check_page(reviewer, problems)
     assert review_path in exercise_path
+    assert_no_problems(problems)
+
+
+PROGRAMME_TITLE = "Monthly practice audit"
+
+
+def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
+    page: Page, live_server: LiveServer, new_page: Callable[[], Page]
+) -> None:
+    """From the programme page, keyboard only; the grader is in none of the programme's reviews."""
+    problems: list[str] = []
+    title = f"Programme panel {uuid.uuid4().hex[:8]}"
+    sign_in(page, live_server, "lead")
+    page.goto("/programmes")
+    _tab_to(page, page.get_by_role("link", name=PROGRAMME_TITLE, exact=True))
+    _press_enter_and_wait(page)
+    _tab_to(page, page.get_by_role("link", name="Calibration panels for the programme"))
+    _press_enter_and_wait(page)
+    cases = _start_exercise(page, problems, title)
+    november = cases.get_by_label(re.compile(rf"{PROGRAMME_TITLE}, November 2026: ")).first
+    label = november.evaluate("(el) => el.labels[0].innerText").strip()
+    pseudonym = label.split(": ", 1)[1].split(" ")[0]
+    _tab_to(page, november)
+    page.keyboard.press("Space")
+    people = page.get_by_role("group", name="Participants")
+    for name in ("Demo Reviewer One (reviewer)", "Demo Reviewer Three (reviewer)"):
+        _tab_to(page, people.get_by_label(name, exact=True))
+        page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Create exercise"))
+    _press_enter_and_wait(page)
+    assert page.get_by_role("heading", level=1).inner_text() == title
+    assert "Calibration exercise created" in _flash(page)
+    exercise_path = _path(page)
+    assert exercise_path.startswith("/programmes/")
+    check_page(page, problems)
+
+    # Reviewer three, in none of the programme's reviews, grades with the keyboard.
+    grader = new_page()
+    sign_in(grader, live_server, "reviewer3")
+    grader.goto("/reviews")
+    check_page(grader, problems)
+    _tab_to(grader, grader.get_by_role("link", name=title))
+    _press_enter_and_wait(grader)
+    assert _path(grader) == exercise_path
+    check_page(grader, problems)
+    _tab_to(grader, grader.get_by_role("link", name=f"Grade case {pseudonym}"))
+    _press_enter_and_wait(grader)
+    check_page(grader, problems)
+    group = _first_grade_group(grader)
+    _tab_to(grader, group.get_by_role("radio").first)
+    grader.keyboard.press("ArrowDown")
+    assert group.get_by_label("Good", exact=True).is_checked()
+    _tab_to(grader, grader.get_by_role("button", name="Save my grades"))
+    _press_enter_and_wait(grader)
+    assert f"Your grades for {pseudonym} are saved." in _flash(grader)
+    _tab_to(grader, grader.get_by_role("button", name="Submit my grades"))
+    _press_enter_and_wait(grader)
+    assert "You will see everyone's when the results open" in _flash(grader)
+    assert "1 of 2 participants have submitted" in grader.locator("main").inner_text()
+    check_page(grader, problems)
+    response = grader.goto(f"{exercise_path}/results")
+    assert response is not None and response.status == 403
+    record = console_log(grader)  # the browser logs the expected 403 as an error: expected
+    record.checked = len(record.errors)
     assert_no_problems(problems)
