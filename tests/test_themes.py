@@ -1,0 +1,381 @@
+"""Learning themes: the list, tagging, the theme page's counts and Newcombe changes, pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from audit import analysis, trends
+from audit import themes as theme_domain
+from audit.collaboration import Conversation
+from audit.data import actions, audits, programmes
+from audit.data import conversations as conversation_data
+from audit.data import findings as finding_data
+from audit.data import reviews as review_data
+from audit.data import themes as theme_data
+from audit.rubric import Rubric
+from audit.scoring import Answer, adverse, applicable
+from audit.stats import newcombe_difference
+from tests.conftest import Auth, csrf_token
+from tests.helpers import health_check
+
+QUESTION = "safeguarding_grade"
+
+
+def _answers(rubric: Rubric, case_type: str, grade: str) -> dict[str, Answer]:
+    """Answer every applicable question well, the themed question with ``grade``."""
+    out: dict[str, Answer] = {}
+    for _section, questions in applicable(rubric, case_type):
+        for q in questions:
+            if q.type == "grade":
+                out[q.id] = Answer("good", False, "")
+            elif q.type == "yes_no":
+                out[q.id] = Answer(q.good_answer or "yes", False, "")
+            else:
+                out[q.id] = Answer("Synthetic summary.")
+    out[QUESTION] = Answer(grade, False, f"Synthetic note: plan drifted ({grade}).")
+    return out
+
+
+def submit(db: Any, rubric: Rubric, case_id: str, by: int, grade: str) -> str:
+    """Start and submit a first audit of a CP case; return its id."""
+    audit_id = audits.start(db, case_id, by)
+    answers = _answers(rubric, "cp", grade)
+    result = audits.save(
+        db,
+        audit_id,
+        expected_version=audits.get(db, audit_id).version,
+        answers=answers,
+        sections_na=set(),
+        feedback={},
+        adverse_questions=[q.id for q in adverse(rubric, "cp", answers)],
+        critical_questions=[q.id for q in rubric.critical_questions()],
+        by=by,
+        submit=True,
+    )
+    assert result.submitted
+    return audit_id
+
+
+def programme_review(db: Any, people: dict, programme_id: str, title: str, start: str) -> Any:
+    """A review in the programme, led by ``lead`` with ``reviewer``, with four CP cases."""
+    review = review_data.create(
+        db,
+        title=title,
+        host_organisation="Testshire Council",
+        kind="self_audit",
+        rubric=health_check(),
+        by=people["lead"].id,
+        programme_id=programme_id,
+        start_date=start,
+    )
+    review_data.add_member(db, review.id, people["lead"].id, "lead")
+    review_data.add_member(db, review.id, people["reviewer"].id, "reviewer")
+    cases = review_data.add_case_files(
+        db,
+        review.id,
+        [
+            {
+                "reference": f"{title[:3].upper()}-{n}",
+                "case_type": "cp",
+                "team": "Team A",
+                "assigned_to": people["reviewer"].id,
+            }
+            for n in range(4)
+        ],
+    )
+    return review, list(cases)
+
+
+@pytest.fixture
+def world(db: Any, people: dict) -> dict[str, Any]:
+    """A programme with two reviews: the themed question 1 of 4 good, then 4 of 4."""
+    rubric = health_check()
+    programme_id = programmes.create(db, title="Monthly audit", kind="self_audit", by=None)
+    drift = theme_data.create(
+        db, name="Drift", description="Plans that stall", programme_id=programme_id, by=None
+    )
+    voice = theme_data.create(db, name="Voice of the child", programme_id=programme_id, by=None)
+    first, first_cases = programme_review(db, people, programme_id, "January", "2026-01-05")
+    second, second_cases = programme_review(db, people, programme_id, "February", "2026-02-02")
+    by = people["reviewer"].id
+    first_audits = [
+        submit(db, rubric, case, by, grade)
+        for case, grade in zip(
+            first_cases, ["good", "inadequate", "requires_improvement", "inadequate"], strict=True
+        )
+    ]
+    second_audits = [submit(db, rubric, case, by, "good") for case in second_cases]
+    # Drift: two January audits' notes, one February audit's note; voice: one February note.
+    for audit_id in first_audits[1:3]:
+        theme_data.set_evidence_tags(db, first.id, audit_id, {QUESTION: {drift}}, by=by)
+    theme_data.set_evidence_tags(db, second.id, second_audits[0], {QUESTION: {drift, voice}}, by=by)
+    finding = finding_data.add_own(
+        db, first.id, kind="development", text="Plans drift.", by=people["lead"].id
+    )
+    theme_data.set_finding_tags(db, first.id, finding, {drift}, by=people["lead"].id)
+    action = actions.add(
+        db,
+        first.id,
+        finding_id=finding,
+        what="Review plans monthly",
+        owner="Head of Service",
+        due_date=None,
+        by=people["lead"].id,
+    )
+    return {
+        "programme": programme_id,
+        "drift": drift,
+        "voice": voice,
+        "first": first,
+        "second": second,
+        "first_audits": first_audits,
+        "second_audits": second_audits,
+        "finding": finding,
+        "action": action,
+    }
+
+
+def _summaries(db: Any, programme_id: str) -> dict[str, theme_domain.ThemeSummary]:
+    reviews = [review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id)]
+    trend = trends.trend([(r.id, r.title, analysis.aggregate(db, r)) for r in reviews])
+    found = theme_domain.theme_page(
+        theme_data.for_programme(db, programme_id),
+        [(r.id, r.title) for r in reviews],
+        theme_data.counts(db, programme_id),
+        theme_data.submitted_audits(db, programme_id),
+        theme_data.themed_questions(db, programme_id),
+        theme_data.programme_finding_tags(db, programme_id),
+        actions.for_programme(db, programme_id),
+        trend,
+        reviews[-1].rubric,
+    )
+    return {s.theme.name: s for s in found}
+
+
+# --------------------------------------------------------------------------- domain
+
+
+def test_theme_names_are_required_short_and_unique_ignoring_case() -> None:
+    assert [p.field for p in theme_domain.check_theme("  ", "")] == ["name"]
+    assert [p.field for p in theme_domain.check_theme("x" * 81, "")] == ["name"]
+    assert [p.field for p in theme_domain.check_theme("x", "d" * 501)] == ["description"]
+    clash = theme_domain.check_theme("drift ", "", taken=["Drift"])
+    assert clash and "already has a theme called drift" in clash[0].message
+    assert not theme_domain.check_theme("Drift", "Plans that stall", taken=["Voice"])
+
+
+def test_a_retired_theme_can_be_unticked_but_never_newly_ticked(db: Any) -> None:
+    programme_id = programmes.create(db, title="P", kind="self_audit", by=None)
+    current = theme_data.create(db, name="Current", programme_id=programme_id)
+    old = theme_data.create(db, name="Old", programme_id=programme_id)
+    theme_data.set_retired(db, old, True, by=None)
+    themes = theme_data.for_programme(db, programme_id)
+    assert [t.id for t in theme_domain.usable(themes)] == [current]
+    assert theme_domain.chosen([current, old, "unknown"], theme_domain.usable(themes)) == {current}
+    # Held already: it is offered (to untick) and kept when left ticked.
+    offered = theme_domain.usable(themes, held={old})
+    assert {t.id for t in offered} == {current, old}
+    assert theme_domain.chosen([old], offered, held={old}) == {old}
+
+
+# --------------------------------------------------------------------------- data layer
+
+
+def test_a_theme_in_use_is_retired_not_deleted_and_renaming_keeps_tags(
+    world: dict, db: Any
+) -> None:
+    drift = world["drift"]
+    with pytest.raises(theme_data.ThemeInUse):
+        theme_data.delete(db, drift, by=None)
+    theme_data.update(db, drift, name="Drift in planning", description="", by=None)
+    assert theme_data.get(db, drift).name == "Drift in planning"
+    assert drift in theme_data.evidence_tags(db, world["first_audits"][1])[QUESTION]
+    with pytest.raises(theme_data.DuplicateTheme):
+        theme_data.update(db, drift, name="voice of the CHILD", description="", by=None)
+    unused = theme_data.create(db, name="Typo", programme_id=world["programme"])
+    theme_data.delete(db, unused, by=None)
+    with pytest.raises(theme_data.ThemeNotFound):
+        theme_data.get(db, unused)
+
+
+def test_tags_are_replaced_whole_and_logged(world: dict, db: Any, people: dict) -> None:
+    audit_id = world["second_audits"][0]
+    changed = theme_data.set_evidence_tags(
+        db, world["second"].id, audit_id, {QUESTION: {world["voice"]}}, by=people["lead"].id
+    )
+    assert changed == 1  # drift removed, voice kept
+    assert theme_data.evidence_tags(db, audit_id) == {QUESTION: {world["voice"]}}
+    logged = db.execute(
+        "SELECT before, after FROM change_log WHERE entity = 'theme_tag' AND entity_id = ?",
+        [f"{audit_id}/{QUESTION}"],
+    ).fetchall()
+    assert any(world["drift"] in row["before"] for row in logged)
+
+
+def test_deleting_an_answer_or_finding_takes_its_tags_with_it(world: dict, db: Any) -> None:
+    db.execute("DELETE FROM finding WHERE id = ?", [world["finding"]])
+    assert world["finding"] not in theme_data.finding_tags(db, world["first"].id)
+    assert theme_data.uses(db, world["drift"]) == 3
+
+
+def test_a_programme_role_is_the_strongest_role_in_any_of_its_reviews(
+    world: dict, db: Any, people: dict
+) -> None:
+    assert theme_data.programme_role(db, world["programme"], people["lead"].id) == "lead"
+    assert theme_data.programme_role(db, world["programme"], people["reviewer"].id) == "reviewer"
+    assert theme_data.programme_role(db, world["programme"], people["other"].id) is None
+
+
+# --------------------------------------------------------------------------- the theme page
+
+
+def test_theme_page_counts_audits_and_findings_per_review(world: dict, db: Any) -> None:
+    found = _summaries(db, world["programme"])
+    drift = found["Drift"]
+    assert [(c.label, c.audits, c.submitted, c.findings) for c in drift.counts] == [
+        ("January", 2, 4, 1),  # the lead's own finding is accepted when added
+        ("February", 1, 4, 0),
+    ]
+    assert (drift.audits, drift.finding_count) == (3, 1)
+    assert [(c.audits, c.findings) for c in found["Voice of the child"].counts] == [(0, 0), (1, 0)]
+
+
+def test_only_accepted_findings_and_submitted_first_audits_count(world: dict, db: Any) -> None:
+    db.execute("UPDATE finding SET status = 'accepted' WHERE id = ?", [world["finding"]])
+    assert _summaries(db, world["programme"])["Drift"].counts[0].findings == 1
+    db.execute("UPDATE finding SET status = 'rejected' WHERE id = ?", [world["finding"]])
+    assert _summaries(db, world["programme"])["Drift"].counts[0].findings == 0
+    db.execute("UPDATE case_audit SET status = 'draft' WHERE id = ?", [world["first_audits"][1]])
+    january = _summaries(db, world["programme"])["Drift"].counts[0]
+    assert (january.audits, january.submitted) == (1, 3)
+
+
+def test_a_tagged_conversation_counts_its_audit_once(world: dict, db: Any, people: dict) -> None:
+    audit_id = world["first_audits"][1]  # its evidence note already carries drift
+    other = world["first_audits"][0]
+    for target in (audit_id, other):
+        conversation_data.save_conversation(
+            db,
+            world["first"].id,
+            Conversation(target, "2026-01-20", "Social worker", "", "", "", "", ()),
+            by=people["reviewer"].id,
+        )
+        theme_data.set_conversation_tags(
+            db, world["first"].id, target, {world["drift"]}, by=people["reviewer"].id
+        )
+    assert _summaries(db, world["programme"])["Drift"].counts[0].audits == 3
+
+
+def test_theme_links_to_the_actions_on_its_findings(world: dict, db: Any) -> None:
+    found = _summaries(db, world["programme"])
+    assert [a["id"] for a in found["Drift"].actions] == [world["action"]]
+    assert found["Voice of the child"].actions == ()
+
+
+def test_themed_question_change_is_the_trend_pages_newcombe_difference(
+    world: dict, db: Any
+) -> None:
+    drift = _summaries(db, world["programme"])["Drift"]
+    (question,) = drift.questions
+    assert question.question_id == QUESTION
+    expected = newcombe_difference(1, 4, 4, 4)
+    assert question.overall is not None and question.overall.difference == expected
+    # The same as the trend page's change between the two (consecutive) reviews.
+    assert question.series is not None
+    assert question.series.changes[0].difference == expected
+    assert question.describe() == question.series.changes[0].describe()
+    assert question.describe().startswith("up 75 points (95% interval +")
+    assert question.improved is True
+
+
+def test_a_question_with_one_review_or_no_share_is_not_compared(world: dict, db: Any) -> None:
+    only_one = theme_domain._question_change(QUESTION, None, health_check())
+    assert only_one.overall is None and only_one.improved is None
+    assert "not compared" in only_one.describe()
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _signed_in(app: Any, username: str) -> Any:
+    client = app.test_client()
+    assert Auth(client).sign_in(username).status_code == 302
+    return client
+
+
+def test_lead_keeps_the_list_on_the_page(app: Any, world: dict, db: Any) -> None:
+    client = _signed_in(app, "lead")
+    url = f"/programmes/{world['programme']}/themes"
+    page = client.get(url)
+    assert page.status_code == 200 and "Themes over time" in page.text
+    token = csrf_token(page.text)
+    done = client.post(f"{url}/new", data={"csrf_token": token, "name": "Contingency planning"})
+    assert done.status_code == 302
+    again = client.post(f"{url}/new", data={"csrf_token": token, "name": "contingency PLANNING"})
+    assert again.status_code == 200 and "already has a theme called" in again.text
+    assert again.text.count("<title>Error: ") == 1
+    refused = client.post(f"{url}/{world['drift']}/delete", data={"csrf_token": token})
+    assert refused.status_code == 302
+    assert theme_data.get(db, world["drift"])  # in use: still there
+    client.post(f"{url}/{world['drift']}/retire", data={"csrf_token": token, "retired": "1"})
+    assert theme_data.get(db, world["drift"]).retired
+
+
+def test_a_reviewer_reads_the_list_but_not_the_counts(app: Any, world: dict) -> None:
+    client = _signed_in(app, "reviewer")
+    page = client.get(f"/programmes/{world['programme']}/themes")
+    assert page.status_code == 200
+    assert "Voice of the child" in page.text
+    assert "Themes over time" not in page.text and "Add a theme" not in page.text
+    outsider = _signed_in(app, "other")  # a reviewer in none of the programme's reviews
+    assert outsider.get(f"/programmes/{world['programme']}/themes").status_code == 403
+
+
+def test_reviewer_tags_evidence_notes_on_the_themes_step(app: Any, world: dict, db: Any) -> None:
+    client = _signed_in(app, "reviewer")
+    audit_id = world["second_audits"][1]
+    url = f"/reviews/{world['second'].id}/audits/{audit_id}/themes"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Synthetic note: plan drifted (good)." in page.text
+    field = f"themes-{QUESTION}"
+    assert f'name="{field}"' in page.text
+    # A retired theme is not offered for new tags, and a posted one is ignored.
+    theme_data.set_retired(db, world["voice"], True, by=None)
+    assert world["voice"] not in client.get(url).text
+    done = client.post(
+        url,
+        data={"csrf_token": csrf_token(page.text), field: [world["drift"], world["voice"]]},
+    )
+    assert done.status_code == 302
+    assert theme_data.evidence_tags(db, audit_id) == {QUESTION: {world["drift"]}}
+
+
+def test_lead_tags_a_finding_and_sees_it_on_the_findings_page(
+    app: Any, world: dict, db: Any
+) -> None:
+    client = _signed_in(app, "lead")
+    review_id = world["first"].id
+    url = f"/reviews/{review_id}/findings/{world['finding']}/themes"
+    page = client.get(url)
+    assert page.status_code == 200
+    client.post(url, data={"csrf_token": csrf_token(page.text), "themes": [world["voice"]]})
+    assert theme_data.finding_tags(db, review_id)[world["finding"]] == {world["voice"]}
+    findings_page = client.get(f"/reviews/{review_id}/findings").text
+    assert re.search(r"Themes:.*Voice of the child", findings_page)
+
+
+def test_a_review_outside_any_programme_cannot_tag(app: Any, db: Any, people: dict) -> None:
+    from tests.helpers import make_review
+
+    review, cases = make_review(db, people)
+    audit_id = submit(db, health_check(), cases[0], people["reviewer"].id, "good")
+    client = _signed_in(app, "reviewer")
+    url = f"/reviews/{review.id}/audits/{audit_id}/themes"
+    page = client.get(url)
+    assert "not in a programme" in page.text and "Save themes" not in page.text
+    refused = client.post(url, data={"csrf_token": csrf_token(page.text)}, follow_redirects=True)
+    assert "cannot be tagged" in refused.text
