@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -379,3 +380,168 @@ def test_a_review_outside_any_programme_cannot_tag(app: Any, db: Any, people: di
     assert "not in a programme" in page.text and "Save themes" not in page.text
     refused = client.post(url, data={"csrf_token": csrf_token(page.text)}, follow_redirects=True)
     assert "cannot be tagged" in refused.text
+
+
+# --------------------------------------------------------------------------- bundles
+
+
+def _fresh(tmp_path: Any, name: str) -> Any:
+    from audit import create_app
+    from audit.data.db import connect
+
+    app = create_app({"INSTANCE_PATH": tmp_path / name, "TESTING": True})
+    return connect(app.config["DATABASE"])
+
+
+def _strip(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k not in ("exported_at", "exported_by")}
+
+
+def _tag_counts(db: Any) -> tuple[int, ...]:
+    return tuple(
+        db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("theme", "evidence_theme", "finding_theme", "conversation_theme")
+    )
+
+
+def test_bundle_round_trip_keeps_themes_and_tags(world: dict, db: Any, tmp_path: Any) -> None:
+    from audit import bundle
+
+    theme_data.set_retired(db, world["voice"], True, by=None)
+    review_id = world["first"].id
+    exported = bundle.export_review(db, review_id, exported_by="test")
+    names = {t["name"]: t for t in exported["themes"]}
+    assert set(names) == {"Drift", "Voice of the child"} and names["Voice of the child"]["retired"]
+    assert sorted(t["kind"] for t in exported["theme_tags"]) == ["evidence", "evidence", "finding"]
+    data = bundle.dumps(exported)
+    other = _fresh(tmp_path, "fresh")
+    report = bundle.import_bundle(other, data)
+    assert not report.conflicts and report.added["theme"] == 2
+    # Outside any programme here, the themes belong to the imported review itself.
+    owned = theme_data.for_review(other, review_id)
+    assert {t.review_id for t in owned} == {review_id} and {t.programme_id for t in owned} == {None}
+    again = bundle.export_review(other, review_id)
+    assert _strip(json.loads(data)) == _strip(json.loads(bundle.dumps(again)))
+    before = _tag_counts(other)
+    second = bundle.import_bundle(other, data)
+    assert not second.conflicts and _tag_counts(other) == before
+    other.conn.close()
+
+
+def test_bundle_merge_adds_new_tags_and_keeps_a_differing_theme(
+    world: dict, db: Any, tmp_path: Any
+) -> None:
+    from audit import bundle
+
+    review_id = world["first"].id
+    other = _fresh(tmp_path, "lead")
+    bundle.import_bundle(other, bundle.dumps(bundle.export_review(db, review_id)))
+    # Meanwhile the source tags another note and renames a theme.
+    theme_data.set_evidence_tags(
+        db, review_id, world["first_audits"][0], {QUESTION: {world["voice"]}}, by=None
+    )
+    theme_data.update(db, world["drift"], name="Drift in plans", description="", by=None)
+    report = bundle.import_bundle(other, bundle.dumps(bundle.export_review(db, review_id)))
+    assert report.added.get("evidence_theme") == 1
+    assert report.conflicts == ["theme Drift in plans: differs here; kept this installation's copy"]
+    assert theme_data.get(other, world["drift"]).name == "Drift"
+    other.conn.close()
+
+
+def test_a_merged_theme_joins_the_programme_of_the_review_here(
+    world: dict, db: Any, people: dict
+) -> None:
+    """A review already here in a programme: new themes join that programme's list."""
+    from audit import bundle
+
+    review_id = world["first"].id
+    doc = bundle.export_review(db, review_id)
+    new_theme = "2f0c3f47-4a25-4d87-9d3c-3b7f3c1f0a11"
+    doc["themes"].append({"id": new_theme, "name": "Neglect", "retired": False})
+    doc["theme_tags"].append(
+        {
+            "kind": "evidence",
+            "theme_id": new_theme,
+            "audit_id": world["first_audits"][3],
+            "question_id": QUESTION,
+            "tagged_at": "2026-02-01T10:00:00Z",
+        }
+    )
+    report = bundle.import_bundle(db, bundle.dumps(doc))
+    assert report.added == {"theme": 1, "evidence_theme": 1} and not report.conflicts
+    assert theme_data.get(db, new_theme).programme_id == world["programme"]
+
+
+def test_a_conversation_tag_arrives_only_with_its_conversation(
+    world: dict, db: Any, people: dict, tmp_path: Any
+) -> None:
+    from audit import bundle
+
+    review_id, audit_id = world["first"].id, world["first_audits"][0]
+    conversation_data.save_conversation(
+        db,
+        review_id,
+        Conversation(audit_id, "2026-01-20", "Social worker", "", "", "", "", ()),
+        by=people["reviewer"].id,
+    )
+    theme_data.set_conversation_tags(db, review_id, audit_id, {world["drift"]}, by=None)
+    other = _fresh(tmp_path, "talk")
+    report = bundle.import_bundle(other, bundle.dumps(bundle.export_review(db, review_id)))
+    arrived = theme_data.present(other, "conversation", "audit_id", [audit_id])
+    assert bool(theme_data.conversation_tags(other, audit_id)) == bool(arrived)
+    if not arrived:
+        assert any("the conversation it is on was not added" in c for c in report.conflicts)
+    other.conn.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda d: d["theme_tags"][0].update(theme_id="00000000-0000-4000-8000-000000000000"),
+            "theme_tags[0].theme_id: refers to a theme that is not in the bundle",
+        ),
+        (
+            lambda d: d["theme_tags"][2].update(finding_id="00000000-0000-4000-8000-000000000000"),
+            "theme_tags[2].finding_id: refers to a finding that is not in the bundle",
+        ),
+        (
+            lambda d: d["theme_tags"][0].update(question_id="no_such_question"),
+            'theme_tags[0].question_id: "no_such_question" is not an answer of that audit',
+        ),
+        (
+            lambda d: d["theme_tags"][0].update(audit_id="00000000-0000-4000-8000-000000000000"),
+            "theme_tags[0].audit_id: refers to an audit that is not in the bundle",
+        ),
+        (
+            lambda d: d["theme_tags"][0].pop("question_id"),
+            "theme_tags[0].question_id: an evidence tag needs question_id",
+        ),
+        (
+            lambda d: d["theme_tags"].append(dict(d["theme_tags"][0])),
+            "theme_tags[3]: the same tag appears more than once in theme_tags",
+        ),
+        (
+            lambda d: d["themes"][0].update(retired="no"),
+            'themes[0].retired: expected true or false, got "no"',
+        ),
+        (
+            lambda d: d["themes"].append(dict(d["themes"][0], id=d["theme_tags"][0]["audit_id"])),
+            'themes[2].name: "Drift" appears more than once in themes',
+        ),
+    ],
+)
+def test_bad_theme_records_are_rejected_by_path(
+    world: dict, db: Any, tmp_path: Any, change: Any, message: str
+) -> None:
+    from audit import bundle
+
+    doc = bundle.export_review(db, world["first"].id)
+    doc["theme_tags"].sort(key=lambda t: t["kind"])  # evidence, evidence, finding
+    change(doc)
+    other = _fresh(tmp_path, "bad")
+    with pytest.raises(bundle.BundleInvalid) as caught:
+        bundle.import_bundle(other, bundle.dumps(doc))
+    assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
+    assert _tag_counts(other) == (0, 0, 0, 0)
+    other.conn.close()

@@ -438,21 +438,6 @@ def review_tags(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any
     return [dict(row) for row in rows]
 
 
-def insert_tags(db: sqlite_utils.Database, tags: Iterable[Mapping[str, Any]]) -> None:
-    """Write imported tags as they are (inside the import's transaction; no change log)."""
-    for tag in tags:
-        if tag["kind"] == "evidence":
-            table = "evidence_theme"
-            row = {"audit_id": tag["audit_id"], "question_id": tag["question_id"]}
-        elif tag["kind"] == "finding":
-            table, row = "finding_theme", {"finding_id": tag["finding_id"]}
-        else:
-            table, row = "conversation_theme", {"audit_id": tag["audit_id"]}
-        row |= {"theme_id": tag["theme_id"], "tagged_by": tag["tagged_by"]}
-        row["tagged_at"] = tag["tagged_at"]
-        db[table].insert(row, alter=False)
-
-
 def existing_themes(db: sqlite_utils.Database, ids: Iterable[str]) -> dict[str, Theme]:
     """Return the themes here among ``ids``."""
     wanted = list(ids)
