@@ -308,7 +308,38 @@ def findings_document(db: sqlite_utils.Database, review: Review) -> dict[str, An
             "collaborative": bool(review.settings.get("collaborative")),
             **collaboration_summary(db, review).as_dict(),
         },
+        "themes": theme_figures(db, review),
     }
+
+
+def theme_figures(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
+    """Return each theme the review can use with what carries it, for the findings JSON.
+
+    ``audits`` counts submitted first audits with a tagged evidence note or conversation,
+    as the programme's theme page does; ``findings`` lists accepted findings' ids.
+    """
+    from audit.data import conversations
+    from audit.data import themes as theme_data
+
+    counted = set(conversations.counted_audits(db, review.id))
+    accepted = {f.id for f in finding_data.for_review(db, review.id) if f.status == "accepted"}
+    tags = theme_data.review_tags(db, review.id)
+    out = []
+    for theme in theme_data.in_bundle(db, review.id):
+        mine = [t for t in tags if t["theme_id"] == theme.id]
+        out.append(
+            {
+                "id": theme.id,
+                "name": theme.name,
+                "description": theme.description,
+                "retired": theme.retired,
+                "evidence_notes": sum(1 for t in mine if t["kind"] == "evidence"),
+                "conversations": sum(1 for t in mine if t["kind"] == "conversation"),
+                "audits": len({t["audit_id"] for t in mine if t["audit_id"] in counted}),
+                "findings": sorted(t["finding_id"] for t in mine if t["finding_id"] in accepted),
+            }
+        )
+    return out
 
 
 def collaboration_summary(db: sqlite_utils.Database, review: Review) -> Any:
@@ -361,15 +392,18 @@ def spreadsheet(
     talks, heard = conversations.for_review(db, review.id)
     talked = exports.conversations_table(review.rubric, audit_rows, talks)
     family = exports.family_table(audit_rows, heard)
+    themed = exports.themes_table(review.rubric, export_data.theme_rows(db, review.id))
     if fmt == "xlsx":
         sheets = [("Answers", *answers), ("Findings", *found)]
         sheets += [("Conversations", *talked), ("Family feedback", *family)]
+        sheets += [("Themes", *themed)]
         return exports.to_xlsx(sheets), XLSX
     tables = {
         "answers": answers,
         "findings": found,
         "conversations": talked,
         "family-feedback": family,
+        "themes": themed,
     }
     header, rows = tables[what]
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"

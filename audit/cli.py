@@ -638,7 +638,7 @@ def import_command(instance: Path | None, file: Path) -> None:
 )
 @click.option(
     "--table",
-    type=click.Choice(["answers", "findings", "conversations", "family-feedback"]),
+    type=click.Choice(["answers", "findings", "conversations", "family-feedback", "themes"]),
     help="With a .csv file: the table to export (conversations with practitioners, "
     "family feedback...). Default: answers.",
 )

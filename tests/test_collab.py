@@ -405,7 +405,7 @@ def test_exports_hold_the_conversations_and_family_feedback(db, recorded) -> Non
     assert "Given,Home visit,Family quote words.,Yes,No,Partly,Yes" in row
     book, _ = analysis.spreadsheet(db, review, "xlsx")
     sheets = load_workbook(io.BytesIO(book), read_only=True).sheetnames
-    assert sheets == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert sheets == ["Answers", "Findings", "Conversations", "Family feedback", "Themes"]
 
 
 def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> None:  # type: ignore[no-untyped-def]

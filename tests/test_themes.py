@@ -545,3 +545,42 @@ def test_bad_theme_records_are_rejected_by_path(
     assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
     assert _tag_counts(other) == (0, 0, 0, 0)
     other.conn.close()
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def test_exports_list_every_tag_with_what_carries_it(world: dict, db: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    review = review_data.get(db, world["first"].id)
+    data, _ = analysis.spreadsheet(db, review, "csv", "themes")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Theme,Theme retired,Tagged,Case,Host reference,Question")
+    rows = lines[1:]
+    assert len(rows) == 3
+    assert sum("Evidence note" in r and "plan drifted" in r for r in rows) == 2
+    assert any(r.startswith("Drift,No,Finding,,,,Plans drift.,") for r in rows)
+    book, _ = analysis.spreadsheet(db, review, "xlsx")
+    sheet = load_workbook(io.BytesIO(book), read_only=True)["Themes"]
+    assert sum(1 for _ in sheet.iter_rows()) == 4
+
+
+def test_findings_json_counts_each_theme_in_the_review(world: dict, db: Any) -> None:
+    review = review_data.get(db, world["first"].id)
+    doc = {t["name"]: t for t in analysis.findings_document(db, review)["themes"]}
+    drift = doc["Drift"]
+    assert (drift["evidence_notes"], drift["audits"], drift["conversations"]) == (2, 2, 0)
+    assert drift["findings"] == [world["finding"]]
+    assert doc["Voice of the child"]["audits"] == 0  # its note is in February's review
+
+
+def test_themes_never_reach_the_public_report(app: Any, world: dict, db: Any) -> None:
+    from audit import report
+
+    review = review_data.get(db, world["first"].id)
+    with app.app_context():
+        public = report.build_html(app, db, review, audience="public")
+    assert "Drift" not in public and "theme" not in public.lower()

@@ -86,6 +86,7 @@ EXPORTS = {
     ("findings", "csv"),
     ("conversations", "csv"),
     ("family-feedback", "csv"),
+    ("themes", "csv"),
 }
 
 
