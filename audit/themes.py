@@ -160,11 +160,17 @@ def _question_change(
             if question_id in left:
                 reason = f"not compared: {left[question_id]}"
         return QuestionChange(question_id, label, None, None, reason)
-    if len(series.points) < 2:
+    # The first and latest reviews with answers: a review just started has none yet.
+    answered = [point for point in series.points if point.good.n]
+    if len(answered) < 2:
         return QuestionChange(
-            question_id, label, series, None, "not compared: the programme has one review so far"
+            question_id,
+            series.label,
+            series,
+            None,
+            "not compared: fewer than two reviews have answers to it",
         )
-    first, last = series.points[0], series.points[-1]
+    first, last = answered[0], answered[-1]
     change = Change(
         from_review=first.review_id,
         to_review=last.review_id,

@@ -584,3 +584,42 @@ def test_themes_never_reach_the_public_report(app: Any, world: dict, db: Any) ->
     with app.app_context():
         public = report.build_html(app, db, review, audience="public")
     assert "Drift" not in public and "theme" not in public.lower()
+
+
+def test_a_review_just_started_is_left_out_of_first_to_latest(
+    world: dict, db: Any, people: dict
+) -> None:
+    programme_review(db, people, world["programme"], "March", "2026-03-02")  # no audits yet
+    (question,) = _summaries(db, world["programme"])["Drift"].questions
+    assert question.series is not None and len(question.series.points) == 3
+    assert question.overall is not None
+    assert (question.overall.from_review, question.overall.to_review) == (
+        world["first"].id,
+        world["second"].id,
+    )
+    assert question.overall.difference == newcombe_difference(1, 4, 4, 4)
+
+
+def test_the_demo_programme_has_themes_over_time_with_an_improved_question(
+    tmp_path: Any,
+) -> None:
+    from pathlib import Path
+
+    from audit import create_app, demo
+    from audit.data.db import connect
+
+    app = create_app({"INSTANCE_PATH": tmp_path / "demo", "TESTING": True})
+    demo_db = connect(app.config["DATABASE"])
+    demo.seed(demo_db, app.extensions["rubric_library"], Path(app.instance_path))
+    programme_id = demo_db.execute("SELECT id FROM programme").fetchone()[0]
+    found = _summaries(demo_db, programme_id)
+    assert 4 <= len([s for s in found.values() if not s.theme.retired]) <= 5
+    voice = found["Voice of the child"]
+    assert [c.audits for c in voice.counts][:3] == sorted(
+        [c.audits for c in voice.counts][:3], reverse=True
+    )
+    assert any(q.improved for q in voice.questions)
+    assert found["Drift"].actions and found["Drift"].finding_count == 3
+    talks = demo_db.execute("SELECT count(*) FROM conversation_theme").fetchone()[0]
+    assert talks == 2
+    demo_db.conn.close()
