@@ -109,12 +109,15 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     page.keyboard.type(THEME)
     _button(page, "Save theme")
     assert "Theme saved" in _flash(page)
-    assert page.get_by_role("rowheader", name=THEME).count() == 1
+    listed = page.locator("#theme-list")
+    assert listed.get_by_role("rowheader", name=THEME, exact=True).count() == 1
 
     # Retire another: kept and counted, but offered for no new tags.
     _button(page, f"Retire: {RETIRED}")
     assert f"Theme {RETIRED} retired." in _flash(page)
-    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=RETIRED))
+    row = listed.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name=RETIRED, exact=True)
+    )
     assert "Retired" in row.inner_text()
     check_page(page, problems)
 
@@ -154,7 +157,9 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     table = page.locator("#theme-counts")
     headers = [" ".join(h.split()) for h in table.locator("thead th").all_inner_texts()]
     october = headers.index(OCTOBER)
-    cells = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=THEME))
+    cells = table.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name=THEME, exact=True)
+    )
     counts = cells.locator("td").all_inner_texts()
     assert re.fullmatch(r"1 of \d+ audits; 1 finding", counts[october - 1]), counts
     assert page.locator("h3", has_text=THEME).count() == 1
