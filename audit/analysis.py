@@ -513,3 +513,25 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             bars, caption="Grades by section", levels=levels, good_keys=good
         ),
     }
+
+
+def programme_themes(db: sqlite_utils.Database, programme_id: str) -> list[Any]:
+    """Return the programme's theme page: per theme, counts per review, actions, questions."""
+    from audit import themes, trends
+    from audit.data import actions, programmes
+    from audit.data import reviews as review_data
+    from audit.data import themes as theme_data
+
+    reviews = [review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id)]
+    trend = trends.trend([(r.id, r.title, aggregate(db, r)) for r in reviews]) if reviews else None
+    return themes.theme_page(
+        theme_data.for_programme(db, programme_id),
+        [(r.id, r.title) for r in reviews],
+        theme_data.counts(db, programme_id),
+        theme_data.submitted_audits(db, programme_id),
+        theme_data.themed_questions(db, programme_id),
+        theme_data.programme_finding_tags(db, programme_id),
+        actions.for_programme(db, programme_id),
+        trend,
+        reviews[-1].rubric if reviews else None,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from audit import analysis, trends
+from audit import analysis
 from audit import themes as theme_domain
 from audit.collaboration import Conversation
 from audit.data import actions, audits, programmes
@@ -140,20 +140,7 @@ def world(db: Any, people: dict) -> dict[str, Any]:
 
 
 def _summaries(db: Any, programme_id: str) -> dict[str, theme_domain.ThemeSummary]:
-    reviews = [review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id)]
-    trend = trends.trend([(r.id, r.title, analysis.aggregate(db, r)) for r in reviews])
-    found = theme_domain.theme_page(
-        theme_data.for_programme(db, programme_id),
-        [(r.id, r.title) for r in reviews],
-        theme_data.counts(db, programme_id),
-        theme_data.submitted_audits(db, programme_id),
-        theme_data.themed_questions(db, programme_id),
-        theme_data.programme_finding_tags(db, programme_id),
-        actions.for_programme(db, programme_id),
-        trend,
-        reviews[-1].rubric,
-    )
-    return {s.theme.name: s for s in found}
+    return {s.theme.name: s for s in analysis.programme_themes(db, programme_id)}
 
 
 # --------------------------------------------------------------------------- domain

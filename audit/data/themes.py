@@ -139,48 +139,47 @@ def get(db: sqlite_utils.Database, theme_id: str, *, programme_id: str | None = 
     return _theme(row)
 
 
-def for_programme(db: sqlite_utils.Database, programme_id: str) -> list[Theme]:
-    """Return a programme's themes, current ones first, each group by name."""
+_ORDER = "theme.retired, theme.name COLLATE NOCASE, theme.id"
+
+
+def _select(db: sqlite_utils.Database, tail: str, args: Any, order: str = _ORDER) -> list[Theme]:
     return [
         _theme(r)
-        for r in db.execute(
-            "SELECT * FROM theme WHERE programme_id = ? ORDER BY retired, name COLLATE NOCASE, id",
-            [programme_id],
-        )
+        for r in db.execute(f"SELECT DISTINCT theme.* FROM theme{tail} ORDER BY {order}", args)
     ]
+
+
+def for_programme(db: sqlite_utils.Database, programme_id: str) -> list[Theme]:
+    """Return a programme's themes, current ones first, each group by name."""
+    return _select(db, " WHERE theme.programme_id = ?", [programme_id])
 
 
 def for_review(db: sqlite_utils.Database, review_id: str) -> list[Theme]:
     """Return the themes a review can see: its programme's list and any it brought itself."""
-    return [
-        _theme(r)
-        for r in db.execute(
-            "SELECT theme.* FROM theme, review WHERE review.id = ?"
-            " AND (theme.programme_id = review.programme_id OR theme.review_id = review.id)"
-            " ORDER BY theme.retired, theme.name COLLATE NOCASE, theme.id",
-            [review_id],
-        )
-    ]
+    return _select(
+        db,
+        ", review WHERE review.id = ?"
+        " AND (theme.programme_id = review.programme_id OR theme.review_id = review.id)",
+        [review_id],
+    )
 
 
 def in_bundle(db: sqlite_utils.Database, review_id: str) -> list[Theme]:
     """Return the themes a review's bundle carries: those it can see and those its tags use."""
-    return [
-        _theme(r)
-        for r in db.execute(
-            "SELECT DISTINCT theme.* FROM theme, review WHERE review.id = :review"
-            " AND (theme.programme_id = review.programme_id OR theme.review_id = review.id"
-            "   OR theme.id IN (SELECT theme_id FROM evidence_theme JOIN case_audit"
-            "       ON case_audit.id = evidence_theme.audit_id WHERE case_audit.review_id = :review"
-            "     UNION SELECT theme_id FROM finding_theme JOIN finding"
-            "       ON finding.id = finding_theme.finding_id WHERE finding.review_id = :review"
-            "     UNION SELECT theme_id FROM conversation_theme JOIN case_audit"
-            "       ON case_audit.id = conversation_theme.audit_id"
-            "       WHERE case_audit.review_id = :review))"
-            " ORDER BY theme.name COLLATE NOCASE, theme.id",
-            {"review": review_id},
-        )
-    ]
+    return _select(
+        db,
+        ", review WHERE review.id = :review"
+        " AND (theme.programme_id = review.programme_id OR theme.review_id = review.id"
+        "   OR theme.id IN (SELECT theme_id FROM evidence_theme JOIN case_audit"
+        "       ON case_audit.id = evidence_theme.audit_id WHERE case_audit.review_id = :review"
+        "     UNION SELECT theme_id FROM finding_theme JOIN finding"
+        "       ON finding.id = finding_theme.finding_id WHERE finding.review_id = :review"
+        "     UNION SELECT theme_id FROM conversation_theme JOIN case_audit"
+        "       ON case_audit.id = conversation_theme.audit_id"
+        "       WHERE case_audit.review_id = :review))",
+        {"review": review_id},
+        order="theme.name COLLATE NOCASE, theme.id",
+    )
 
 
 def update(
@@ -260,26 +259,29 @@ def delete(db: sqlite_utils.Database, theme_id: str, by: int | None) -> None:
 # --------------------------------------------------------------------------- tags
 
 
+def _grouped(db: sqlite_utils.Database, sql: str, args: Any) -> dict[str, set[str]]:
+    """Group a two-column query's rows: first column -> set of the second."""
+    out: dict[str, set[str]] = {}
+    for key, value in db.execute(sql, args):
+        out.setdefault(key, set()).add(value)
+    return out
+
+
 def evidence_tags(db: sqlite_utils.Database, audit_id: str) -> dict[str, set[str]]:
     """Return an audit's evidence tags: question id -> theme ids."""
-    out: dict[str, set[str]] = {}
-    for row in db.execute(
-        "SELECT question_id, theme_id FROM evidence_theme WHERE audit_id = ?", [audit_id]
-    ):
-        out.setdefault(row["question_id"], set()).add(row["theme_id"])
-    return out
+    return _grouped(
+        db, "SELECT question_id, theme_id FROM evidence_theme WHERE audit_id = ?", [audit_id]
+    )
 
 
 def finding_tags(db: sqlite_utils.Database, review_id: str) -> dict[str, set[str]]:
     """Return a review's finding tags: finding id -> theme ids."""
-    out: dict[str, set[str]] = {}
-    for row in db.execute(
+    return _grouped(
+        db,
         "SELECT finding_theme.finding_id, finding_theme.theme_id FROM finding_theme"
         " JOIN finding ON finding.id = finding_theme.finding_id WHERE finding.review_id = ?",
         [review_id],
-    ):
-        out.setdefault(row["finding_id"], set()).add(row["theme_id"])
-    return out
+    )
 
 
 def conversation_tags(db: sqlite_utils.Database, audit_id: str) -> set[str]:
@@ -561,26 +563,22 @@ def submitted_audits(db: sqlite_utils.Database, programme_id: str) -> dict[str, 
 
 def themed_questions(db: sqlite_utils.Database, programme_id: str) -> dict[str, set[str]]:
     """Return, per theme of the programme, the questions whose evidence notes carry it."""
-    out: dict[str, set[str]] = {}
-    for row in db.execute(
+    return _grouped(
+        db,
         "SELECT DISTINCT evidence_theme.theme_id, evidence_theme.question_id"
         " FROM evidence_theme JOIN theme ON theme.id = evidence_theme.theme_id"
         " JOIN case_audit ON case_audit.id = evidence_theme.audit_id"
         " JOIN review ON review.id = case_audit.review_id"
         " WHERE theme.programme_id = :p AND review.programme_id = :p",
         {"p": programme_id},
-    ):
-        out.setdefault(row["theme_id"], set()).add(row["question_id"])
-    return out
+    )
 
 
 def programme_finding_tags(db: sqlite_utils.Database, programme_id: str) -> dict[str, set[str]]:
     """Return, per theme of the programme, the ids of findings carrying it."""
-    out: dict[str, set[str]] = {}
-    for row in db.execute(
+    return _grouped(
+        db,
         "SELECT finding_theme.theme_id, finding_theme.finding_id FROM finding_theme"
         " JOIN theme ON theme.id = finding_theme.theme_id WHERE theme.programme_id = ?",
         [programme_id],
-    ):
-        out.setdefault(row["theme_id"], set()).add(row["finding_id"])
-    return out
+    )

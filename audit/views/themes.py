@@ -7,16 +7,15 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from audit import policy
+from audit import analysis, policy
 from audit import themes as theme_domain
-from audit.data import actions, audits, programmes
+from audit.data import audits, programmes
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
 from audit.forms import ActionForm, ThemeForm
 from audit.views import get_db, requires
 from audit.views.collab import _audit_to_record
-from audit.views.programmes import trend_for
 
 bp = Blueprint("themes", __name__)
 
@@ -35,21 +34,9 @@ def _theme_or_404(programme_id: str, theme_id: str) -> theme_data.Theme:
         abort(404)
 
 
-def _learning(programme_id: str) -> list[theme_domain.ThemeSummary]:
-    """Gather the theme page's figures for the programme's themes."""
-    db = get_db()
-    reviews = [review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id)]
-    return theme_domain.theme_page(
-        theme_data.for_programme(db, programme_id),
-        [(r.id, r.title) for r in reviews],
-        theme_data.counts(db, programme_id),
-        theme_data.submitted_audits(db, programme_id),
-        theme_data.themed_questions(db, programme_id),
-        theme_data.programme_finding_tags(db, programme_id),
-        actions.for_programme(db, programme_id),
-        trend_for(db, programme_id),
-        reviews[-1].rubric if reviews else None,
-    )
+def _attach(form: ThemeForm, problems: list[theme_domain.Problem]) -> None:
+    for problem in problems:
+        form[problem.field].errors = [*form[problem.field].errors, problem.message]
 
 
 def _list_page(programme_id: str, form: ThemeForm, status: int = 200) -> tuple[str, int]:
@@ -66,7 +53,7 @@ def _list_page(programme_id: str, form: ThemeForm, status: int = 200) -> tuple[s
             uses={t.id: theme_data.uses(db, t.id) for t in themes},
             manager=manager,
             form=form,
-            learning=_learning(programme_id) if manager else [],
+            learning=analysis.programme_themes(db, programme_id) if manager else [],
             reviews=reviews,
         ),
         status,
@@ -99,8 +86,7 @@ def theme_add(programme_id: str) -> Response | tuple[str, int]:
             )
             flash(f"Theme {' '.join(form.name.data.split())} added.")
             return redirect(url_for("themes.theme_list", programme_id=programme_id))
-        for problem in problems:
-            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        _attach(form, problems)
     return _list_page(programme_id, form)
 
 
@@ -127,8 +113,7 @@ def theme_edit(programme_id: str, theme_id: str) -> str | Response:
             )
             flash("Theme saved. Everything tagged with it keeps the tag.")
             return redirect(url_for("themes.theme_list", programme_id=programme_id))
-        for problem in problems:
-            form[problem.field].errors = [*form[problem.field].errors, problem.message]
+        _attach(form, problems)
     return render_template(
         "themes/edit.html",
         programme=item,

@@ -11,12 +11,12 @@ Everything is read from what the pages show, never from the demo's exact numbers
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page
 
 from .conftest import LiveServer, assert_no_problems, check_page, sign_in
+from .test_collaborative_audit import _enter, _tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -25,37 +25,6 @@ OCTOBER = f"{PROGRAMME}, October 2026"
 ADDED = "Timeliness of vists"  # typed with a slip, then renamed
 THEME = "Timeliness of visits"
 RETIRED = "Contingency planning"
-
-FOCUS = """() => {
-    const el = document.activeElement;
-    if (!el) return {};
-    const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
-    return {
-        tag: el.tagName.toLowerCase(),
-        type: el.getAttribute('type') || '',
-        name: el.getAttribute('name') || '',
-        checked: !!el.checked,
-        text: (el.textContent || '').replace(/\\s+/g, ' ').trim(),
-        label: label ? label.textContent.replace(/\\s+/g, ' ').trim() : '',
-    };
-}"""
-
-
-def _tab_to(page: Page, wanted: Callable[[dict], bool], what: str, limit: int = 250) -> dict:
-    """Press Tab until the focused element is the one wanted; fail saying where focus got to."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        here = page.evaluate(FOCUS)
-        if wanted(here):
-            return here
-    pytest.fail(f"{limit} presses of Tab never reached {what}; focus is on {page.evaluate(FOCUS)}")
-
-
-def _enter(page: Page) -> None:
-    """Press Enter on the focused link or button and wait for the next page."""
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    page.wait_for_load_state()
 
 
 def _link(page: Page, text: str) -> None:
@@ -132,7 +101,7 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     _enter(page)
     check_page(page, problems)
     assert page.get_by_text(RETIRED).count() == 0, "a retired theme is offered for new tags"
-    _tab_to(page, lambda f: f["type"] == "checkbox" and f["label"] == THEME, f"the box {THEME}")
+    _tab_to(page, lambda f: f["tag"] == "input" and f["label"] == THEME, f"the box {THEME}")
     page.keyboard.press("Space")
     _button(page, "Save themes")
     assert "Themes saved for the finding." in _flash(page)
@@ -147,7 +116,7 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     _enter(page)
     _link(page, "Tag the evidence notes with themes")
     check_page(page, problems)
-    _tab_to(page, lambda f: f["type"] == "checkbox" and f["label"] == THEME, f"the box {THEME}")
+    _tab_to(page, lambda f: f["tag"] == "input" and f["label"] == THEME, f"the box {THEME}")
     page.keyboard.press("Space")
     _button(page, "Save themes")
     assert "Themes saved for case" in _flash(page)
