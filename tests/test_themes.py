@@ -198,7 +198,7 @@ def test_tags_are_replaced_whole_and_logged(world: dict, db: Any, people: dict) 
     assert theme_data.evidence_tags(db, audit_id) == {QUESTION: {world["voice"]}}
     logged = db.execute(
         "SELECT before, after FROM change_log WHERE entity = 'theme_tag' AND entity_id = ?",
-        [f"{audit_id}/{QUESTION}"],
+        [f"evidence/{audit_id}/{QUESTION}"],
     ).fetchall()
     assert any(world["drift"] in row["before"] for row in logged)
 

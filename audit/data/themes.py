@@ -320,26 +320,29 @@ def _replace(
     return wanted - held, held - wanted
 
 
-def _log_tags(
+def _retag(
     db: sqlite_utils.Database,
-    *,
-    entity_id: str,
     review_id: str,
+    table: str,
+    key: Mapping[str, str],
+    theme_ids: Iterable[str],
     by: int | None,
-    added: set[str],
-    removed: set[str],
-) -> None:
+    now: str,
+) -> int:
+    """Replace one thing's tags and log what changed (inside the caller's transaction)."""
+    added, removed = _replace(db, table, key, theme_ids, by, now)
     if added or removed:
         changes.record(
             db,
             user_id=by,
             entity="theme_tag",
-            entity_id=entity_id,
+            entity_id="/".join([table.removesuffix("_theme"), *key.values()]),
             action="update",
             before={"removed": sorted(removed)},
             after={"added": sorted(added)},
             review_id=review_id,
         )
+    return len(added) + len(removed)
 
 
 def set_evidence_tags(
@@ -354,28 +357,20 @@ def set_evidence_tags(
     Questions not in ``tags`` lose their tags. Returns how many tags changed.
     """
     now = utcnow()
-    changed = 0
     with write(db):
         held = evidence_tags(db, audit_id)
-        for question_id in sorted(set(held) | set(tags)):
-            added, removed = _replace(
+        return sum(
+            _retag(
                 db,
+                review_id,
                 "evidence_theme",
                 {"audit_id": audit_id, "question_id": question_id},
                 tags.get(question_id, ()),
                 by,
                 now,
             )
-            _log_tags(
-                db,
-                entity_id=f"{audit_id}/{question_id}",
-                review_id=review_id,
-                by=by,
-                added=added,
-                removed=removed,
-            )
-            changed += len(added) + len(removed)
-    return changed
+            for question_id in sorted(set(held) | set(tags))
+        )
 
 
 def set_finding_tags(
@@ -387,13 +382,9 @@ def set_finding_tags(
 ) -> int:
     """Replace a finding's themes; return how many tags changed."""
     with write(db):
-        added, removed = _replace(
-            db, "finding_theme", {"finding_id": finding_id}, theme_ids, by, utcnow()
+        return _retag(
+            db, review_id, "finding_theme", {"finding_id": finding_id}, theme_ids, by, utcnow()
         )
-        _log_tags(
-            db, entity_id=finding_id, review_id=review_id, by=by, added=added, removed=removed
-        )
-    return len(added) + len(removed)
 
 
 def set_conversation_tags(
@@ -405,18 +396,9 @@ def set_conversation_tags(
 ) -> int:
     """Replace the themes of the conversation about an audit; return how many tags changed."""
     with write(db):
-        added, removed = _replace(
-            db, "conversation_theme", {"audit_id": audit_id}, theme_ids, by, utcnow()
+        return _retag(
+            db, review_id, "conversation_theme", {"audit_id": audit_id}, theme_ids, by, utcnow()
         )
-        _log_tags(
-            db,
-            entity_id=f"conversation/{audit_id}",
-            review_id=review_id,
-            by=by,
-            added=added,
-            removed=removed,
-        )
-    return len(added) + len(removed)
 
 
 def review_tags(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
