@@ -610,3 +610,42 @@ def test_the_demo_programme_has_themes_over_time_with_an_improved_question(
     talks = demo_db.execute("SELECT count(*) FROM conversation_theme").fetchone()[0]
     assert talks == 2
     demo_db.conn.close()
+
+
+def test_a_theme_of_another_programme_is_not_found_here(app: Any, world: dict, db: Any) -> None:
+    other = programmes.create(db, title="Quarterly audit", kind="self_audit", by=None)
+    stranger = theme_data.create(db, name="Elsewhere", programme_id=other)
+    client = _signed_in(app, "lead")
+    url = f"/programmes/{world['programme']}/themes/{stranger}"
+    assert client.get(url).status_code == 404
+    token = csrf_token(client.get(f"/programmes/{world['programme']}/themes").text)
+    assert client.post(f"{url}/retire", data={"csrf_token": token}).status_code == 404
+    assert not theme_data.get(db, stranger).retired
+
+
+def test_the_conversation_page_tags_a_recorded_conversation(
+    app: Any, world: dict, db: Any, people: dict
+) -> None:
+    review_id, audit_id = world["first"].id, world["first_audits"][0]
+    review_data.update_settings(db, review_id, {"collaborative": True}, by=None)
+    client = _signed_in(app, "reviewer")
+    page_url = f"/reviews/{review_id}/audits/{audit_id}/conversation"
+    token = csrf_token(client.get(page_url).text)
+    early = client.post(
+        f"{page_url}/themes",
+        data={"csrf_token": token, "themes": [world["drift"]]},
+        follow_redirects=True,
+    )
+    assert "Record the conversation first" in early.text
+    assert not theme_data.conversation_tags(db, audit_id)
+    conversation_data.save_conversation(
+        db,
+        review_id,
+        Conversation(audit_id, "2026-01-20", "Social worker", "", "", "", "", ()),
+        by=people["reviewer"].id,
+    )
+    page = client.get(page_url)
+    assert "Learning themes in the conversation" in page.text
+    client.post(f"{page_url}/themes", data={"csrf_token": token, "themes": [world["drift"]]})
+    assert theme_data.conversation_tags(db, audit_id) == {world["drift"]}
+    assert "checked>" in client.get(page_url).text.replace(" checked>", "checked>")
