@@ -649,3 +649,11 @@ def test_the_conversation_page_tags_a_recorded_conversation(
     client.post(f"{page_url}/themes", data={"csrf_token": token, "themes": [world["drift"]]})
     assert theme_data.conversation_tags(db, audit_id) == {world["drift"]}
     assert f'value="{world["drift"]}" checked' in client.get(page_url).text
+
+
+def test_the_tagging_page_links_to_what_each_theme_covers(app: Any, world: dict) -> None:
+    client = _signed_in(app, "reviewer")
+    page = client.get(f"/reviews/{world['second'].id}/audits/{world['second_audits'][0]}/themes")
+    assert f'href="/programmes/{world["programme"]}/themes"' in page.text
+    listed = client.get(f"/programmes/{world['programme']}/themes")
+    assert "Plans that stall" in listed.text
