@@ -657,3 +657,18 @@ def test_the_tagging_page_links_to_what_each_theme_covers(app: Any, world: dict)
     assert f'href="/programmes/{world["programme"]}/themes"' in page.text
     listed = client.get(f"/programmes/{world['programme']}/themes")
     assert "Plans that stall" in listed.text
+
+
+def test_deleting_an_imported_review_takes_its_own_themes_and_tags(
+    world: dict, db: Any, tmp_path: Any
+) -> None:
+    from audit import bundle
+
+    review_id = world["first"].id
+    other = _fresh(tmp_path, "delete")
+    bundle.import_bundle(other, bundle.dumps(bundle.export_review(db, review_id)))
+    assert _tag_counts(other) == (2, 2, 1, 0)
+    other.execute("UPDATE review SET status = 'closed' WHERE id = ?", [review_id])
+    review_data.delete(other, review_id, by=None)
+    assert _tag_counts(other) == (0, 0, 0, 0)
+    other.conn.close()
