@@ -672,3 +672,29 @@ def test_deleting_an_imported_review_takes_its_own_themes_and_tags(
     review_data.delete(other, review_id, by=None)
     assert _tag_counts(other) == (0, 0, 0, 0)
     other.conn.close()
+
+
+def test_tags_survive_saving_the_audit_again_and_go_with_a_cleared_answer(
+    world: dict, db: Any, people: dict
+) -> None:
+    audit_id = world["first_audits"][1]
+    db.execute("UPDATE case_audit SET status = 'draft' WHERE id = ?", [audit_id])
+
+    def save(answer: Answer) -> None:
+        audits.save(
+            db,
+            audit_id,
+            expected_version=audits.get(db, audit_id).version,
+            answers={QUESTION: answer},
+            sections_na=set(),
+            feedback={},
+            adverse_questions=[],
+            critical_questions=[],
+            by=people["reviewer"].id,
+            submit=False,
+        )
+
+    save(Answer("inadequate", False, "Synthetic note, reworded."))
+    assert theme_data.evidence_tags(db, audit_id) == {QUESTION: {world["drift"]}}
+    save(Answer(None, False, ""))
+    assert theme_data.evidence_tags(db, audit_id) == {}
