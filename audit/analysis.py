@@ -315,7 +315,38 @@ def findings_document(
             **collaboration_summary(db, review).as_dict(),
         },
         "calibration": calibration_document(db, review, viewer, role),
+        "themes": theme_figures(db, review),
     }
+
+
+def theme_figures(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
+    """Return each theme the review can use with what carries it, for the findings JSON.
+
+    ``audits`` counts submitted first audits with a tagged evidence note or conversation,
+    as the programme's theme page does; ``findings`` lists accepted findings' ids.
+    """
+    from audit.data import conversations
+    from audit.data import themes as theme_data
+
+    counted = set(conversations.counted_audits(db, review.id))
+    accepted = {f.id for f in finding_data.for_review(db, review.id) if f.status == "accepted"}
+    tags = theme_data.review_tags(db, review.id)
+    out = []
+    for theme in theme_data.in_bundle(db, review.id):
+        mine = [t for t in tags if t["theme_id"] == theme.id]
+        out.append(
+            {
+                "id": theme.id,
+                "name": theme.name,
+                "description": theme.description,
+                "retired": theme.retired,
+                "evidence_notes": sum(1 for t in mine if t["kind"] == "evidence"),
+                "conversations": sum(1 for t in mine if t["kind"] == "conversation"),
+                "audits": len({t["audit_id"] for t in mine if t["audit_id"] in counted}),
+                "findings": sorted(t["finding_id"] for t in mine if t["finding_id"] in accepted),
+            }
+        )
+    return out
 
 
 def collaboration_summary(db: sqlite_utils.Database, review: Review) -> Any:
@@ -437,10 +468,12 @@ def spreadsheet(
     talked = exports.conversations_table(review.rubric, audit_rows, talks)
     family = exports.family_table(audit_rows, heard)
     calibrated = exports.calibration_tables(review.rubric, calibration_shown(db, review, *viewer))
+    themed = exports.themes_table(review.rubric, export_data.theme_rows(db, review.id))
     if fmt == "xlsx":
         sheets = [("Answers", *answers), ("Findings", *found)]
         sheets += [("Conversations", *talked), ("Family feedback", *family)]
         sheets += [(CALIBRATION_SHEETS[key], *table) for key, table in calibrated.items()]
+        sheets += [("Themes", *themed)]
         return exports.to_xlsx(sheets), XLSX
     tables = {
         "answers": answers,
@@ -448,6 +481,7 @@ def spreadsheet(
         "conversations": talked,
         "family-feedback": family,
         **calibrated,
+        "themes": themed,
     }
     header, rows = tables[what]
     return exports.to_csv(header, rows), "text/csv; charset=utf-8"
@@ -557,3 +591,25 @@ def section_charts(agg: findings.Aggregation, chart_id: str) -> dict[str, Markup
             bars, caption="Grades by section", levels=levels, good_keys=good
         ),
     }
+
+
+def programme_themes(db: sqlite_utils.Database, programme_id: str) -> list[Any]:
+    """Return the programme's theme page: per theme, counts per review, actions, questions."""
+    from audit import themes, trends
+    from audit.data import actions, programmes
+    from audit.data import reviews as review_data
+    from audit.data import themes as theme_data
+
+    reviews = [review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id)]
+    trend = trends.trend([(r.id, r.title, aggregate(db, r)) for r in reviews]) if reviews else None
+    return themes.theme_page(
+        theme_data.for_programme(db, programme_id),
+        [(r.id, r.title) for r in reviews],
+        theme_data.counts(db, programme_id),
+        theme_data.submitted_audits(db, programme_id),
+        theme_data.themed_questions(db, programme_id),
+        theme_data.programme_finding_tags(db, programme_id),
+        actions.for_programme(db, programme_id),
+        trend,
+        reviews[-1].rubric if reviews else None,
+    )

@@ -19,6 +19,7 @@ import sqlite_utils
 from audit import bundle_checks, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
+from audit.data import themes as theme_data
 from audit.data.db import utcnow, write
 from audit.moments import iso_moment
 from audit.rubric import RubricInvalid, parse_rubric
@@ -239,6 +240,7 @@ def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = 
             for h in raw["history"]
         ],
     }
+    doc.update(_export_themes(db, review_id, who))
     doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
     return doc
 
@@ -379,6 +381,7 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
         _merge_cases(db, doc, records, report, uid)
         _merge_audits(db, doc, records, report, uid)
         _merge_simple(db, doc, records, report, uid)
+        _merge_themes(db, doc, records, report, uid, local_review)
         known = bundles.history_keys(db, review["id"])
         records["change_log"] = []
         for h in doc["history"]:
@@ -635,3 +638,136 @@ def _row(table: str, item: Mapping[str, Any], review_id: str, uid: Any) -> dict[
 def new_id() -> str:
     """Return a fresh record id (for tests and tools that build bundles)."""
     return str(uuid.uuid4())
+
+
+# --------------------------------------------------------------------------- learning themes
+
+
+def _export_themes(db: sqlite_utils.Database, review_id: str, who: Any) -> dict[str, list]:
+    """Return the bundle's ``themes`` (the review's list) and ``theme_tags`` (its tags)."""
+    tags = []
+    for tag in theme_data.review_tags(db, review_id):
+        item = {"kind": tag["kind"], "theme_id": tag["theme_id"]}
+        if tag["kind"] in ("evidence", "conversation"):
+            item["audit_id"] = tag["audit_id"]
+        if tag["kind"] == "evidence":
+            item["question_id"] = tag["question_id"]
+        if tag["kind"] == "finding":
+            item["finding_id"] = tag["finding_id"]
+        item["tagged_by"] = who(tag["tagged_by"])
+        item["tagged_at"] = tag["tagged_at"]
+        tags.append(item)
+    return {
+        "themes": [theme.as_bundle() for theme in theme_data.in_bundle(db, review_id)],
+        "theme_tags": tags,
+    }
+
+
+def _theme_owner(local_review: Any, review_id: str) -> dict[str, str | None]:
+    """Say who owns an imported theme: the local review's programme, else the review itself."""
+    programme_id = getattr(local_review, "programme_id", None)
+    return {"programme_id": programme_id, "review_id": None if programme_id else review_id}
+
+
+def _merge_themes(db, doc, records, report, uid, local_review) -> None:  # type: ignore[no-untyped-def]
+    """Themes and their tags: add what is missing, keep the local copy of a differing theme.
+
+    A new theme joins the local review's programme, or belongs to the review itself when it
+    is in none (docs/themes.md). One whose name the owner's list already has is not added:
+    its tags go to the theme of that name here. A tag whose note, finding or conversation
+    did not arrive is not added.
+    """
+    review_id = doc["review"]["id"]
+    incoming = doc.get("themes") or []
+    local = theme_data.existing_themes(db, [t["id"] for t in incoming])
+    owner = _theme_owner(local_review, review_id)
+    if owner["programme_id"]:
+        names = {
+            t.name.casefold(): t.id for t in theme_data.for_programme(db, owner["programme_id"])
+        }
+    else:
+        names = {t.name.casefold(): t.id for t in theme_data.for_review(db, review_id)}
+    mapped: dict[str, str] = {}
+    rows = []
+    for theme in incoming:
+        here = local.get(theme["id"])
+        if here is not None:
+            mapped[theme["id"]] = here.id
+            if (here.name, here.description, here.retired) != (
+                theme["name"],
+                theme.get("description") or "",
+                bool(theme.get("retired")),
+            ):
+                report.conflicts.append(
+                    f"theme {theme['name']}: differs here; kept this installation's copy"
+                )
+            continue
+        same_name = names.get(theme["name"].casefold())
+        if same_name is not None:
+            mapped[theme["id"]] = same_name
+            report.conflicts.append(
+                f"theme {theme['name']}: a theme of that name is already here under another "
+                "record; its tags use the one here"
+            )
+            continue
+        mapped[theme["id"]] = theme["id"]
+        names[theme["name"].casefold()] = theme["id"]
+        now = bundles.now()
+        rows.append(
+            {
+                "id": theme["id"],
+                **owner,
+                "name": theme["name"],
+                "description": theme.get("description") or "",
+                "retired": int(bool(theme.get("retired"))),
+                "created_by": None,
+                "created_at": theme.get("created_at") or now,
+                "updated_at": now,
+            }
+        )
+    records["theme"] = rows
+    _merge_theme_tags(db, doc, records, report, uid, mapped)
+
+
+def _merge_theme_tags(db, doc, records, report, uid, mapped) -> None:  # type: ignore[no-untyped-def]
+    tags = doc.get("theme_tags") or []
+    answers = theme_data.answers_present(
+        db, [(t["audit_id"], t["question_id"]) for t in tags if t["kind"] == "evidence"]
+    ) | {(a["audit_id"], a["question_id"]) for a in records.get("answer", [])}
+    findings = theme_data.present(
+        db, "finding", "id", [t["finding_id"] for t in tags if t["kind"] == "finding"]
+    ) | {f["id"] for f in records.get("finding", [])}
+    talks = theme_data.present(
+        db, "conversation", "audit_id", [t["audit_id"] for t in tags if t["kind"] == "conversation"]
+    ) | {c["audit_id"] for c in records.get("conversation", [])}
+    held = {theme_data.tag_key(t) for t in theme_data.review_tags(db, doc["review"]["id"])}
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in theme_data.KINDS}
+    for tag in tags:
+        tag = {**tag, "theme_id": mapped.get(tag["theme_id"], tag["theme_id"])}
+        key = theme_data.tag_key(tag)
+        if key in held:
+            continue
+        kind = tag["kind"]
+        target = {
+            "evidence": (tag.get("audit_id"), tag.get("question_id")) in answers,
+            "finding": tag.get("finding_id") in findings,
+            "conversation": tag.get("audit_id") in talks,
+        }[kind]
+        if not target:
+            report.conflicts.append(
+                f"theme tag on {'an evidence note' if kind == 'evidence' else 'a ' + kind}: "
+                f"the {kind} it is on was not added; not added"
+            )
+            continue
+        held.add(key)
+        row = {"theme_id": tag["theme_id"], "tagged_by": uid(tag.get("tagged_by"))}
+        if kind == "evidence":
+            row |= {"audit_id": tag["audit_id"], "question_id": tag["question_id"]}
+        elif kind == "finding":
+            row["finding_id"] = tag["finding_id"]
+        else:
+            row["audit_id"] = tag["audit_id"]
+        row["tagged_at"] = tag["tagged_at"]
+        out[kind].append(row)
+    for kind, rows in out.items():
+        records[f"{kind}_theme"] = rows

@@ -142,6 +142,7 @@ def rubric_problems(doc: Mapping[str, Any], rubric: Rubric) -> list[str]:
                     c.fail(f"{path}.{note_path}.id", f"{show(note['id'])} appears more than once")
     for path, entry in _records(doc, "history"):
         c.person(entry, path, "user")
+    _check_themes(c, audit_ids, finding_ids)
     return c.problems
 
 
@@ -246,3 +247,62 @@ def _check_moderation(
         if problem:
             c.fail(f"{path}.moderated_value", problem)
         earlier.add(value)
+
+
+# Which keys a theme tag of each kind names, and what each must refer to.
+_TAG_TARGETS = {
+    "evidence": ("audit_id", "question_id"),
+    "finding": ("finding_id",),
+    "conversation": ("audit_id",),
+}
+
+
+def _check_themes(c: _Checker, audit_ids: set[str], finding_ids: set[str]) -> None:
+    """Themes are unique by id and name; each tag names a theme and a note, finding or talk
+    that are in the bundle."""
+    theme_ids = c.unique("themes")
+    c.unique("themes", "name", fold=True)
+    answered = {
+        (audit["id"], answer["question_id"])
+        for _, audit in _records(c.doc, "audits")
+        for _, answer in _records(audit, "answers")
+        if isinstance(audit.get("id"), str) and isinstance(answer.get("question_id"), str)
+    }
+    talks = {item.get("audit_id") for _, item in _records(c.doc, "conversations")}
+    seen: set[tuple[Any, ...]] = set()
+    for path, tag in _records(c.doc, "theme_tags"):
+        c.refers(tag, path, "theme_id", theme_ids, "a theme")
+        c.person(tag, path, "tagged_by")
+        kind = tag.get("kind")
+        wanted = _TAG_TARGETS.get(kind) if isinstance(kind, str) else None
+        if wanted is None:
+            continue  # the schema has named the kind
+        article = "an" if kind == "evidence" else "a"
+        for key in ("audit_id", "question_id", "finding_id"):
+            if key in wanted and not isinstance(tag.get(key), str):
+                c.fail(f"{path}.{key}", f"{article} {kind} tag needs {key}")
+            elif key not in wanted and key in tag:
+                c.fail(f"{path}.{key}", f"{article} {kind} tag has no {key}")
+        if kind == "finding":
+            c.refers(tag, path, "finding_id", finding_ids, "a finding")
+        else:
+            c.refers(tag, path, "audit_id", audit_ids, "an audit")
+            audit_id, question_id = tag.get("audit_id"), tag.get("question_id")
+            if (
+                kind == "evidence"
+                and audit_id in audit_ids
+                and isinstance(question_id, str)
+                and (audit_id, question_id) not in answered
+            ):
+                c.fail(
+                    f"{path}.question_id",
+                    f"{show(question_id)} is not an answer of that audit in the bundle",
+                )
+            if kind == "conversation" and "conversations" in c.doc and audit_id not in talks:
+                c.fail(f"{path}.audit_id", "refers to a conversation that is not in the bundle")
+        key = tuple(
+            tag.get(k) for k in ("kind", "theme_id", "audit_id", "question_id", "finding_id")
+        )
+        if key in seen:
+            c.fail(path, "the same tag appears more than once in theme_tags")
+        seen.add(key)

@@ -289,6 +289,33 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
+# Learning themes (optional, so bundles from before themes still import): the review's
+# theme list and the tags on its evidence notes, findings and conversations.
+THEME_TAG_KINDS = ("evidence", "finding", "conversation")
+SCHEMA["properties"]["themes"] = {
+    "type": "array",
+    "items": _record(
+        {
+            "id": UUID,
+            "name": {"type": "string", "minLength": 1, "maxLength": 80},
+            "retired": {"type": "boolean"},
+        },
+        {"description": {"type": "string", "maxLength": 500}, "created_at": TIME},
+    ),
+}
+SCHEMA["properties"]["theme_tags"] = {
+    "type": "array",
+    "items": _record(
+        {"kind": _enum(THEME_TAG_KINDS), "theme_id": UUID, "tagged_at": TIME},
+        {
+            "audit_id": UUID,
+            "question_id": SHORT_TEXT,
+            "finding_id": UUID,
+            "tagged_by": _nullable(USERNAME),
+        },
+    ),
+}
+
 _FORMATS = FormatChecker(formats=())
 
 

@@ -643,7 +643,7 @@ CALIBRATION_TABLES = ("calibration-exercises", "calibration-questions", "calibra
 @click.option(
     "--table",
     type=click.Choice(
-        ["answers", "findings", "conversations", "family-feedback", *CALIBRATION_TABLES]
+        ["answers", "findings", "conversations", "family-feedback", *CALIBRATION_TABLES, "themes"]
     ),
     help="With a .csv file: the table to export (conversations with practitioners, "
     "family feedback...). Default: answers.",

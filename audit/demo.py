@@ -180,6 +180,7 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
         lead.id,
         random.Random(seed_value(DEMO_SEED, "collaboration")),
     )
+    seed_themes(db, lead.id)
     write_credentials(instance, credentials)
     return credentials
 
@@ -607,6 +608,8 @@ def _reworded_for_publication(suggestion: Any) -> str:
     words = "most of" if (good.share or 0) >= 0.5 else "few of"
     text = re.sub(r"\s*\(\d+ of \d+\)", "", suggestion.text)
     return re.sub(r"(?:only )?\d+% of", words, text)
+
+
 CONVERSATION_ROLES = [
     "Social worker, Assessment Team 1",
     "Social worker, Family Support East",
@@ -838,3 +841,105 @@ def seed_programme_moderation(db: sqlite_utils.Database, lead_id: int, generous:
         )
         done += 1
     return done
+
+
+DEMO_THEMES = [
+    ("Drift", "Plans that stall: actions not followed up, reviews late, no one chasing."),
+    ("Voice of the child", "The child's wishes and feelings, in their words, shaping the plan."),
+    ("Contingency planning", "What happens if the plan does not work, written down and agreed."),
+    ("Management oversight", "Supervision and decisions recorded, reflective, acted on."),
+    ("Case recording", "Chronologies and case notes up to date (now part of drift)."),
+]
+
+
+def seed_themes(db: sqlite_utils.Database, lead_id: int) -> None:
+    """Give the monthly programme its learning themes, tagged across the completed reviews.
+
+    Evidence notes graded below good or better carry "Voice of the child" on the graded
+    question that improved most from August to October (so the theme page shows fewer
+    audits over time and a rise) and "Drift" on the one that improved least. Each month's
+    first area for development carries Drift (linking the theme to its actions), the second
+    Management oversight; October is done with the practitioner and one conversation
+    carries Voice of the child and Drift. "Case recording" is retired.
+    """
+    from audit import analysis, collaboration, trends
+    from audit.data import audits, programmes
+    from audit.data import conversations as conversation_data
+    from audit.data import findings as finding_data
+    from audit.data import themes as theme_data
+
+    programme_id = db.execute(
+        "SELECT id FROM programme WHERE title = ?", [PROGRAMME_TITLE]
+    ).fetchone()[0]
+    ids = {
+        name: theme_data.create(
+            db, name=name, description=text, programme_id=programme_id, by=lead_id
+        )
+        for name, text in DEMO_THEMES
+    }
+    theme_data.set_retired(db, ids["Case recording"], True, by=lead_id)
+    completed = [
+        r
+        for r in (reviews.get(db, rid) for rid in programmes.review_ids(db, programme_id))
+        if r.status == "complete"
+    ]
+    trend = trends.trend([(r.id, r.title, analysis.aggregate(db, r)) for r in completed])
+    graded = [
+        series
+        for series in trend["questions"]
+        if completed[-1].rubric.question(series.key.removeprefix("question:")).type == "grade"
+    ]
+
+    def rise(series: trends.Series) -> float:
+        first, last = series.points[0].good, series.points[-1].good
+        return (last.share or 0.0) - (first.share or 0.0)
+
+    improved = max(graded, key=rise).key.removeprefix("question:")
+    stuck = min(graded, key=rise).key.removeprefix("question:")
+    scale = completed[-1].rubric.scale
+    for review in completed:
+        for case in audits.reviewer_cases(db, review.id):
+            audit = audits.get(db, case["audit_id"])
+            tags = {}
+            for question_id, name in ((improved, "Voice of the child"), (stuck, "Drift")):
+                answer = audit.answers.get(question_id)
+                if answer and answer.evidence and not scale.is_good(answer.value or ""):
+                    tags[question_id] = {ids[name]}
+            if tags:
+                theme_data.set_evidence_tags(db, review.id, audit.id, tags, by=audit.reviewer_id)
+        development = [
+            f
+            for f in finding_data.for_review(db, review.id)
+            if f.kind == "development" and f.status == "accepted"
+        ]
+        for finding, name in zip(development, ("Drift", "Management oversight"), strict=False):
+            theme_data.set_finding_tags(db, review.id, finding.id, {ids[name]}, by=lead_id)
+    october = completed[-1]
+    reviews.update_settings(db, october.id, {"collaborative": True}, by=lead_id)
+    case = audits.reviewer_cases(db, october.id)[0]
+    audit = audits.get(db, case["audit_id"])
+    sections = collaboration.sections_to_discuss(
+        october.rubric, case["case_type"], audit.sections_na, audit.answers
+    )
+    conversation_data.save_conversation(
+        db,
+        october.id,
+        collaboration.Conversation(
+            audit_id=audit.id,
+            held_on="2026-10-14",
+            worker_role="Social worker",
+            manager_role="Team manager",
+            worker_name="",
+            will_do_differently="Visit the child alone and write down what they say in "
+            "their own words.",
+            manager_response="Will ask about the child's views in every supervision.",
+            sections=tuple(
+                collaboration.SectionView(section.id, section.grade_question or "", grade, True, "")
+                for section, grade in sections
+            ),
+        ),
+        by=audit.reviewer_id,
+    )
+    theme_data.set_conversation_tags(
+        db, october.id, audit.id, {ids["Voice of the child"], ids["Drift"]}, by=audit.reviewer_id
+    )

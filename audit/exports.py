@@ -573,6 +573,59 @@ _CALIBRATION_SHOWN = {
 }
 
 
+THEME_HEADER = (
+    "Theme",
+    "Theme retired",
+    "Tagged",
+    "Case",
+    "Host reference",
+    "Question",
+    "Evidence note or finding",
+    "Tagged by",
+    "Tagged at",
+    "theme_id",
+    "audit_id",
+    "question_id",
+    "finding_id",
+)
+TAGGED_LABELS = {
+    "evidence": "Evidence note",
+    "finding": "Finding",
+    "conversation": "Conversation with the practitioner",
+}
+
+
+def themes_table(
+    rubric: Rubric, rows: Iterable[Mapping[str, Any]]
+) -> tuple[list[str], list[list[Any]]]:
+    """Lay out one row per learning-theme tag: the theme, what carries it, and its words."""
+    out: list[list[Any]] = []
+    for row in rows:
+        question_id = row.get("question_id") or ""
+        try:
+            question = " ".join(rubric.question(question_id).text.split()) if question_id else ""
+        except KeyError:
+            question = question_id
+        out.append(
+            [
+                row["theme"],
+                "Yes" if row.get("retired") else "No",
+                TAGGED_LABELS.get(row["kind"], row["kind"]),
+                row.get("pseudonym") or "",
+                row.get("reference") or "",
+                question,
+                row.get("text") or "",
+                row.get("tagged_by") or "",
+                row.get("tagged_at") or "",
+                row["theme_id"],
+                row.get("audit_id") or "",
+                question_id,
+                row.get("finding_id") or "",
+            ]
+        )
+    return list(THEME_HEADER), out
+
+
 # --------------------------------------------------------------------------- files
 
 

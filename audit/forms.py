@@ -799,3 +799,21 @@ class FamilyFeedbackForm(FlaskForm):
     knows_plan = family_answer_field("Do they know the plan?")
     life_better = family_answer_field("Has life got better?")
     submit = SubmitField("Save family feedback", widget=GovSubmitInput())
+
+
+class ThemeForm(FlaskForm):
+    """Add a learning theme to a programme's list, or rename one."""
+
+    name = StringField(
+        "Theme",
+        description="A few words, for example Drift or Voice of the child",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the theme's name, for example Drift"), Length(max=80)],
+    )
+    description = TextAreaField(
+        "What it covers (optional)",
+        description="So every auditor tags the same things with it",
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=500)],
+    )
+    submit = SubmitField("Add theme", widget=GovSubmitInput())

@@ -75,6 +75,19 @@ RULES: dict[str, Rule] = {
         " in; read its exemplars from a review in the programme (checked in the view)",
         ("admin", "lead", "reviewer"),
     ),
+    # For a programme's pages the review role is the person's role in any of its reviews.
+    "themes.view": _rule(
+        "Read a programme's list of learning themes", ("admin", "lead"), ("lead", "reviewer")
+    ),
+    "themes.manage": _rule(
+        "Add, rename, retire learning themes; see the theme page's counts", ("admin", "lead")
+    ),
+    "themes.tag": _rule(
+        "Tag evidence notes and conversation notes with learning themes",
+        (),
+        ("lead", "reviewer"),
+    ),
+    "themes.tag_findings": _rule("Tag findings with learning themes", ("admin",), ("lead",)),
 }
 
 

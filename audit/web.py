@@ -80,6 +80,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         reviews,
         rubrics,
         scoring,
+        themes,
         transfer,
     )
 
@@ -97,6 +98,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(programmes.bp)
     app.register_blueprint(calibration.bp)
     app.register_blueprint(collab.bp)
+    app.register_blueprint(themes.bp)
     errors.register(app)
     views.register_request_hooks(app)
 

@@ -54,6 +54,7 @@ REVIEW_PAGES = (
     "/export/findings.csv",
     "/export/action-plan.xlsx",
     "/export/action-plan.csv",
+    "/export/themes.csv",
 )
 
 
@@ -68,7 +69,9 @@ def urls(app: Flask) -> list[str]:
         out = list(FIXED)
         out += [f"/admin/users/{uid}/password" for uid in _ids(db, "SELECT id FROM user")]
         for pid in _ids(db, "SELECT id FROM programme"):
-            out += [f"/programmes/{pid}", f"/programmes/{pid}/next"]
+            out += [f"/programmes/{pid}", f"/programmes/{pid}/next", f"/programmes/{pid}/themes"]
+            themes = _ids(db, "SELECT id FROM theme WHERE programme_id = ?", [pid])
+            out += [f"/programmes/{pid}/themes/{theme_id}" for theme_id in themes]
         for rid, version in db.execute("SELECT DISTINCT rubric_id, rubric_version FROM review"):
             out.append(f"/rubrics/{rid}/{version}")
         for review_id in _ids(db, "SELECT id FROM review"):
@@ -76,6 +79,9 @@ def urls(app: Flask) -> list[str]:
             out += [base + page for page in REVIEW_PAGES]
             for audit_id in _ids(db, "SELECT id FROM case_audit WHERE review_id = ?", [review_id]):
                 out += [f"{base}/audits/{audit_id}", f"{base}/audits/{audit_id}/moderate"]
+                out.append(f"{base}/audits/{audit_id}/themes")
+            for finding_id in _ids(db, "SELECT id FROM finding WHERE review_id = ?", [review_id]):
+                out.append(f"{base}/findings/{finding_id}/themes")
             for table, path in (("escalation", "escalations"), ("action", "actions")):
                 for item in _ids(db, f"SELECT id FROM {table} WHERE review_id = ?", [review_id]):
                     out.append(f"{base}/{path}/{item}")

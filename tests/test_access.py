@@ -40,6 +40,7 @@ from audit.data import calibration as calibration_data
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
+from audit.data import themes as theme_data
 from audit.rubric import Rubric
 from audit.scoring import Answer, adverse, applicable
 from tests.conftest import PASSWORD, Auth, csrf_token
@@ -287,6 +288,23 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("calibration.programme_agreed_grade", "GET"): _everyone(403),
     ("calibration.programme_agreed_grade", "POST"): _everyone(403),
     ("calibration.programme_exemplar", "GET"): _everyone(404),
+    # ------------------------------------------------------------------ learning themes
+    # Review A is in the programme: its reviewers read the theme list; the reviewer of no
+    # review in it may not. Leads and admins keep the list. The theme is in use (a finding
+    # of review A carries it), so deleting it is refused and it stays for the next role.
+    ("themes.theme_list", "GET"): _account(200, *_CREATORS)
+    | {"reviewer_in": 200, "reviewer_peer": 200},
+    ("themes.theme_add", "POST"): _account(DONE, *_CREATORS),
+    ("themes.theme_edit", "GET"): _account(200, *_CREATORS),
+    ("themes.theme_edit", "POST"): _account(DONE, *_CREATORS),
+    ("themes.theme_retire", "POST"): _account(302, *_CREATORS),
+    ("themes.theme_delete", "POST"): _account(302, *_CREATORS),
+    # Tagging evidence notes and the conversation is the audit's own reviewer's or a lead's.
+    ("themes.audit_themes", "GET"): _team(200) | {"reviewer_peer": 403, "admin": 403},
+    ("themes.audit_themes", "POST"): _team(DONE) | {"reviewer_peer": 403, "admin": 403},
+    ("themes.conversation_themes", "POST"): _team(DONE) | {"reviewer_peer": 403, "admin": 403},
+    ("themes.finding_themes", "GET"): _managers(200),
+    ("themes.finding_themes", "POST"): _managers(DONE),
 }
 
 # What changes once the exercise's results are open and an answer is agreed: everyone who
@@ -616,6 +634,8 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         by=people["lead"].id,
         programme_id=programme_id,
     )
+    theme_id = theme_data.create(db, name="Drift", programme_id=programme_id, by=None)
+    theme_data.set_finding_tags(db, a.id, development, {theme_id}, by=None)
 
     holiday = date(2031, 12, 29)
     holidays.add(db, holiday, "Test holiday", by=people["admin"].id)
@@ -653,6 +673,7 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         "session_id": "999999",
         "exercise_id": exercise_id,
         "programme_exercise_id": programme_exercise_id,
+        "theme_id": theme_id,
         "question_id": "safeguarding_grade",
     }
     return World(app, db, a, b, everyone, clients, tokens, args, suggestions[0].key)

@@ -406,6 +406,7 @@ def test_exports_hold_the_conversations_and_family_feedback(db, recorded) -> Non
     book, _ = analysis.spreadsheet(db, review, "xlsx")
     sheets = load_workbook(io.BytesIO(book), read_only=True).sheetnames
     assert sheets[:4] == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert sheets[-1] == "Themes"
 
 
 def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> None:  # type: ignore[no-untyped-def]

@@ -23,9 +23,14 @@ def test_lead_downloads_answers_and_findings(client, auth, db, people) -> None: 
     assert xlsx.headers["Content-Disposition"] == 'attachment; filename="test-review.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True)
     assert book.sheetnames[:4] == ["Answers", "Findings", "Conversations", "Family feedback"]
-    assert book.sheetnames[4:] == list(analysis.CALIBRATION_SHEETS.values())
+    assert book.sheetnames[4:-1] == list(analysis.CALIBRATION_SHEETS.values())
+    assert book.sheetnames[-1] == "Themes"
     book.close()
-    for table, first in (("conversations", b"Case,"), ("family-feedback", b"Case,")):
+    for table, first in (
+        ("conversations", b"Case,"),
+        ("family-feedback", b"Case,"),
+        ("themes", b"Theme,"),
+    ):
         got = client.get(f"/reviews/{review.id}/export/{table}.csv")
         assert got.status_code == 200 and got.data.startswith(b"\xef\xbb\xbf" + first)
     csv = client.get(f"/reviews/{review.id}/export/answers.csv")

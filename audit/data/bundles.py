@@ -149,6 +149,10 @@ def write_records(
         "action",
         "action_note",
         "change_log",
+        "theme",
+        "evidence_theme",
+        "finding_theme",
+        "conversation_theme",
     ]
     with write(db):
         for table in order:

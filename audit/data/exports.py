@@ -93,3 +93,40 @@ def finding_rows(db: sqlite_utils.Database, review_id: str) -> list[dict[str, An
     ``low``, ``high`` and ``unit`` (None where the finding has no numbers).
     """
     return [dict(row) for row in db.execute(_FINDING_ROWS, {"review_id": review_id})]
+
+
+_THEME_ROWS = """
+SELECT tag.kind, theme.id AS theme_id, theme.name AS theme, theme.retired,
+       case_file.pseudonym, case_file.reference, tag.audit_id, tag.question_id, tag.finding_id,
+       CASE tag.kind WHEN 'evidence' THEN answer.evidence WHEN 'finding' THEN finding.text
+                     ELSE '' END AS text,
+       user.display_name AS tagged_by, tag.tagged_at
+FROM (
+    SELECT 'evidence' AS kind, theme_id, audit_id, question_id, NULL AS finding_id, tagged_by,
+           tagged_at FROM evidence_theme
+    UNION ALL SELECT 'finding', theme_id, NULL, NULL, finding_id, tagged_by, tagged_at
+           FROM finding_theme
+    UNION ALL SELECT 'conversation', theme_id, audit_id, NULL, NULL, tagged_by, tagged_at
+           FROM conversation_theme
+) AS tag
+JOIN theme ON theme.id = tag.theme_id
+LEFT JOIN case_audit ON case_audit.id = tag.audit_id
+LEFT JOIN case_file ON case_file.id = case_audit.case_id
+LEFT JOIN answer ON answer.audit_id = tag.audit_id AND answer.question_id = tag.question_id
+LEFT JOIN finding ON finding.id = tag.finding_id
+LEFT JOIN user ON user.id = tag.tagged_by
+WHERE coalesce(case_audit.review_id, finding.review_id) = :review_id
+ORDER BY theme.name COLLATE NOCASE, theme.id, tag.kind, case_file.pseudonym, tag.question_id,
+         finding.position, tag.finding_id
+"""
+
+
+def theme_rows(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return every theme tag in a review with what it is on, for the themes export.
+
+    Keys: ``kind`` (evidence, finding, conversation), ``theme_id``, ``theme`` (name),
+    ``retired`` (0/1), ``pseudonym`` and ``reference`` (None on a finding), ``audit_id``,
+    ``question_id``, ``finding_id``, ``text`` (the evidence note or the finding's wording),
+    ``tagged_by`` (display name) and ``tagged_at``.
+    """
+    return [dict(row) for row in db.execute(_THEME_ROWS, {"review_id": review_id})]

@@ -376,6 +376,53 @@ CREATE TABLE family_feedback (
 """
 
 
+# Learning themes: a list a lead keeps per programme (or, for a review imported outside any
+# programme, the review's own), and the tags on evidence notes, findings and conversations.
+# A theme is never deleted while a tag uses it (no cascade from theme to tag).
+_THEMES_SQL = """
+CREATE TABLE theme (
+    id TEXT PRIMARY KEY,
+    programme_id TEXT REFERENCES programme(id) ON DELETE CASCADE,
+    review_id TEXT REFERENCES review(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    CHECK ((programme_id IS NULL) <> (review_id IS NULL))
+);
+CREATE INDEX idx_theme_programme ON theme(programme_id);
+CREATE INDEX idx_theme_review ON theme(review_id);
+CREATE TABLE evidence_theme (
+    audit_id TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    theme_id TEXT NOT NULL REFERENCES theme(id),
+    tagged_by INTEGER REFERENCES user(id),
+    tagged_at TEXT NOT NULL,
+    PRIMARY KEY (audit_id, question_id, theme_id),
+    FOREIGN KEY (audit_id, question_id) REFERENCES answer(audit_id, question_id) ON DELETE CASCADE
+);
+CREATE INDEX idx_evidence_theme_theme ON evidence_theme(theme_id);
+CREATE TABLE finding_theme (
+    finding_id TEXT NOT NULL REFERENCES finding(id) ON DELETE CASCADE,
+    theme_id TEXT NOT NULL REFERENCES theme(id),
+    tagged_by INTEGER REFERENCES user(id),
+    tagged_at TEXT NOT NULL,
+    PRIMARY KEY (finding_id, theme_id)
+);
+CREATE INDEX idx_finding_theme_theme ON finding_theme(theme_id);
+CREATE TABLE conversation_theme (
+    audit_id TEXT NOT NULL REFERENCES conversation(audit_id) ON DELETE CASCADE,
+    theme_id TEXT NOT NULL REFERENCES theme(id),
+    tagged_by INTEGER REFERENCES user(id),
+    tagged_at TEXT NOT NULL,
+    PRIMARY KEY (audit_id, theme_id)
+);
+CREATE INDEX idx_conversation_theme_theme ON conversation_theme(theme_id)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -418,6 +465,7 @@ MIGRATIONS: list[Migration] = [
             " ON calibration_exercise(programme_id)"
         ),
     ),
+    ("themes_learning_themes", _run(_THEMES_SQL)),
 ]
 
 

@@ -11,6 +11,7 @@ from flask import Flask, abort, current_app, flash, g, redirect, request, sessio
 
 from audit import policy
 from audit.data import reviews as review_data
+from audit.data import themes as theme_data
 from audit.data import users
 from audit.data.db import connect
 
@@ -87,6 +88,10 @@ def requires(action: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             review_id = kwargs.get("review_id")
             role = None
+            if review_id is None and kwargs.get("programme_id") is not None:
+                # A programme's pages: the person's role in any of its reviews.
+                role = theme_data.programme_role(get_db(), kwargs["programme_id"], g.user.id)
+                g.review_role = role
             if review_id is not None:
                 try:
                     g.review = review_data.get(get_db(), review_id)

@@ -202,6 +202,8 @@ def conversation(review_id: str, audit_id: str) -> str | Response:
     worker_names = bool(review.settings.get("worker_names"))
     form_class = conversation_form_class(sections, worker_names, rubric.scale)
     existing = conversation_data.conversation(db, audit.id)
+    from audit.views.themes import conversation_panel
+
     if request.method == "GET":
         form = form_class(formdata=None, data=_conversation_data(existing))
     else:
@@ -265,6 +267,7 @@ def conversation(review_id: str, audit_id: str) -> str | Response:
         rubric=rubric,
         worker_names=worker_names,
         existing=existing,
+        themes=conversation_panel(review, audit),
     )
 
 

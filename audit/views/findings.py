@@ -105,6 +105,8 @@ def findings_page(review_id: str) -> str:
         for q in review.rubric.questions
         if q.type != "text"
     ]
+    from audit.views import themes as theme_views
+
     plan: dict[str, list] = {}
     for item in actions.for_review(db, review_id):
         plan.setdefault(item["finding_id"], []).append(item)
@@ -126,6 +128,7 @@ def findings_page(review_id: str) -> str:
         summary_form=summary_form,
         own_form=own_form,
         percent=percent,
+        finding_themes=theme_views.finding_panels(review),
     )
 
 

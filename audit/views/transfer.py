@@ -87,6 +87,7 @@ EXPORTS = {
     ("conversations", "csv"),
     ("family-feedback", "csv"),
     *((what, "csv") for what in analysis.CALIBRATION_SHEETS),
+    ("themes", "csv"),
 }
 
 
