@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from audit import bundle_checks, bundle_schema
+from audit import bundle_checks, bundle_collab, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
 from audit.data.db import utcnow, write
@@ -239,6 +239,7 @@ def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = 
             for h in raw["history"]
         ],
     }
+    doc.update(bundle_collab.export_parts(db, review_id, who))
     doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
     return doc
 
@@ -379,6 +380,7 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
         _merge_cases(db, doc, records, report, uid)
         _merge_audits(db, doc, records, report, uid)
         _merge_simple(db, doc, records, report, uid)
+        bundle_collab.merge(db, doc, records, report.conflicts, uid)
         known = bundles.history_keys(db, review["id"])
         records["change_log"] = []
         for h in doc["history"]:

@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from audit import collaboration
 from audit.data.reviews import KINDS, STATUSES
 
 FORMAT = "case-audit-bundle"
@@ -67,6 +68,111 @@ def _record(required: dict[str, Any], optional: dict[str, Any] | None = None) ->
         "properties": {**required, **(optional or {})},
     }
 
+
+# Calibration exercises, conversations with the practitioner and family feedback (issue 13);
+# optional, so a version 1 bundle made before they existed still imports.
+AGREES = ("yes", "no")
+CONSENT = ("yes", "no")
+FAMILY_ANSWERS = tuple(collaboration.FAMILY_ANSWERS)
+CONTACT_METHODS = ("", *collaboration.CONTACT_METHODS)  # "" when there was no contact
+COLLAB_PROPERTIES: dict[str, Any] = {
+    "calibration_exercises": {
+        "type": "array",
+        "items": _record(
+            {
+                "id": UUID,
+                "title": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                "created_at": TIME,
+                "cases": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": _record(
+                        {"case_id": UUID, "position": {"type": "integer", "minimum": 0}}
+                    ),
+                },
+                "participants": {
+                    "type": "array",
+                    "items": _record({"username": USERNAME}, {"submitted_at": _nullable(TIME)}),
+                },
+                "grades": {
+                    "type": "array",
+                    "items": _record(
+                        {
+                            "case_id": UUID,
+                            "username": USERNAME,
+                            "question_id": SHORT_TEXT,
+                            "updated_at": TIME,
+                        },
+                        {"value": _nullable(LONG_TEXT), "evidence": _nullable(LONG_TEXT)},
+                    ),
+                },
+                "agreed": {
+                    "type": "array",
+                    "items": _record(
+                        {
+                            "case_id": UUID,
+                            "question_id": SHORT_TEXT,
+                            "value": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                            "rationale": LONG_TEXT,
+                            "agreed_at": TIME,
+                        },
+                        {"agreed_by": _nullable(USERNAME)},
+                    ),
+                },
+            },
+            {
+                "created_by": _nullable(USERNAME),
+                "results_opened_by": _nullable(USERNAME),
+                "results_opened_at": _nullable(TIME),
+            },
+        ),
+    },
+    "conversations": {
+        "type": "array",
+        "items": _record(
+            {
+                "audit_id": UUID,
+                "held_on": DATE,
+                "worker_role": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                "recorded_at": TIME,
+                "sections": {
+                    "type": "array",
+                    "items": _record(
+                        {
+                            "section_id": SHORT_TEXT,
+                            "question_id": SHORT_TEXT,
+                            "grade": SHORT_TEXT,
+                            "agrees": _enum(AGREES),
+                        },
+                        {"practitioner_view": _nullable(LONG_TEXT)},
+                    ),
+                },
+            },
+            {
+                "manager_role": _nullable(SHORT_TEXT),
+                "worker_name": _nullable(SHORT_TEXT),
+                "will_do_differently": _nullable(LONG_TEXT),
+                "manager_response": _nullable(LONG_TEXT),
+                "recorded_by": _nullable(USERNAME),
+            },
+        ),
+    },
+    "family_feedback": {
+        "type": "array",
+        "items": _record(
+            {"audit_id": UUID, "consent": _enum(CONSENT), "recorded_at": TIME},
+            {
+                "contact_method": _nullable(_enum(CONTACT_METHODS)),
+                "family_said": _nullable(LONG_TEXT),
+                "felt_listened_to": _enum(FAMILY_ANSWERS),
+                "knows_plan": _enum(FAMILY_ANSWERS),
+                "life_better": _enum(FAMILY_ANSWERS),
+                "quote_included": {"type": "boolean"},
+                "recorded_by": _nullable(USERNAME),
+            },
+        ),
+    },
+}
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -286,6 +392,7 @@ SCHEMA: dict[str, Any] = {
                 {"user": _nullable(USERNAME), "before": {}, "after": {}},
             ),
         },
+        **COLLAB_PROPERTIES,
     },
 }
 
@@ -365,7 +472,7 @@ def _message(error: ValidationError) -> str:
         return f"missing {missing.group(1) if missing else 'a required key'}"
     if kind == "maxLength":
         return f"longer than {error.validator_value} characters ({len(value)})"
-    if kind == "minLength":
+    if kind in ("minLength", "minItems"):
         return "must not be empty"
     if kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
