@@ -195,7 +195,7 @@ def _merge_calibration(
     now = bundles.now()
     kept = "kept this installation's copy"
     for exercise in exercises:
-        label = f"calibration exercise {exercise['title']!r}"
+        label = f'calibration exercise "{exercise["title"]}"'
         here = local.get(exercise["id"])
         if here is not None and here["review_id"] != review_id:
             conflicts.append(f"{label}: its id belongs to another review; not added")
@@ -334,7 +334,7 @@ def _merge_voices(
         if audit_id not in audits_here:
             conflicts.append(f"{label}: its audit was not added; not added")
             continue
-        sections = [{k: s.get(k, "") for k in SECTION_FIELDS} for s in item.get("sections") or []]
+        sections = [{k: s.get(k) or "" for k in SECTION_FIELDS} for s in item.get("sections") or []]
         mine = local_conversations.get(audit_id)
         if mine is not None:
             theirs = [{k: s[k] for k in SECTION_FIELDS} for s in mine["sections"]]

@@ -437,3 +437,29 @@ def _problems_of(doc: dict) -> list[str]:
     with pytest.raises(bundle.BundleInvalid) as caught:
         bundle.parse(_bytes(doc))
     return caught.value.problems
+
+
+def test_blanks_given_as_null_or_empty_import_as_the_app_stores_blanks(
+    tmp_path: Path, demo_bundle: dict
+) -> None:
+    """Optional text given as null is stored empty, an empty grade as a blank grade."""
+    doc = copy.deepcopy(demo_bundle)
+    conversation = doc["conversations"][0]
+    conversation["sections"][0]["practitioner_view"] = None
+    conversation["manager_response"] = None
+    refused = next(f for f in doc["family_feedback"] if f["consent"] == "no")
+    refused["contact_method"] = refused["family_said"] = None
+    grade = doc["calibration_exercises"][0]["grades"][0]
+    grade["value"], grade["evidence"] = "", None
+    _, db = _instance(tmp_path, "blanks", seed_demo=False)
+    report = bundle.import_bundle(db, _bytes(doc))
+    again = bundle.export_review(db, report.review_id)
+    assert again["conversations"][0]["sections"][0]["practitioner_view"] == ""
+    assert again["conversations"][0]["manager_response"] == ""
+    stored = next(f for f in again["family_feedback"] if f["audit_id"] == refused["audit_id"])
+    assert (stored["contact_method"], stored["family_said"]) == ("", "")
+    first = again["calibration_exercises"][0]["grades"][0]
+    assert (first["value"], first["evidence"]) == (None, "")
+    # and the same bundle merged again finds nothing different
+    assert not bundle.import_bundle(db, _bytes(doc)).conflicts
+    db.conn.close()
