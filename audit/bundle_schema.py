@@ -57,6 +57,23 @@ USERNAME = {"type": "string", "minLength": 1, "maxLength": 80}
 VERSION = {"type": "integer", "minimum": 1}
 
 
+SHARE = _nullable({"type": "number", "minimum": 0, "maximum": 1})
+# The share a finding rested on when the lead agreed it; the findings page and the report
+# read these as numbers (a text here once broke both).
+FINDING_EVIDENCE = {
+    "type": "object",
+    "properties": {
+        "count": {"type": "integer", "minimum": 0},
+        "n": {"type": "integer", "minimum": 0},
+        "share": SHARE,
+        "low": SHARE,
+        "high": SHARE,
+        "key": SHORT_TEXT,
+        "unit": SHORT_TEXT,
+    },
+}
+
+
 def _enum(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
     return {"type": "string", "enum": list(values)}
 
@@ -342,7 +359,7 @@ SCHEMA: dict[str, Any] = {
                     "origin": _nullable(_enum(FINDING_ORIGINS)),
                     "position": {"type": "integer", "minimum": 0, "maximum": 100_000},
                     "question_ids": _nullable({"type": "array", "items": SHORT_TEXT}),
-                    "evidence": _nullable({"type": "object"}),
+                    "evidence": _nullable(FINDING_EVIDENCE),
                     "merged_into": _nullable(UUID),
                     "created_by": _nullable(USERNAME),
                     "version": VERSION,
@@ -427,6 +444,7 @@ _TYPE_NAMES = {
     "array": "a list",
     "string": "text",
     "integer": "a whole number",
+    "number": "a number",
     "boolean": "true or false",
     "null": "nothing (null)",
 }
@@ -480,6 +498,16 @@ def _message(error: ValidationError) -> str:
     return error.message
 
 
+def _meant(error: ValidationError) -> ValidationError:
+    """For a nullable value, the error of the non-null branch, so a nested key is named."""
+    while error.validator in ("anyOf", "oneOf"):
+        inner = [e for e in error.context or [] if e.schema.get("type") != "null"]
+        if not inner:
+            break
+        error = min(inner, key=lambda e: len(e.relative_path))
+    return error
+
+
 def _path(error: ValidationError) -> str:
     parts = list(error.absolute_path)
     if error.validator == "required":
@@ -502,7 +530,7 @@ def problem_order(problem: str) -> list[tuple[int, int, str]]:
 def structure_problems(doc: Any) -> list[str]:
     """List every place a bundle departs from the schema, each as ``path: what is wrong``."""
     errors = sorted(_VALIDATOR.iter_errors(doc), key=lambda e: _sort_key(e.absolute_path))
-    return [f"{_path(error)}: {_message(error)}" for error in errors]
+    return [f"{_path(_meant(error))}: {_message(error)}" for error in errors]
 
 
 def schema_json() -> str:

@@ -299,7 +299,20 @@ def _mutated_bundle_case(
     from tests.crawl import crawl
 
     doc = copy.deepcopy(small)
-    path = data.draw(st.sampled_from(_leaves(doc)), label="path")
+    leaves = _leaves(doc)
+    # Half the draws pick a leaf anywhere (the answers hold most of them), half pick a list
+    # first, so that short lists (calibration exercises, conversations...) are mutated too.
+    areas = sorted({re.findall(r"[a-z_]+", p)[0] for p in leaves})
+    path = data.draw(
+        st.one_of(
+            st.sampled_from(leaves),
+            st.sampled_from(areas).flatmap(
+                lambda area: st.sampled_from([p for p in leaves if re.match(rf"{area}\b", p)])
+            ),
+        ),
+        label="path",
+    )
+    event(f"mutated in {re.findall(r'[a-z_]+', path)[0]}")
     key = re.findall(r"[^.\[\]]+", path)[-1]
     siblings = [str(_get(doc, p)) for p in _leaves(doc) if p.endswith(".id")]
     value = data.draw(
@@ -339,7 +352,8 @@ def _mutated_bundle_case(
         db.conn.close()
         return
     event("imported")
-    assert crawl(app, ("admin",)) == []
+    failures = crawl(app, ("admin",))
+    assert failures == [], (path, value)
     review = review_data.get(db, report.review_id)
     assert analysis.data_errors(db, review) == []
     found = analysis.findings_document(db, review)
@@ -429,6 +443,16 @@ def test_regression_grade_with_extra_text_is_rejected(exported: bytes) -> None:
     assert problems == [
         f'audits[{i}].answers[{j}].value: "good - see the notes" is not a level of the scale'
         f" ({LEVELS})"
+    ]
+
+
+def test_regression_a_finding_share_that_is_text_is_rejected(exported: bytes) -> None:
+    """Found by the mutation test: evidence.share "yes" imported, then broke the findings page."""
+    doc = json.loads(exported)
+    i = next(i for i, f in enumerate(doc["findings"]) if f["evidence"].get("n"))
+    doc["findings"][i]["evidence"]["share"] = "yes"
+    assert _problems(json.dumps(doc).encode()) == [
+        f'findings[{i}].evidence.share: expected a number, got "yes"'
     ]
 
 
