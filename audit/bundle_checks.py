@@ -287,7 +287,7 @@ def _check_calibration(c: _Checker, case_ids: set[str], case_type_of: Mapping[st
                 if person["username"] in participants:
                     c.fail(f"{where}.username", "the participant appears twice in the exercise")
                 participants.add(person["username"])
-        graded: set[tuple[object, ...]] = set()
+        graded: set[tuple[str, ...]] = set()
         for grade_path, grade in _records(exercise, "grades"):
             where = f"{path}.{grade_path}"
             case_id, username = grade.get("case_id"), grade.get("username")
@@ -300,7 +300,7 @@ def _check_calibration(c: _Checker, case_ids: set[str], case_type_of: Mapping[st
             )
             if question is None:
                 continue
-            key = (case_id, username, question.id)
+            key = (str(case_id), str(username), question.id)
             if key in graded:
                 c.fail(f"{where}.question_id", f"{show(question.id)} is graded twice by them")
             graded.add(key)
@@ -308,7 +308,7 @@ def _check_calibration(c: _Checker, case_ids: set[str], case_type_of: Mapping[st
                 problem = _grade_problem(c, question, grade.get("value"))
                 if problem:
                     c.fail(f"{where}.value", problem)
-        agreed: set[tuple[object, ...]] = set()
+        agreed: set[tuple[str, ...]] = set()
         for agreed_path, item in _records(exercise, "agreed"):
             where = f"{path}.{agreed_path}"
             case_id = item.get("case_id")
@@ -320,9 +320,9 @@ def _check_calibration(c: _Checker, case_ids: set[str], case_type_of: Mapping[st
             )
             if question is None:
                 continue
-            if (case_id, question.id) in agreed:
+            if (str(case_id), question.id) in agreed:
                 c.fail(f"{where}.question_id", f"{show(question.id)} is agreed twice for the case")
-            agreed.add((case_id, question.id))
+            agreed.add((str(case_id), question.id))
             problem = _grade_problem(c, question, item.get("value"))
             if problem:
                 c.fail(f"{where}.value", problem)

@@ -463,3 +463,13 @@ def test_blanks_given_as_null_or_empty_import_as_the_app_stores_blanks(
     # and the same bundle merged again finds nothing different
     assert not bundle.import_bundle(db, _bytes(doc)).conflicts
     db.conn.close()
+
+
+def test_a_list_where_an_id_belongs_is_named_not_a_crash(demo_bundle: dict) -> None:
+    """Found exploring mutations: a list as a grade's case id broke the duplicate check."""
+    doc = copy.deepcopy(demo_bundle)
+    doc["calibration_exercises"][0]["grades"][4]["username"] = []
+    doc["calibration_exercises"][0]["agreed"][0]["case_id"] = []
+    problems = _problems_of(doc)
+    assert "calibration_exercises[0].agreed[0].case_id: expected text, got []" in (problems)
+    assert "calibration_exercises[0].grades[4].username: expected text, got []" in problems
