@@ -61,8 +61,14 @@ def _iso_told_at(value: str | None) -> str | None:
     return None if value is None else iso_moment(value) or value
 
 
-def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = "") -> dict:
-    """Return the bundle for one review as a JSON-able dict."""
+def export_review(
+    db: sqlite_utils.Database, review_id: str, exported_by: str = "", for_user: int | None = None
+) -> dict:
+    """Return the bundle for one review as a JSON-able dict.
+
+    ``for_user`` is who downloads it in the browser: calibration grades not yet open to
+    everyone are left out but theirs. The command line exports everything.
+    """
     raw = bundles.read_review(db, review_id)
     names = raw["names"]
     review = raw["review"]
@@ -239,7 +245,7 @@ def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = 
             for h in raw["history"]
         ],
     }
-    doc.update(bundle_collab.export_parts(db, review_id, who))
+    doc.update(bundle_collab.export_parts(db, review_id, who, for_user))
     doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
     return doc
 

@@ -45,16 +45,24 @@ FEEDBACK_FIELDS = (
 # --------------------------------------------------------------------------- export
 
 
-def export_parts(db: sqlite_utils.Database, review_id: str, who: Who) -> dict[str, list[dict]]:
-    """Return the review's ``calibration_exercises``, ``conversations`` and ``family_feedback``."""
+def export_parts(
+    db: sqlite_utils.Database, review_id: str, who: Who, for_user: int | None = None
+) -> dict[str, list[dict]]:
+    """Return the review's ``calibration_exercises``, ``conversations`` and ``family_feedback``.
+
+    Given ``for_user`` (a download in the browser), exercises whose results are not open
+    carry only that user's own grades, as the calibration pages show them.
+    """
     return {
-        "calibration_exercises": _export_calibration(db, review_id, who),
+        "calibration_exercises": _export_calibration(db, review_id, who, for_user),
         **_export_voices(db, review_id, who),
     }
 
 
-def _export_calibration(db: sqlite_utils.Database, review_id: str, who: Who) -> list[dict]:
-    raw = data.read_calibration(db, review_id)
+def _export_calibration(
+    db: sqlite_utils.Database, review_id: str, who: Who, for_user: int | None
+) -> list[dict]:
+    raw = data.read_calibration(db, review_id, for_user=for_user)
     out = []
     for exercise in raw["exercises"]:
         mine = exercise["id"]

@@ -473,3 +473,45 @@ def test_a_list_where_an_id_belongs_is_named_not_a_crash(demo_bundle: dict) -> N
     problems = _problems_of(doc)
     assert "calibration_exercises[0].agreed[0].case_id: expected text, got []" in (problems)
     assert "calibration_exercises[0].grades[4].username: expected text, got []" in problems
+
+
+def _download(app, db, username: str, review_id: str) -> dict:  # type: ignore[no-untyped-def]
+    user_id = db.execute("SELECT id FROM user WHERE username = ?", [username]).fetchone()[0]
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = user_id
+    response = client.get(f"/reviews/{review_id}/bundle")
+    assert response.status_code == 200
+    return json.loads(response.data)
+
+
+def test_a_bundle_downloaded_before_results_open_holds_only_the_downloaders_grades(
+    tmp_path: Path,
+) -> None:
+    """Blindness: the lead taking part sees only their own grades, the admin none."""
+    app, db = _instance(tmp_path, "closed", seed_demo=True)
+    review_id = review_data.all_reviews(db)[0].id
+    (exercise,) = calibration_data.for_review(db, review_id)
+    db.execute("DELETE FROM calibration_agreed WHERE exercise_id = ?", [exercise.id])
+    db.execute(
+        "UPDATE calibration_exercise SET results_opened_at = NULL WHERE id = ?", [exercise.id]
+    )
+    db.execute(
+        "UPDATE calibration_participant SET submitted_at = NULL WHERE exercise_id = ?"
+        " AND user_id = (SELECT id FROM user WHERE username = 'reviewer3')",
+        [exercise.id],
+    )
+
+    def graders(doc: dict) -> set[str]:
+        return {g["username"] for g in doc["calibration_exercises"][0]["grades"]}
+
+    assert graders(_download(app, db, "lead", review_id)) == {"lead"}
+    assert graders(_download(app, db, "admin", review_id)) == set()
+    # the command line (whoever runs it can read the database) exports every grade
+    assert graders(bundle.export_review(db, review_id)) == {"lead", "reviewer1", "reviewer2"} | {
+        "reviewer3"
+    }
+    # once results open, everyone's grades are in every download
+    calibration_data.open_results(db, exercise.id, review_id, by=1)
+    assert len(graders(_download(app, db, "admin", review_id))) == 4
+    db.conn.close()

@@ -29,8 +29,14 @@ def _rows(db: sqlite_utils.Database, sql: str, args: Iterable[Any]) -> list[dict
     return [dict(r) for r in db.execute(sql, list(args))]
 
 
-def read_calibration(db: sqlite_utils.Database, review_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Return the review's exercises and every row that hangs off them, in a stable order."""
+def read_calibration(
+    db: sqlite_utils.Database, review_id: str, *, for_user: int | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Return the review's exercises and every row that hangs off them, in a stable order.
+
+    With ``for_user``, an exercise whose results are not open gives only that user's own
+    grades (none if they do not take part): grading stays blind in a downloaded bundle.
+    """
     exercises = _rows(
         db,
         "SELECT * FROM calibration_exercise WHERE review_id = ? ORDER BY created_at, id",
@@ -56,8 +62,10 @@ def read_calibration(db: sqlite_utils.Database, review_id: str) -> dict[str, lis
     grades = _rows(
         db,
         "SELECT calibration_grade.* FROM calibration_grade"
-        + of_review.format(t="calibration_grade"),
-        [review_id],
+        + of_review.format(t="calibration_grade")
+        + " AND (? IS NULL OR calibration_exercise.results_opened_at IS NOT NULL"
+        " OR calibration_grade.user_id = ?)",
+        [review_id, for_user, for_user],
     )
     agreed = _rows(
         db,
