@@ -29,6 +29,16 @@ def _rows(db: sqlite_utils.Database, sql: str, args: Iterable[Any]) -> list[dict
     return [dict(r) for r in db.execute(sql, list(args))]
 
 
+def _review_panels_only(db: sqlite_utils.Database) -> str:
+    """Return the condition that leaves out a programme's panels hosted by the review.
+
+    A programme's panel (``programme_id``, from the programme calibration migration) belongs
+    to the programme: like the hosting review's exports, its bundle does not carry it.
+    """
+    columns = {column.name for column in db["calibration_exercise"].columns}
+    return " AND calibration_exercise.programme_id IS NULL" if "programme_id" in columns else ""
+
+
 def read_calibration(
     db: sqlite_utils.Database, review_id: str, *, for_user: int | None = None
 ) -> dict[str, list[dict[str, Any]]]:
@@ -37,14 +47,15 @@ def read_calibration(
     With ``for_user``, an exercise whose results are not open gives only that user's own
     grades (none if they do not take part): grading stays blind in a downloaded bundle.
     """
+    own = _review_panels_only(db)
     exercises = _rows(
         db,
-        "SELECT * FROM calibration_exercise WHERE review_id = ? ORDER BY created_at, id",
+        f"SELECT * FROM calibration_exercise WHERE review_id = ?{own} ORDER BY created_at, id",
         [review_id],
     )
     of_review = (
         " JOIN calibration_exercise ON calibration_exercise.id = {t}.exercise_id"
-        " WHERE calibration_exercise.review_id = ?"
+        " WHERE calibration_exercise.review_id = ?" + own
     )
     cases = _rows(
         db,
