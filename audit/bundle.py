@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from audit import bundle_checks, bundle_schema
+from audit import bundle_checks, bundle_collab, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
@@ -62,8 +62,14 @@ def _iso_told_at(value: str | None) -> str | None:
     return None if value is None else iso_moment(value) or value
 
 
-def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = "") -> dict:
-    """Return the bundle for one review as a JSON-able dict."""
+def export_review(
+    db: sqlite_utils.Database, review_id: str, exported_by: str = "", for_user: int | None = None
+) -> dict:
+    """Return the bundle for one review as a JSON-able dict.
+
+    ``for_user`` is who downloads it in the browser: calibration grades not yet open to
+    everyone are left out but theirs. The command line exports everything.
+    """
     raw = bundles.read_review(db, review_id)
     names = raw["names"]
     review = raw["review"]
@@ -241,6 +247,7 @@ def export_review(db: sqlite_utils.Database, review_id: str, exported_by: str = 
         ],
     }
     doc.update(_export_themes(db, review_id, who))
+    doc.update(bundle_collab.export_parts(db, review_id, who, for_user))
     doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
     return doc
 
@@ -381,6 +388,7 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
         _merge_cases(db, doc, records, report, uid)
         _merge_audits(db, doc, records, report, uid)
         _merge_simple(db, doc, records, report, uid)
+        bundle_collab.merge(db, doc, records, report.conflicts, uid)
         _merge_themes(db, doc, records, report, uid, local_review)
         known = bundles.history_keys(db, review["id"])
         records["change_log"] = []

@@ -143,6 +143,8 @@ def rubric_problems(doc: Mapping[str, Any], rubric: Rubric) -> list[str]:
     for path, entry in _records(doc, "history"):
         c.person(entry, path, "user")
     _check_themes(c, audit_ids, finding_ids)
+    _check_calibration(c, case_ids, case_type_of)
+    _check_voices(c, audit_ids, case_type_of)
     return c.problems
 
 
@@ -306,3 +308,162 @@ def _check_themes(c: _Checker, audit_ids: set[str], finding_ids: set[str]) -> No
         if key in seen:
             c.fail(path, "the same tag appears more than once in theme_tags")
         seen.add(key)
+
+
+def _grade_problem(c: _Checker, question: Question, value: object) -> str | None:
+    """Say why a value cannot be a calibration grade to this question (N/A where allowed)."""
+    if value == NOT_APPLICABLE:
+        return None if question.allow_na else f"{show(question.id)} cannot be N/A"
+    return c.value_problem(question, value)
+
+
+def _asked(c: _Checker, path: str, question_id: object, case_type: str | None) -> Question | None:
+    """Return the question, naming at ``path`` one not in the rubric or not asked of the case."""
+    question = c.question(path, question_id)
+    if question is not None and case_type is not None and not question.applies(case_type):
+        c.fail(path, f"{show(question.id)} is not asked for a {case_type} case")
+    return question
+
+
+def _check_calibration(c: _Checker, case_ids: set[str], case_type_of: Mapping[str, str]) -> None:
+    """Check exercises: cases of the bundle, participants in people, grades fit and blind."""
+    c.unique("calibration_exercises")
+    for path, exercise in _records(c.doc, "calibration_exercises"):
+        for key in ("created_by", "results_opened_by"):
+            c.person(exercise, path, key)
+        cases: set[str] = set()
+        for case_path, case in _records(exercise, "cases"):
+            where = f"{path}.{case_path}"
+            c.refers(case, where, "case_id", case_ids, "a case")
+            if isinstance(case.get("case_id"), str):
+                if case["case_id"] in cases:
+                    c.fail(f"{where}.case_id", "the case appears twice in the exercise")
+                cases.add(case["case_id"])
+        participants: set[str] = set()
+        for person_path, person in _records(exercise, "participants"):
+            where = f"{path}.{person_path}"
+            c.person(person, where, "username", optional=False)
+            if isinstance(person.get("username"), str):
+                if person["username"] in participants:
+                    c.fail(f"{where}.username", "the participant appears twice in the exercise")
+                participants.add(person["username"])
+        graded: set[tuple[str, ...]] = set()
+        for grade_path, grade in _records(exercise, "grades"):
+            where = f"{path}.{grade_path}"
+            case_id, username = grade.get("case_id"), grade.get("username")
+            if isinstance(case_id, str) and case_id not in cases:
+                c.fail(f"{where}.case_id", "is not one of the exercise's cases")
+            if isinstance(username, str) and username not in participants:
+                c.fail(f"{where}.username", f"{show(username)} is not a participant")
+            question = _asked(
+                c, f"{where}.question_id", grade.get("question_id"), case_type_of.get(str(case_id))
+            )
+            if question is None:
+                continue
+            key = (str(case_id), str(username), question.id)
+            if key in graded:
+                c.fail(f"{where}.question_id", f"{show(question.id)} is graded twice by them")
+            graded.add(key)
+            if grade.get("value") not in (None, ""):
+                problem = _grade_problem(c, question, grade.get("value"))
+                if problem:
+                    c.fail(f"{where}.value", problem)
+        agreed: set[tuple[str, ...]] = set()
+        for agreed_path, item in _records(exercise, "agreed"):
+            where = f"{path}.{agreed_path}"
+            case_id = item.get("case_id")
+            if isinstance(case_id, str) and case_id not in cases:
+                c.fail(f"{where}.case_id", "is not one of the exercise's cases")
+            c.person(item, where, "agreed_by")
+            question = _asked(
+                c, f"{where}.question_id", item.get("question_id"), case_type_of.get(str(case_id))
+            )
+            if question is None:
+                continue
+            if (str(case_id), question.id) in agreed:
+                c.fail(f"{where}.question_id", f"{show(question.id)} is agreed twice for the case")
+            agreed.add((str(case_id), question.id))
+            problem = _grade_problem(c, question, item.get("value"))
+            if problem:
+                c.fail(f"{where}.value", problem)
+        if agreed and "results_opened_at" in exercise and exercise["results_opened_at"] is None:
+            # Blindness: a panel agrees grades only once everyone's grades can be seen.
+            c.fail(
+                f"{path}.results_opened_at",
+                "the exercise has agreed grades, so its results must be open (a time, not null)",
+            )
+
+
+def _check_voices(c: _Checker, audit_ids: set[str], case_type_of: Mapping[str, str]) -> None:
+    """Check conversations and family feedback: audits of the bundle, sections of the rubric."""
+    case_type_of_audit = {
+        a["id"]: case_type_of.get(str(a.get("case_id")))
+        for _, a in _records(c.doc, "audits")
+        if isinstance(a.get("id"), str)
+    }
+    sections = {s.id: s for s in c.rubric.sections}
+    section_ids = _allowed(tuple(sections))
+    levels = tuple(level.id for level in c.rubric.scale.levels)
+    c.unique("conversations", "audit_id")
+    for path, item in _records(c.doc, "conversations"):
+        c.refers(item, path, "audit_id", audit_ids, "an audit")
+        c.person(item, path, "recorded_by")
+        case_type = case_type_of_audit.get(str(item.get("audit_id")))
+        seen: set[str] = set()
+        for view_path, view in _records(item, "sections"):
+            where = f"{path}.{view_path}"
+            section_id = view.get("section_id")
+            if not isinstance(section_id, str):
+                continue
+            section = sections.get(section_id)
+            if section is None:
+                c.fail(
+                    f"{where}.section_id",
+                    f"{show(section_id)} is not a section of the rubric ({section_ids})",
+                )
+                continue
+            if section_id in seen:
+                c.fail(f"{where}.section_id", f"{show(section_id)} is discussed twice")
+            seen.add(section_id)
+            if case_type is not None and not section.applies(case_type):
+                c.fail(
+                    f"{where}.section_id", f"{show(section_id)} is not asked for a {case_type} case"
+                )
+            if (
+                isinstance(view.get("question_id"), str)
+                and view["question_id"] != section.grade_question
+            ):
+                c.fail(
+                    f"{where}.question_id",
+                    f"{show(view['question_id'])} is not the grade question of {show(section_id)}"
+                    f" ({show(section.grade_question)})",
+                )
+            if isinstance(view.get("grade"), str) and view["grade"] not in levels:
+                c.fail(
+                    f"{where}.grade",
+                    f"{show(view['grade'])} is not a level of the scale ({_allowed(levels)})",
+                )
+            if view.get("agrees") == "no" and not str(view.get("practitioner_view") or "").strip():
+                c.fail(
+                    f"{where}.practitioner_view", "a disputed grade needs the practitioner's view"
+                )
+    c.unique("family_feedback", "audit_id")
+    for path, item in _records(c.doc, "family_feedback"):
+        c.refers(item, path, "audit_id", audit_ids, "an audit")
+        c.person(item, path, "recorded_by")
+        if item.get("consent") == "no":
+            # Without consent to contact, nothing the family said is kept.
+            said = {
+                "contact_method": item.get("contact_method") not in (None, ""),
+                "family_said": str(item.get("family_said") or "").strip() != "",
+                "quote_included": item.get("quote_included") is True,
+                **{
+                    key: item.get(key, "not_asked") != "not_asked"
+                    for key in ("felt_listened_to", "knows_plan", "life_better")
+                },
+            }
+            for key, held in said.items():
+                if held:
+                    c.fail(f"{path}.{key}", "recorded without the family's consent to contact")
+        elif item.get("quote_included") is True and not str(item.get("family_said") or "").strip():
+            c.fail(f"{path}.quote_included", "there is nothing the family said to quote")

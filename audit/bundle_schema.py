@@ -17,6 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from audit import collaboration
 from audit.data.reviews import KINDS, STATUSES
 
 FORMAT = "case-audit-bundle"
@@ -56,6 +57,23 @@ USERNAME = {"type": "string", "minLength": 1, "maxLength": 80}
 VERSION = {"type": "integer", "minimum": 1}
 
 
+SHARE = _nullable({"type": "number", "minimum": 0, "maximum": 1})
+# The share a finding rested on when the lead agreed it; the findings page and the report
+# read these as numbers (a text here once broke both).
+FINDING_EVIDENCE = {
+    "type": "object",
+    "properties": {
+        "count": {"type": "integer", "minimum": 0},
+        "n": {"type": "integer", "minimum": 0},
+        "share": SHARE,
+        "low": SHARE,
+        "high": SHARE,
+        "key": SHORT_TEXT,
+        "unit": SHORT_TEXT,
+    },
+}
+
+
 def _enum(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
     return {"type": "string", "enum": list(values)}
 
@@ -67,6 +85,111 @@ def _record(required: dict[str, Any], optional: dict[str, Any] | None = None) ->
         "properties": {**required, **(optional or {})},
     }
 
+
+# Calibration exercises, conversations with the practitioner and family feedback (issue 13);
+# optional, so a version 1 bundle made before they existed still imports.
+AGREES = ("yes", "no")
+CONSENT = ("yes", "no")
+FAMILY_ANSWERS = tuple(collaboration.FAMILY_ANSWERS)
+CONTACT_METHODS = ("", *collaboration.CONTACT_METHODS)  # "" when there was no contact
+COLLAB_PROPERTIES: dict[str, Any] = {
+    "calibration_exercises": {
+        "type": "array",
+        "items": _record(
+            {
+                "id": UUID,
+                "title": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                "created_at": TIME,
+                "cases": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": _record(
+                        {"case_id": UUID, "position": {"type": "integer", "minimum": 0}}
+                    ),
+                },
+                "participants": {
+                    "type": "array",
+                    "items": _record({"username": USERNAME}, {"submitted_at": _nullable(TIME)}),
+                },
+                "grades": {
+                    "type": "array",
+                    "items": _record(
+                        {
+                            "case_id": UUID,
+                            "username": USERNAME,
+                            "question_id": SHORT_TEXT,
+                            "updated_at": TIME,
+                        },
+                        {"value": _nullable(LONG_TEXT), "evidence": _nullable(LONG_TEXT)},
+                    ),
+                },
+                "agreed": {
+                    "type": "array",
+                    "items": _record(
+                        {
+                            "case_id": UUID,
+                            "question_id": SHORT_TEXT,
+                            "value": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                            "rationale": LONG_TEXT,
+                            "agreed_at": TIME,
+                        },
+                        {"agreed_by": _nullable(USERNAME)},
+                    ),
+                },
+            },
+            {
+                "created_by": _nullable(USERNAME),
+                "results_opened_by": _nullable(USERNAME),
+                "results_opened_at": _nullable(TIME),
+            },
+        ),
+    },
+    "conversations": {
+        "type": "array",
+        "items": _record(
+            {
+                "audit_id": UUID,
+                "held_on": DATE,
+                "worker_role": {"type": "string", "minLength": 1, "maxLength": SHORT},
+                "recorded_at": TIME,
+                "sections": {
+                    "type": "array",
+                    "items": _record(
+                        {
+                            "section_id": SHORT_TEXT,
+                            "question_id": SHORT_TEXT,
+                            "grade": SHORT_TEXT,
+                            "agrees": _enum(AGREES),
+                        },
+                        {"practitioner_view": _nullable(LONG_TEXT)},
+                    ),
+                },
+            },
+            {
+                "manager_role": _nullable(SHORT_TEXT),
+                "worker_name": _nullable(SHORT_TEXT),
+                "will_do_differently": _nullable(LONG_TEXT),
+                "manager_response": _nullable(LONG_TEXT),
+                "recorded_by": _nullable(USERNAME),
+            },
+        ),
+    },
+    "family_feedback": {
+        "type": "array",
+        "items": _record(
+            {"audit_id": UUID, "consent": _enum(CONSENT), "recorded_at": TIME},
+            {
+                "contact_method": _nullable(_enum(CONTACT_METHODS)),
+                "family_said": _nullable(LONG_TEXT),
+                "felt_listened_to": _enum(FAMILY_ANSWERS),
+                "knows_plan": _enum(FAMILY_ANSWERS),
+                "life_better": _enum(FAMILY_ANSWERS),
+                "quote_included": {"type": "boolean"},
+                "recorded_by": _nullable(USERNAME),
+            },
+        ),
+    },
+}
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -236,7 +359,7 @@ SCHEMA: dict[str, Any] = {
                     "origin": _nullable(_enum(FINDING_ORIGINS)),
                     "position": {"type": "integer", "minimum": 0, "maximum": 100_000},
                     "question_ids": _nullable({"type": "array", "items": SHORT_TEXT}),
-                    "evidence": _nullable({"type": "object"}),
+                    "evidence": _nullable(FINDING_EVIDENCE),
                     "merged_into": _nullable(UUID),
                     "created_by": _nullable(USERNAME),
                     "version": VERSION,
@@ -286,6 +409,7 @@ SCHEMA: dict[str, Any] = {
                 {"user": _nullable(USERNAME), "before": {}, "after": {}},
             ),
         },
+        **COLLAB_PROPERTIES,
     },
 }
 
@@ -347,6 +471,7 @@ _TYPE_NAMES = {
     "array": "a list",
     "string": "text",
     "integer": "a whole number",
+    "number": "a number",
     "boolean": "true or false",
     "null": "nothing (null)",
 }
@@ -392,12 +517,22 @@ def _message(error: ValidationError) -> str:
         return f"missing {missing.group(1) if missing else 'a required key'}"
     if kind == "maxLength":
         return f"longer than {error.validator_value} characters ({len(value)})"
-    if kind == "minLength":
+    if kind in ("minLength", "minItems"):
         return "must not be empty"
     if kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
         return f"must be {word} {error.validator_value}, got {show(value)}"
     return error.message
+
+
+def _meant(error: ValidationError) -> ValidationError:
+    """For a nullable value, the error of the non-null branch, so a nested key is named."""
+    while error.validator in ("anyOf", "oneOf"):
+        inner = [e for e in error.context or [] if e.schema.get("type") != "null"]
+        if not inner:
+            break
+        error = min(inner, key=lambda e: len(e.relative_path))
+    return error
 
 
 def _path(error: ValidationError) -> str:
@@ -422,7 +557,7 @@ def problem_order(problem: str) -> list[tuple[int, int, str]]:
 def structure_problems(doc: Any) -> list[str]:
     """List every place a bundle departs from the schema, each as ``path: what is wrong``."""
     errors = sorted(_VALIDATOR.iter_errors(doc), key=lambda e: _sort_key(e.absolute_path))
-    return [f"{_path(error)}: {_message(error)}" for error in errors]
+    return [f"{_path(_meant(error))}: {_message(error)}" for error in errors]
 
 
 def schema_json() -> str:

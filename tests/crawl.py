@@ -85,9 +85,39 @@ def urls(app: Flask) -> list[str]:
             for table, path in (("escalation", "escalations"), ("action", "actions")):
                 for item in _ids(db, f"SELECT id FROM {table} WHERE review_id = ?", [review_id]):
                     out.append(f"{base}/{path}/{item}")
+            out += _collab_urls(db, base, review_id)
         return out
     finally:
         db.conn.close()
+
+
+def _collab_urls(db, base: str, review_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Calibration panels, conversations and family feedback of one review (issue 13)."""
+    out = [f"{base}/calibration", f"{base}/collaboration"]
+    for exercise_id in _ids(
+        db, "SELECT id FROM calibration_exercise WHERE review_id = ?", [review_id]
+    ):
+        page = f"{base}/calibration/{exercise_id}"
+        out += [page, f"{page}/results", f"{page}/results.json"]
+        args = [exercise_id]
+        for case_id in _ids(db, "SELECT case_id FROM calibration_case WHERE exercise_id = ?", args):
+            out.append(f"{page}/cases/{case_id}")
+        for case_id, question_id in db.execute(
+            "SELECT case_id, question_id FROM calibration_agreed WHERE exercise_id = ?", args
+        ):
+            out += [
+                f"{page}/agreed/{case_id}/{question_id}",
+                f"{page}/exemplars/{case_id}/{question_id}",
+            ]
+    for table, path in (("conversation", "conversation"), ("family_feedback", "family")):
+        for audit_id in _ids(
+            db,
+            f"SELECT {table}.audit_id FROM {table} JOIN case_audit"
+            f" ON case_audit.id = {table}.audit_id WHERE case_audit.review_id = ?",
+            [review_id],
+        ):
+            out.append(f"{base}/audits/{audit_id}/{path}")
+    return out
 
 
 def crawl(app: Flask, usernames: Iterable[str] = ("admin", "lead", "reviewer1")) -> list[str]:

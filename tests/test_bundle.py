@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from audit import bundle, create_app, demo
 from audit.data import audits
 from audit.data import reviews as review_data
+from audit.data.bundle_collab import TABLES as COLLAB_TABLES
 from audit.data.db import connect
 from tests.conftest import csrf_token
 from tests.helpers import make_review
@@ -36,6 +37,7 @@ TABLES = (
     "finding",
     "action",
     "action_note",
+    *COLLAB_TABLES,
     "user",
 )
 
@@ -102,6 +104,8 @@ def test_merge_adds_missing_audits_and_reports_conflicts(tmp_path: Path, exporte
     partial["escalations"] = [e for e in doc["escalations"] if e["audit_id"] not in held_ids]
     partial["moderation"] = [m for m in doc["moderation"] if m["audit_id"] not in held_ids]
     partial["actions"] = [a for a in doc["actions"] if a["audit_id"] not in held_ids]
+    for key in ("conversations", "family_feedback"):
+        partial[key] = [x for x in doc[key] if x["audit_id"] not in held_ids]
     bundle.import_bundle(db, json.dumps(partial).encode())
     # ...and has since changed one audit that the reviewer's laptop also has.
     changed = partial["audits"][0]
@@ -180,6 +184,7 @@ def test_merging_into_a_review_with_another_rubric_is_refused(
     }
     doc["cases"], doc["audits"], doc["escalations"] = [], [], []
     doc["moderation"], doc["actions"], doc["findings"] = [], [], []
+    doc["calibration_exercises"], doc["conversations"], doc["family_feedback"] = [], [], []
     before = _counts(db)
     with pytest.raises(bundle.BundleInvalid, match="different rubric"):
         bundle.import_bundle(db, json.dumps(doc).encode())
@@ -189,9 +194,14 @@ def test_merging_into_a_review_with_another_rubric_is_refused(
 
 @pytest.fixture(scope="module")
 def small(exported: bytes) -> dict:
-    """A valid bundle of eight cases of the demo review, small enough to crawl quickly."""
+    """A valid bundle of eight cases of the demo review, small enough to crawl quickly.
+
+    It keeps the calibration panel's case with the grades of the two questions the panel
+    agreed, and the conversations and family feedback of the audits it keeps.
+    """
     doc = json.loads(exported)
-    doc["cases"] = doc["cases"][:8]
+    panel = {c["case_id"] for e in doc["calibration_exercises"] for c in e["cases"]}
+    doc["cases"] = [c for i, c in enumerate(doc["cases"]) if i < 8 or c["id"] in panel]
     cases = {c["id"] for c in doc["cases"]}
     doc["audits"] = [a for a in doc["audits"] if a["case_id"] in cases]
     audit_ids = {a["id"] for a in doc["audits"]}
@@ -199,6 +209,11 @@ def small(exported: bytes) -> dict:
     doc["moderation"] = [m for m in doc["moderation"] if m["audit_id"] in audit_ids]
     doc["actions"] = [a for a in doc["actions"] if a["audit_id"] in audit_ids | {None}]
     doc["history"] = []
+    for exercise in doc["calibration_exercises"]:
+        agreed = {a["question_id"] for a in exercise["agreed"]}
+        exercise["grades"] = [g for g in exercise["grades"] if g["question_id"] in agreed]
+    for key in ("conversations", "family_feedback"):
+        doc[key] = [x for x in doc[key] if x["audit_id"] in audit_ids]
     bundle.parse(json.dumps(doc).encode())
     return doc
 
@@ -284,7 +299,20 @@ def _mutated_bundle_case(
     from tests.crawl import crawl
 
     doc = copy.deepcopy(small)
-    path = data.draw(st.sampled_from(_leaves(doc)), label="path")
+    leaves = _leaves(doc)
+    # Half the draws pick a leaf anywhere (the answers hold most of them), half pick a list
+    # first, so that short lists (calibration exercises, conversations...) are mutated too.
+    areas = sorted({re.findall(r"[a-z_]+", p)[0] for p in leaves})
+    path = data.draw(
+        st.one_of(
+            st.sampled_from(leaves),
+            st.sampled_from(areas).flatmap(
+                lambda area: st.sampled_from([p for p in leaves if re.match(rf"{area}\b", p)])
+            ),
+        ),
+        label="path",
+    )
+    event(f"mutated in {re.findall(r'[a-z_]+', path)[0]}")
     key = re.findall(r"[^.\[\]]+", path)[-1]
     siblings = [str(_get(doc, p)) for p in _leaves(doc) if p.endswith(".id")]
     value = data.draw(
@@ -314,13 +342,18 @@ def _mutated_bundle_case(
         event("rejected")
         assert _counts(db) == before
         assert all(re.match(r"^[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: ", p) for p in exc.problems)
-        # the mutated value is named, unless it changed what other records refer to
-        named = any(p.startswith(path) for p in exc.problems)
-        assert named or key in {"id", "username", "case_type", "question_id"}, exc.problems
+        # the mutated value is named, unless it changed what other records refer to; in the
+        # calibration, conversation and feedback lists, the record holding it is named (a
+        # consent or case changed there is reported where the record no longer fits it)
+        top = re.match(r"^(calibration_exercises|conversations|family_feedback)\[\d+\]", path)
+        named = any(p.startswith(top.group(0) if top else path) for p in exc.problems)
+        referred = {"id", "username", "case_type", "question_id"} | ({"audit_id"} if top else set())
+        assert named or key in referred, exc.problems
         db.conn.close()
         return
     event("imported")
-    assert crawl(app, ("admin",)) == []
+    failures = crawl(app, ("admin",))
+    assert failures == [], (path, value)
     review = review_data.get(db, report.review_id)
     assert analysis.data_errors(db, review) == []
     found = analysis.findings_document(db, review)
@@ -410,6 +443,16 @@ def test_regression_grade_with_extra_text_is_rejected(exported: bytes) -> None:
     assert problems == [
         f'audits[{i}].answers[{j}].value: "good - see the notes" is not a level of the scale'
         f" ({LEVELS})"
+    ]
+
+
+def test_regression_a_finding_share_that_is_text_is_rejected(exported: bytes) -> None:
+    """Found by the mutation test: evidence.share "yes" imported, then broke the findings page."""
+    doc = json.loads(exported)
+    i = next(i for i, f in enumerate(doc["findings"]) if f["evidence"].get("n"))
+    doc["findings"][i]["evidence"]["share"] = "yes"
+    assert _problems(json.dumps(doc).encode()) == [
+        f'findings[{i}].evidence.share: expected a number, got "yes"'
     ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from audit.data import changes, users
+from audit.data import bundle_collab, changes, users
 from audit.data.db import utcnow, write
 
 # Entries an installation writes about receiving a bundle; they are not part of the review.
@@ -148,6 +148,7 @@ def write_records(
         "finding",
         "action",
         "action_note",
+        *bundle_collab.TABLES,
         "change_log",
         "theme",
         "evidence_theme",

@@ -32,7 +32,7 @@ def download(data: bytes, filename: str, mimetype: str) -> Response:
 @requires("review.manage")
 def bundle_download(review_id: str) -> Response:
     """Download the review as a bundle for another installation."""
-    doc = bundle.export_review(get_db(), review_id, exported_by=g.user.username)
+    doc = bundle.export_review(get_db(), review_id, g.user.username, for_user=g.user.id)
     return download(
         bundle.dumps(doc), _filename(g.review.title, ".case-audit.json"), "application/json"
     )
