@@ -346,10 +346,11 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
             )
         report = ImportReport(review["id"], review["title"], created=local_review is None)
         people = {p["username"]: p.get("display_name") or p["username"] for p in doc["people"]}
-        ids = bundles.user_ids(db, people, by)
+        # Usernames are case-insensitive here (COLLATE NOCASE), and the checks match them so.
+        ids = {name.casefold(): n for name, n in bundles.user_ids(db, people, by).items()}
 
         def uid(username: str | None) -> int | None:
-            return None if username is None else ids[username]
+            return None if username is None else ids[username.casefold()]
 
         now = bundles.now()
         records: dict[str, list[dict[str, Any]]] = {}
@@ -374,16 +375,16 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
                     "updated_at": now,
                 }
             ]
-        members_here = {m["username"] for m in review_data.members(db, review["id"])}
+        members_here = {m["username"].casefold() for m in review_data.members(db, review["id"])}
         records["review_member"] = [
             {
                 "review_id": review["id"],
-                "user_id": ids[m["username"]],
+                "user_id": uid(m["username"]),
                 "role": m["role"],
                 "added_at": m.get("added_at") or now,
             }
             for m in doc["members"]
-            if m["username"] not in members_here
+            if m["username"].casefold() not in members_here
         ]
         _merge_cases(db, doc, records, report, uid)
         _merge_audits(db, doc, records, report, uid)
@@ -395,7 +396,7 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
         for h in doc["history"]:
             row = {
                 "at": h["at"],
-                "user_id": uid(h.get("user")) if h.get("user") in ids else None,
+                "user_id": uid(h.get("user")) if str(h.get("user")).casefold() in ids else None,
                 "review_id": review["id"],
                 "entity": h["entity"],
                 "entity_id": h["entity_id"],

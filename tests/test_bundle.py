@@ -641,3 +641,19 @@ def test_an_empty_answer_imports_as_a_blank_not_a_data_error(tmp_path: Path, sma
     report = bundle.import_bundle(db, json.dumps(doc).encode())
     assert analysis.data_errors(db, review_data.get(db, report.review_id)) == []
     db.conn.close()
+
+
+def test_a_username_written_in_another_case_is_the_same_person(tmp_path: Path, small: dict) -> None:
+    """Regression: the checks matched people case-insensitively, the import did not (a 500)."""
+    doc = copy.deepcopy(small)
+    audit = doc["audits"][0]
+    audit["reviewer"] = audit["reviewer"].upper()
+    doc["members"][0]["username"] = doc["members"][0]["username"].title()
+    _app, db = _instance(tmp_path, "case", seed_demo=False)
+    report = bundle.import_bundle(db, json.dumps(doc).encode())
+    assert report.created and not report.conflicts
+    again = bundle.export_review(db, report.review_id)
+    stored = next(a for a in again["audits"] if a["id"] == audit["id"])
+    assert stored["reviewer"] == audit["reviewer"].lower()
+    assert {m["username"] for m in again["members"]} == {m["username"] for m in small["members"]}
+    db.conn.close()
