@@ -8,6 +8,8 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page
 
+from audit.analysis import CALIBRATION_SHEETS
+
 from .conftest import LiveServer, assert_no_problems, check_page, sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,7 +46,14 @@ def test_lead_downloads_the_pdf_report_and_the_excel_answers(
     assert xlsx.suggested_filename.endswith(".xlsx")
     with open(xlsx.path(), "rb") as handle:
         book = openpyxl.load_workbook(io.BytesIO(handle.read()), read_only=True)
-    assert book.sheetnames == ["Answers", "Findings", "Conversations", "Family feedback"]
+    assert book.sheetnames == [
+        "Answers",
+        "Findings",
+        "Conversations",
+        "Family feedback",
+        *CALIBRATION_SHEETS.values(),
+        "Themes",
+    ]
     header = next(book["Answers"].iter_rows(max_row=1, values_only=True))
     book.close()
     assert header[:3] == ("Case", "Host reference", "Case type")
