@@ -151,11 +151,17 @@ def save_conversation(
         _in_review(db, record.audit_id, review_id)
         before = conversation(db, record.audit_id)
         now = utcnow()
-        db.execute("DELETE FROM conversation WHERE audit_id = ?", [record.audit_id])
+        # Update in place: deleting the row would cascade to the conversation's theme tags.
         db.execute(
             "INSERT INTO conversation (audit_id, held_on, worker_role, manager_role, worker_name,"
             " will_do_differently, manager_response, recorded_by, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (audit_id) DO UPDATE SET held_on = excluded.held_on,"
+            " worker_role = excluded.worker_role, manager_role = excluded.manager_role,"
+            " worker_name = excluded.worker_name,"
+            " will_do_differently = excluded.will_do_differently,"
+            " manager_response = excluded.manager_response, recorded_by = excluded.recorded_by,"
+            " recorded_at = excluded.recorded_at",
             [
                 record.audit_id,
                 record.held_on,
@@ -168,6 +174,7 @@ def save_conversation(
                 now,
             ],
         )
+        db.execute("DELETE FROM conversation_section WHERE audit_id = ?", [record.audit_id])
         for view in record.sections:
             db.execute(
                 "INSERT INTO conversation_section (audit_id, section_id, question_id, grade,"
