@@ -8,7 +8,7 @@ import pytest
 
 from audit import collaboration
 from audit.collaboration import Conversation, FamilyFeedback, SectionView
-from audit.data import audits
+from audit.data import audits, moderation
 from audit.data import conversations as conversation_data
 from audit.data import reviews as review_data
 from audit.stats import wilson
@@ -254,6 +254,44 @@ def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type:
     total = len(stored.sections)
     assert f"{total - 1} of {total}" in agreed
     assert "1 of 1" in re.search(r'id="share-conversations">(.*?)</td>', findings, re.S).group(1)
+
+
+def test_a_dispute_after_moderation_brings_the_audit_back_to_the_lead(  # type: ignore[no-untyped-def]
+    app, db, people, setup
+):
+    review, cases = setup
+    lead = app.test_client()
+    Auth(lead).sign_in("lead")
+    _collaborative(lead, review)
+    reviewer = app.test_client()
+    Auth(reviewer).sign_in("reviewer")
+    _submit(reviewer, db, review, cases[0])
+    audit_id = audits.first_audit_id(db, cases[0])
+    moderation.moderate(db, audit_id, review.id, changed={}, note="", by=people["lead"].id)
+
+    def waiting() -> str:
+        page = lead.get(f"/reviews/{review.id}/dashboard").text
+        found = re.search(r"Waiting for moderation.*?</table>", page, re.S)
+        return found.group(0) if found else ""
+
+    assert "/moderate" not in waiting()
+    agreed = _talk(audit_id, True)
+    conversation_data.save_conversation(db, review.id, agreed, by=people["reviewer"].id)
+    assert "/moderate" not in waiting()  # agreeing with every grade needs nothing more
+
+    disputed = _talk(audit_id, True, False)
+    conversation_data.save_conversation(db, review.id, disputed, by=people["reviewer"].id)
+    row = waiting()
+    assert f"/audits/{audit_id}/moderate" in row
+    assert "Grade disputed by the practitioner" in row
+    assert "Moderated before; the practitioner disputed a grade since" in row
+
+    db.execute(
+        "UPDATE conversation SET recorded_at = '2026-01-01T00:00:00Z' WHERE audit_id = ?",
+        [audit_id],
+    )
+    moderation.moderate(db, audit_id, review.id, changed={}, note="Seen.", by=people["lead"].id)
+    assert "/moderate" not in waiting()
 
 
 def test_conversation_waits_for_submission_and_a_collaborative_review(  # type: ignore[no-untyped-def]
