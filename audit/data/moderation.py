@@ -178,8 +178,4 @@ def queue(
     ORDER BY flagged AND NOT moderated DESC, disputed_since DESC, flagged DESC,
              case_file.pseudonym
     """
-    return [
-        dict(r)
-        for r in db.execute(sql, args)
-        if not r["moderated"] or r["disputed_since"]
-    ]
+    return [dict(r) for r in db.execute(sql, args) if not r["moderated"] or r["disputed_since"]]
