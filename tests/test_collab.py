@@ -541,3 +541,23 @@ def test_worker_names_are_kept_only_when_the_council_chose_them(app, db, people,
     assert not stored.disputed
     record = reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
     assert "Social worker (Sam Example)" in record
+    exported = lead.get(f"/reviews/{review.id}/export/conversations.csv").text
+    assert "Sam Example" in exported
+
+    switched = _collaborative(lead, review, names="no")
+    flashed = switched.text
+    assert "Workers&#39; names are not recorded" in flashed or "Workers' names are not" in flashed
+    assert "1 worker name(s) already recorded were removed." in flashed
+    assert "Choosing No removes" in flashed  # the warning stays on the settings page
+    assert conversation_data.conversation(db, audit_id).worker_name == ""
+    assert "Sam Example" not in reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
+    assert "Sam Example" not in lead.get(f"/reviews/{review.id}/export/conversations.csv").text
+    logged = db.execute(
+        "SELECT before, after FROM change_log WHERE entity = 'conversation' AND entity_id = ?"
+        " ORDER BY rowid DESC LIMIT 1",
+        [audit_id],
+    ).fetchone()
+    assert "Sam Example" in logged["before"] and "Sam Example" not in logged["after"]
+    again = _collaborative(lead, review, names="yes").text
+    assert "Workers&#39; names are recorded" in again or "Workers' names are recorded" in again
+    assert "were removed" not in again

@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from audit.collaboration import Conversation, FamilyFeedback, SectionView
-from audit.data import changes
+from audit.data import changes, reviews
 from audit.data.db import utcnow, write
 
 _CONVERSATION = """
@@ -189,6 +189,52 @@ def save_conversation(
                 ],
             )
         _log(db, "conversation", review_id, before, record, by)
+
+
+def save_settings(
+    db: sqlite_utils.Database,
+    review_id: str,
+    *,
+    collaborative: bool,
+    worker_names: bool,
+    by: int,
+) -> int:
+    """Save a review's collaborative settings; return how many recorded names were removed.
+
+    Turning worker names off removes every name already recorded in the review's
+    conversations (each removal logged), so no page, export or bundle carries a name the
+    council has chosen not to keep.
+    """
+    with write(db):
+        reviews.update_settings(
+            db,
+            review_id,
+            {"collaborative": collaborative, "worker_names": worker_names},
+            by=by,
+        )
+        if worker_names:
+            return 0
+        named = db.execute(
+            "SELECT conversation.audit_id, conversation.worker_name FROM conversation"
+            " JOIN case_audit ON case_audit.id = conversation.audit_id"
+            " WHERE case_audit.review_id = ? AND conversation.worker_name != ''",
+            [review_id],
+        ).fetchall()
+        for row in named:
+            db.execute(
+                "UPDATE conversation SET worker_name = '' WHERE audit_id = ?", [row["audit_id"]]
+            )
+            changes.record(
+                db,
+                user_id=by,
+                entity="conversation",
+                entity_id=row["audit_id"],
+                action="update",
+                before={"worker_name": row["worker_name"]},
+                after={"worker_name": ""},
+                review_id=review_id,
+            )
+        return len(named)
 
 
 def save_family_feedback(
