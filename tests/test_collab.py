@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -44,7 +45,8 @@ def test_summary_counts_audits_grades_and_family_answers_separately() -> None:
     ]
     summary = collaboration.summarise(["a1", "a2", "a3", "a4"], talks, heard)
     assert summary.conversations == wilson(2, 4)  # audits: the draft's talk is not counted
-    assert summary.grades_agreed == wilson(3, 4)  # section grades discussed on counted audits
+    assert summary.grades_agreed == replace(wilson(3, 4), unit="section grades")
+    assert summary.conversations.unit == "cases"  # one conversation per counted audit
     assert summary.disputed == 1
     assert summary.feedback == wilson(3, 4)
     assert summary.consent == wilson(2, 3)
@@ -56,6 +58,7 @@ def test_summary_counts_audits_grades_and_family_answers_separately() -> None:
     doc = summary.as_dict(with_quotes=False)
     assert "family_quotes" not in doc
     assert doc["section_grades_agreed"]["count"] == 3
+    assert doc["section_grades_agreed"]["unit"] == "section grades"
 
 
 def test_sections_to_discuss_are_the_graded_sections_that_apply() -> None:
@@ -252,7 +255,7 @@ def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type:
     findings = lead.get(f"/reviews/{review.id}/findings").text
     agreed = re.search(r'id="share-agreed">(.*?)</td>', findings, re.S).group(1)
     total = len(stored.sections)
-    assert f"{total - 1} of {total}" in agreed
+    assert f"{total - 1} of {total} section grades" in agreed
     assert "1 of 1" in re.search(r'id="share-conversations">(.*?)</td>', findings, re.S).group(1)
 
 
@@ -454,7 +457,7 @@ def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> Non
     doc = analysis.findings_document(db, review)["collaboration"]
     assert doc["collaborative"] is True
     assert doc["audits_with_conversation"] == wilson(1, 1).as_dict()
-    assert doc["section_grades_agreed"] == wilson(1, 2).as_dict()
+    assert doc["section_grades_agreed"] == wilson(1, 2).as_dict() | {"unit": "section grades"}
     assert doc["family_answers"][2]["partly"] == wilson(1, 1).as_dict()
     assert doc["family_quotes"] == ["Family quote words."]
 
