@@ -191,16 +191,21 @@ def _conversation_form(client, review, audit_id):  # type: ignore[no-untyped-def
     return client.get(f"/reviews/{review.id}/audits/{audit_id}/conversation")
 
 
+def _lead_and_reviewer(app, review, *, names: str = "no"):  # type: ignore[no-untyped-def]
+    """Sign the lead in, make the review collaborative, sign the reviewer in; return both."""
+    lead = app.test_client()
+    Auth(lead).sign_in("lead")
+    _collaborative(lead, review, names=names)
+    reviewer = app.test_client()
+    Auth(reviewer).sign_in("reviewer")
+    return lead, reviewer
+
+
 def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type: ignore[no-untyped-def]
     app, db, people, setup
 ):
     review, cases = setup
-    lead = app.test_client()
-    Auth(lead).sign_in("lead")
-    _collaborative(lead, review)
-
-    reviewer = app.test_client()
-    Auth(reviewer).sign_in("reviewer")
+    lead, reviewer = _lead_and_reviewer(app, review)
     submitted = _submit(reviewer, db, review, cases[0])
     audit_id = audits.first_audit_id(db, cases[0])
     landed = reviewer.get(submitted.headers["Location"]).text
@@ -263,11 +268,7 @@ def test_a_dispute_after_moderation_brings_the_audit_back_to_the_lead(  # type: 
     app, db, people, setup
 ):
     review, cases = setup
-    lead = app.test_client()
-    Auth(lead).sign_in("lead")
-    _collaborative(lead, review)
-    reviewer = app.test_client()
-    Auth(reviewer).sign_in("reviewer")
+    lead, reviewer = _lead_and_reviewer(app, review)
     _submit(reviewer, db, review, cases[0])
     audit_id = audits.first_audit_id(db, cases[0])
     moderation.moderate(db, audit_id, review.id, changed={}, note="", by=people["lead"].id)
@@ -518,11 +519,7 @@ def test_a_review_without_collaboration_shows_no_practitioner_figures(app, db, p
 
 def test_worker_names_are_kept_only_when_the_council_chose_them(app, db, people, setup):  # type: ignore[no-untyped-def]
     review, cases = setup
-    lead = app.test_client()
-    Auth(lead).sign_in("lead")
-    _collaborative(lead, review, names="yes")
-    reviewer = app.test_client()
-    Auth(reviewer).sign_in("reviewer")
+    lead, reviewer = _lead_and_reviewer(app, review, names="yes")
     _submit(reviewer, db, review, cases[1])
     audit_id = audits.first_audit_id(db, cases[1])
     page = _conversation_form(reviewer, review, audit_id)
