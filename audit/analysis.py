@@ -158,7 +158,11 @@ def moderation_summary(db: sqlite_utils.Database, review: Review) -> dict[str, A
 
 
 def moderation_queue(db: sqlite_utils.Database, review: Review) -> list[dict[str, Any]]:
-    """Return unmoderated submitted audits, those that must be moderated first."""
+    """Return submitted audits waiting for moderation, those that must be moderated first.
+
+    Unmoderated audits wait, and so do moderated ones whose practitioner disputed a grade
+    since: the flash after recording the dispute promises the lead sees it in moderation.
+    """
     rubric = review.rubric
     adverse = []
     for q in rubric.critical_questions():
@@ -171,7 +175,7 @@ def moderation_queue(db: sqlite_utils.Database, review: Review) -> list[dict[str
 
     disputed = conversations.disputed_audits(db, review.id)
     for row in rows:
-        row["required"] = required and bool(row["flagged"])
+        row["required"] = required and bool(row["flagged"]) and not row["moderated"]
         row["disputed"] = row["audit_id"] in disputed
     return rows
 

@@ -7,7 +7,7 @@ JSON all take their numbers from :func:`summarise`, so every surface agrees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from audit.rubric import Rubric, Section
@@ -289,7 +289,7 @@ def summarise(
     return Summary(
         audits=len(ids),
         conversations=wilson(len(talks), len(ids)),
-        grades_agreed=wilson(agreed, len(views)),
+        grades_agreed=replace(wilson(agreed, len(views)), unit="section grades"),
         disputed=len(views) - agreed,
         feedback=wilson(len(heard), len(ids)),
         consent=wilson(len(consented), len(heard)),

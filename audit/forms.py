@@ -750,7 +750,9 @@ class CollaborationForm(FlaskForm):
             SelectChoice("no", "No: record the worker's role only"),
             SelectChoice("yes", "Yes: the council has chosen to record workers' names"),
         ],
-        description="Children's and families' names are never recorded.",
+        description="Children's and families' names are never recorded. Choosing No removes "
+        "the workers' names already recorded in this review's conversations: they cannot be "
+        "brought back (the audit trail keeps the earlier versions).",
         widget=GovRadioInput(),
         validators=[DataRequired("Say whether workers' names are recorded")],
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
 from audit import collaboration
 from audit.collaboration import Conversation, FamilyFeedback, SectionView
-from audit.data import audits
+from audit.data import audits, moderation
 from audit.data import conversations as conversation_data
 from audit.data import reviews as review_data
 from audit.stats import wilson
@@ -44,7 +45,8 @@ def test_summary_counts_audits_grades_and_family_answers_separately() -> None:
     ]
     summary = collaboration.summarise(["a1", "a2", "a3", "a4"], talks, heard)
     assert summary.conversations == wilson(2, 4)  # audits: the draft's talk is not counted
-    assert summary.grades_agreed == wilson(3, 4)  # section grades discussed on counted audits
+    assert summary.grades_agreed == replace(wilson(3, 4), unit="section grades")
+    assert summary.conversations.unit == "cases"  # one conversation per counted audit
     assert summary.disputed == 1
     assert summary.feedback == wilson(3, 4)
     assert summary.consent == wilson(2, 3)
@@ -56,6 +58,7 @@ def test_summary_counts_audits_grades_and_family_answers_separately() -> None:
     doc = summary.as_dict(with_quotes=False)
     assert "family_quotes" not in doc
     assert doc["section_grades_agreed"]["count"] == 3
+    assert doc["section_grades_agreed"]["unit"] == "section grades"
 
 
 def test_sections_to_discuss_are_the_graded_sections_that_apply() -> None:
@@ -188,16 +191,21 @@ def _conversation_form(client, review, audit_id):  # type: ignore[no-untyped-def
     return client.get(f"/reviews/{review.id}/audits/{audit_id}/conversation")
 
 
+def _lead_and_reviewer(app, review, *, names: str = "no"):  # type: ignore[no-untyped-def]
+    """Sign the lead in, make the review collaborative, sign the reviewer in; return both."""
+    lead = app.test_client()
+    Auth(lead).sign_in("lead")
+    _collaborative(lead, review, names=names)
+    reviewer = app.test_client()
+    Auth(reviewer).sign_in("reviewer")
+    return lead, reviewer
+
+
 def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type: ignore[no-untyped-def]
     app, db, people, setup
 ):
     review, cases = setup
-    lead = app.test_client()
-    Auth(lead).sign_in("lead")
-    _collaborative(lead, review)
-
-    reviewer = app.test_client()
-    Auth(reviewer).sign_in("reviewer")
+    lead, reviewer = _lead_and_reviewer(app, review)
     submitted = _submit(reviewer, db, review, cases[0])
     audit_id = audits.first_audit_id(db, cases[0])
     landed = reviewer.get(submitted.headers["Location"]).text
@@ -252,8 +260,42 @@ def test_conversation_after_submitting_then_dispute_seen_in_moderation(  # type:
     findings = lead.get(f"/reviews/{review.id}/findings").text
     agreed = re.search(r'id="share-agreed">(.*?)</td>', findings, re.S).group(1)
     total = len(stored.sections)
-    assert f"{total - 1} of {total}" in agreed
+    assert f"{total - 1} of {total} section grades" in agreed
     assert "1 of 1" in re.search(r'id="share-conversations">(.*?)</td>', findings, re.S).group(1)
+
+
+def test_a_dispute_after_moderation_brings_the_audit_back_to_the_lead(  # type: ignore[no-untyped-def]
+    app, db, people, setup
+):
+    review, cases = setup
+    lead, reviewer = _lead_and_reviewer(app, review)
+    _submit(reviewer, db, review, cases[0])
+    audit_id = audits.first_audit_id(db, cases[0])
+    moderation.moderate(db, audit_id, review.id, changed={}, note="", by=people["lead"].id)
+
+    def waiting() -> str:
+        page = lead.get(f"/reviews/{review.id}/dashboard").text
+        found = re.search(r"Waiting for moderation.*?</table>", page, re.S)
+        return found.group(0) if found else ""
+
+    assert "/moderate" not in waiting()
+    agreed = _talk(audit_id, True)
+    conversation_data.save_conversation(db, review.id, agreed, by=people["reviewer"].id)
+    assert "/moderate" not in waiting()  # agreeing with every grade needs nothing more
+
+    disputed = _talk(audit_id, True, False)
+    conversation_data.save_conversation(db, review.id, disputed, by=people["reviewer"].id)
+    row = waiting()
+    assert f"/audits/{audit_id}/moderate" in row
+    assert "Grade disputed by the practitioner" in row
+    assert "Moderated before; the practitioner disputed a grade since" in row
+
+    db.execute(
+        "UPDATE conversation SET recorded_at = '2026-01-01T00:00:00Z' WHERE audit_id = ?",
+        [audit_id],
+    )
+    moderation.moderate(db, audit_id, review.id, changed={}, note="Seen.", by=people["lead"].id)
+    assert "/moderate" not in waiting()
 
 
 def test_conversation_waits_for_submission_and_a_collaborative_review(  # type: ignore[no-untyped-def]
@@ -416,7 +458,7 @@ def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> Non
     doc = analysis.findings_document(db, review)["collaboration"]
     assert doc["collaborative"] is True
     assert doc["audits_with_conversation"] == wilson(1, 1).as_dict()
-    assert doc["section_grades_agreed"] == wilson(1, 2).as_dict()
+    assert doc["section_grades_agreed"] == wilson(1, 2).as_dict() | {"unit": "section grades"}
     assert doc["family_answers"][2]["partly"] == wilson(1, 1).as_dict()
     assert doc["family_quotes"] == ["Family quote words."]
 
@@ -477,11 +519,7 @@ def test_a_review_without_collaboration_shows_no_practitioner_figures(app, db, p
 
 def test_worker_names_are_kept_only_when_the_council_chose_them(app, db, people, setup):  # type: ignore[no-untyped-def]
     review, cases = setup
-    lead = app.test_client()
-    Auth(lead).sign_in("lead")
-    _collaborative(lead, review, names="yes")
-    reviewer = app.test_client()
-    Auth(reviewer).sign_in("reviewer")
+    lead, reviewer = _lead_and_reviewer(app, review, names="yes")
     _submit(reviewer, db, review, cases[1])
     audit_id = audits.first_audit_id(db, cases[1])
     page = _conversation_form(reviewer, review, audit_id)
@@ -503,3 +541,23 @@ def test_worker_names_are_kept_only_when_the_council_chose_them(app, db, people,
     assert not stored.disputed
     record = reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
     assert "Social worker (Sam Example)" in record
+    exported = lead.get(f"/reviews/{review.id}/export/conversations.csv").text
+    assert "Sam Example" in exported
+
+    switched = _collaborative(lead, review, names="no")
+    flashed = switched.text
+    assert "Workers&#39; names are not recorded" in flashed or "Workers' names are not" in flashed
+    assert "1 worker name(s) already recorded were removed." in flashed
+    assert "Choosing No removes" in flashed  # the warning stays on the settings page
+    assert conversation_data.conversation(db, audit_id).worker_name == ""
+    assert "Sam Example" not in reviewer.get(f"/reviews/{review.id}/audits/{audit_id}").text
+    assert "Sam Example" not in lead.get(f"/reviews/{review.id}/export/conversations.csv").text
+    logged = db.execute(
+        "SELECT before, after FROM change_log WHERE entity = 'conversation' AND entity_id = ?"
+        " ORDER BY rowid DESC LIMIT 1",
+        [audit_id],
+    ).fetchone()
+    assert "Sam Example" in logged["before"] and "Sam Example" not in logged["after"]
+    again = _collaborative(lead, review, names="yes").text
+    assert "Workers&#39; names are recorded" in again or "Workers' names are recorded" in again
+    assert "were removed" not in again

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from audit import analysis
 from audit import themes as theme_domain
-from audit.collaboration import Conversation
+from audit.collaboration import Conversation, SectionView
 from audit.data import actions, audits, programmes
 from audit.data import conversations as conversation_data
 from audit.data import findings as finding_data
@@ -255,6 +256,32 @@ def test_a_tagged_conversation_counts_its_audit_once(world: dict, db: Any, peopl
             db, world["first"].id, target, {world["drift"]}, by=people["reviewer"].id
         )
     assert _summaries(db, world["programme"])["Drift"].counts[0].audits == 3
+
+
+def test_correcting_a_tagged_conversation_keeps_its_tags(
+    world: dict, db: Any, people: dict
+) -> None:
+    review_id, audit_id = world["first"].id, world["first_audits"][0]
+    first = Conversation(
+        audit_id,
+        "2026-01-20",
+        "Social worker",
+        "",
+        "",
+        "Visit monthly.",
+        "",
+        (SectionView("s1", "q1", "good", False, "Synthetic view."),),
+    )
+    conversation_data.save_conversation(db, review_id, first, by=people["reviewer"].id)
+    theme_data.set_conversation_tags(
+        db, review_id, audit_id, {world["drift"]}, by=people["reviewer"].id
+    )
+    corrected = replace(first, will_do_differently="Visit fortnightly.", sections=())
+    conversation_data.save_conversation(db, review_id, corrected, by=people["reviewer"].id)
+    assert theme_data.conversation_tags(db, audit_id) == {world["drift"]}
+    saved = conversation_data.conversation(db, audit_id)
+    assert saved is not None
+    assert (saved.will_do_differently, saved.sections) == ("Visit fortnightly.", ())
 
 
 def test_theme_links_to_the_actions_on_its_findings(world: dict, db: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from audit.collaboration import Conversation, FamilyFeedback, SectionView
-from audit.data import changes
+from audit.data import changes, reviews
 from audit.data.db import utcnow, write
 
 _CONVERSATION = """
@@ -151,11 +151,17 @@ def save_conversation(
         _in_review(db, record.audit_id, review_id)
         before = conversation(db, record.audit_id)
         now = utcnow()
-        db.execute("DELETE FROM conversation WHERE audit_id = ?", [record.audit_id])
+        # Update in place: deleting the row would cascade to the conversation's theme tags.
         db.execute(
             "INSERT INTO conversation (audit_id, held_on, worker_role, manager_role, worker_name,"
             " will_do_differently, manager_response, recorded_by, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (audit_id) DO UPDATE SET held_on = excluded.held_on,"
+            " worker_role = excluded.worker_role, manager_role = excluded.manager_role,"
+            " worker_name = excluded.worker_name,"
+            " will_do_differently = excluded.will_do_differently,"
+            " manager_response = excluded.manager_response, recorded_by = excluded.recorded_by,"
+            " recorded_at = excluded.recorded_at",
             [
                 record.audit_id,
                 record.held_on,
@@ -168,6 +174,7 @@ def save_conversation(
                 now,
             ],
         )
+        db.execute("DELETE FROM conversation_section WHERE audit_id = ?", [record.audit_id])
         for view in record.sections:
             db.execute(
                 "INSERT INTO conversation_section (audit_id, section_id, question_id, grade,"
@@ -182,6 +189,52 @@ def save_conversation(
                 ],
             )
         _log(db, "conversation", review_id, before, record, by)
+
+
+def save_settings(
+    db: sqlite_utils.Database,
+    review_id: str,
+    *,
+    collaborative: bool,
+    worker_names: bool,
+    by: int,
+) -> int:
+    """Save a review's collaborative settings; return how many recorded names were removed.
+
+    Turning worker names off removes every name already recorded in the review's
+    conversations (each removal logged), so no page, export or bundle carries a name the
+    council has chosen not to keep.
+    """
+    with write(db):
+        reviews.update_settings(
+            db,
+            review_id,
+            {"collaborative": collaborative, "worker_names": worker_names},
+            by=by,
+        )
+        if worker_names:
+            return 0
+        named = db.execute(
+            "SELECT conversation.audit_id, conversation.worker_name FROM conversation"
+            " JOIN case_audit ON case_audit.id = conversation.audit_id"
+            " WHERE case_audit.review_id = ? AND conversation.worker_name != ''",
+            [review_id],
+        ).fetchall()
+        for row in named:
+            db.execute(
+                "UPDATE conversation SET worker_name = '' WHERE audit_id = ?", [row["audit_id"]]
+            )
+            changes.record(
+                db,
+                user_id=by,
+                entity="conversation",
+                entity_id=row["audit_id"],
+                action="update",
+                before={"worker_name": row["worker_name"]},
+                after={"worker_name": ""},
+                review_id=review_id,
+            )
+        return len(named)
 
 
 def save_family_feedback(

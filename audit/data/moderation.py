@@ -145,10 +145,13 @@ def queue(
     lowest_level: str,
     adverse: Collection[tuple[str, str]],
 ) -> list[dict[str, Any]]:
-    """Return submitted first audits not yet moderated, marking those that need it.
+    """Return submitted first audits waiting for moderation, marking those that need it.
 
     An audit needs moderation when it has a grade at the scale's lowest level or an adverse
-    answer to a critical question (``adverse`` holds (question id, value) pairs).
+    answer to a critical question (``adverse`` holds (question id, value) pairs). A moderated
+    audit comes back (``disputed_since`` true) when its conversation with the practitioner,
+    recorded or corrected at or after its last moderation, disputes a grade: the lead has
+    not seen that dispute yet.
     """
     pairs = list(adverse)
     adverse_sql = " OR ".join("(a.question_id = ? AND a.value = ?)" for _ in pairs) or "0"
@@ -157,13 +160,22 @@ def queue(
     SELECT case_audit.id AS audit_id, case_file.pseudonym, case_file.case_type,
            case_audit.submitted_at, user.display_name AS reviewer,
            EXISTS (SELECT 1 FROM answer AS a WHERE a.audit_id = case_audit.id
-                   AND (a.value = ? OR {adverse_sql})) AS flagged
+                   AND (a.value = ? OR {adverse_sql})) AS flagged,
+           last.moderated_at IS NOT NULL AS moderated,
+           last.moderated_at IS NOT NULL AND EXISTS (
+               SELECT 1 FROM conversation JOIN conversation_section
+                 ON conversation_section.audit_id = conversation.audit_id
+               WHERE conversation.audit_id = case_audit.id
+                 AND conversation_section.agrees = 'no'
+                 AND conversation.recorded_at >= last.moderated_at) AS disputed_since
     FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id
     JOIN user ON user.id = case_audit.reviewer_id
+    LEFT JOIN (SELECT audit_id, max(created_at) AS moderated_at FROM moderation
+               WHERE question_id IS NULL GROUP BY audit_id) AS last
+      ON last.audit_id = case_audit.id
     WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'
       AND case_audit.status = 'submitted'
-      AND NOT EXISTS (SELECT 1 FROM moderation WHERE moderation.audit_id = case_audit.id
-                      AND moderation.question_id IS NULL)
-    ORDER BY flagged DESC, case_file.pseudonym
+    ORDER BY flagged AND NOT moderated DESC, disputed_since DESC, flagged DESC,
+             case_file.pseudonym
     """
-    return [dict(r) for r in db.execute(sql, args)]
+    return [dict(r) for r in db.execute(sql, args) if not r["moderated"] or r["disputed_since"]]

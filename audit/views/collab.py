@@ -72,20 +72,27 @@ def settings(review_id: str) -> str | Response:
         }
     )
     if form.validate_on_submit():
-        review_data.update_settings(
+        names = form.worker_names.data == "yes"
+        removed = conversation_data.save_settings(
             get_db(),
             review_id,
-            {
-                "collaborative": form.collaborative.data == "yes",
-                "worker_names": form.worker_names.data == "yes",
-            },
+            collaborative=form.collaborative.data == "yes",
+            worker_names=names,
             by=g.user.id,
         )
         flash(
-            "Audits in this review are done with the practitioner: each has a conversation "
-            "after scoring."
-            if form.collaborative.data == "yes"
-            else "Audits in this review are not done with the practitioner."
+            (
+                "Audits in this review are done with the practitioner: each has a conversation "
+                "after scoring."
+                if form.collaborative.data == "yes"
+                else "Audits in this review are not done with the practitioner."
+            )
+            + (
+                " Workers' names are recorded."
+                if names
+                else " Workers' names are not recorded: the role only."
+            )
+            + (f" {removed} worker name(s) already recorded were removed." if removed else "")
         )
         return redirect(url_for("collab.settings", review_id=review_id))
     return render_template("collab/settings.html", form=form, review=review)

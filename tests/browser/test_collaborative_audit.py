@@ -192,7 +192,7 @@ def test_reviewer_records_a_conversation_and_family_feedback_by_keyboard(
     review_path = record_path.split("/audits/")[0]
     lead.goto(f"{live_server.url}{review_path}/findings")
     agreed = lead.locator("#share-agreed").inner_text()
-    assert "disputed" in agreed and re.search(r"\d+ of \d+", agreed), agreed
+    assert "disputed" in agreed and re.search(r"\d+ of \d+ section grades", agreed), agreed
     assert "of section grades discussed" in lead.locator("main").inner_text()
     check_page(lead, problems)
     _tab_to(lead, lambda f: f["tag"] == "input" and SAID in f["label"], "the new quote", 400)
