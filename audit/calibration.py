@@ -16,6 +16,7 @@ from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer
 from audit.stats import Statistic, exact_agreement, krippendorff_alpha
 
+NOT_APPLICABLE_LABEL = "Not applicable"
 FEW_COMPARISONS = 20
 """Below this many comparisons a leniency figure carries a caution: one case can swing it."""
 
@@ -39,8 +40,14 @@ class Unit:
 
     @property
     def disagree(self) -> bool:
-        """Tell whether at least two participants answered differently."""
+        """Tell whether at least two participants answered differently ("N/A" included)."""
         return len(set(self.answered)) > 1
+
+    @property
+    def split_on_applying(self) -> bool:
+        """Tell whether some said "not applicable" and others gave an answer."""
+        given = set(self.answered)
+        return NOT_APPLICABLE in given and len(given) > 1
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ class Results:
                     "question": unit.question.text,
                     "type": unit.question.type,
                     "grades": dict(zip(self.participants, unit.values, strict=True)),
+                    "grade_labels": {
+                        name: None if value is None else levels.get(value, value)
+                        for name, value in zip(self.participants, unit.values, strict=True)
+                    },
                     "spread": unit.spread,
                     "agreed": unit.agreed,
                     "agreed_label": levels.get(unit.agreed or "", unit.agreed),
@@ -114,14 +125,38 @@ def same_question(host: Rubric, target: Rubric, question_id: str) -> bool:
 
 
 def _value(answer: Answer | None) -> str | None:
-    """Return the answer as a rating, treating blanks and "not applicable" as missing."""
-    if answer is None or answer.not_applicable or answer.value in (None, "", NOT_APPLICABLE):
+    """Return the answer as a rating: "not applicable" is an answer ("na"), a blank is missing."""
+    if answer is None:
         return None
-    return answer.value
+    if answer.not_applicable or answer.value == NOT_APPLICABLE:
+        return NOT_APPLICABLE
+    return answer.value or None
+
+
+def answer_labels(rubric: Rubric) -> dict[str, str]:
+    """Return what a person reads for each answer id: the scale's labels, Yes, No, N/A."""
+    levels = {level.id: level.label for level in rubric.scale.levels}
+    return levels | {"yes": "Yes", "no": "No", NOT_APPLICABLE: NOT_APPLICABLE_LABEL}
+
+
+def answer_choices(rubric: Rubric, question: Question) -> list[tuple[str, str]]:
+    """Return the answers a panel may agree on: the question's own, with N/A where it allows."""
+    if question.type == "grade":
+        choices = [(level.id, level.label) for level in rubric.scale.levels]
+    else:
+        choices = [("yes", "Yes"), ("no", "No")]
+    if question.allow_na:
+        choices.append((NOT_APPLICABLE, NOT_APPLICABLE_LABEL))
+    return choices
 
 
 def _spread(question: Question, values: Iterable[str], step: Mapping[str, int]) -> int:
-    """Return how far apart the answers are: scale steps for grades, 1 for split yes/no."""
+    """Return how far apart the answers are: scale steps for grades, 1 for split yes/no.
+
+    "Not applicable" is a category of its own: beside yes or no it splits a yes/no question;
+    beside grades it has no place on the scale, so the spread counts the grades' steps only
+    (the unit still ``disagree``s and goes on the agenda).
+    """
     given = [v for v in values if v is not None]
     if len(set(given)) < 2:
         return 0
@@ -172,15 +207,21 @@ def results(
     graded = [unit for unit in ordered if unit.question.type == "grade"]
     categories = sorted(step, key=step.__getitem__)
     value_of = {level.id: level.value for level in rubric.scale.levels}
+    # "Not applicable" has no place on the scale: ordinal and interval alpha leave it out,
+    # nominal alpha counts it as one more category.
+    on_scale = [[v if v in step else None for v in u.values] for u in graded]
     alpha_grades = {
-        "ordinal": krippendorff_alpha([u.values for u in graded], "ordinal", categories),
-        "nominal": krippendorff_alpha([u.values for u in graded], "nominal", categories),
+        "ordinal": krippendorff_alpha(on_scale, "ordinal", categories),
+        "nominal": krippendorff_alpha(
+            [u.values for u in graded], "nominal", [*categories, NOT_APPLICABLE]
+        ),
         "interval": krippendorff_alpha(
-            [[None if v is None else value_of[v] for v in u.values] for u in graded], "interval"
+            [[None if v is None else value_of[v] for v in values] for values in on_scale],
+            "interval",
         ),
     }
     yes_no = [unit.values for unit in ordered if unit.question.type == "yes_no"]
-    alpha_yes_no = krippendorff_alpha(yes_no, "nominal", ["yes", "no"])
+    alpha_yes_no = krippendorff_alpha(yes_no, "nominal", ["yes", "no", NOT_APPLICABLE])
 
     decided_units = [unit for unit in ordered if unit.agreed is not None]
     by_participant = tuple(

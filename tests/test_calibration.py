@@ -809,3 +809,86 @@ def test_programme_exemplar_needs_the_same_rubric_question_and_scale() -> None:
     )
     assert retyped.question("unit02").type == "yes_no"
     assert not calibration.same_question(rubric, retyped, "unit02")
+
+
+def _graded_panel(
+    app: Flask, db: Any, people: dict[str, users.User], answers: dict[str, dict[str, str]]
+) -> tuple[Any, list[str], str]:
+    """A panel on the first case graded through the form by each named person, all submitted."""
+    review, case_ids = make_review(db, people)
+    exercise_id = _panel(db, review.id, case_ids[0], people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    for name, form in answers.items():
+        client = _client(app, name)
+        if form:
+            assert _post(client, f"{base}/cases/{case_ids[0]}", form).status_code == 302
+        assert _post(client, f"{base}/submit", {"confirm": "1"}).status_code == 302
+    return review, case_ids, base
+
+
+def test_not_applicable_is_an_answer_shown_compared_and_agreeable(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    _review, case_ids, base = _graded_panel(
+        app,
+        db,
+        people,
+        {
+            "reviewer": {
+                "answer-strategy_discussion_held": "na",
+                "answer-child_seen_alone": "na",
+                "answer-risks_identified": "yes",
+            },
+            "other": {
+                "answer-strategy_discussion_held": "yes",
+                "answer-child_seen_alone": "na",
+                "answer-risks_identified": "yes",
+            },
+        },
+    )
+    lead = _client(app, "lead")
+    data = lead.get(f"{base}/results.json").get_json()
+    by_id = {q["question_id"]: q for q in data["questions"]}
+    split = by_id["strategy_discussion_held"]
+    assert split["grades"] == {"Test Reviewer": "na", "Test Other": "yes"}
+    assert split["grade_labels"] == {"Test Reviewer": "Not applicable", "Test Other": "Yes"}
+    assert split["spread"] == 1
+    assert by_id["child_seen_alone"]["spread"] == 0
+    # N/A is a category of nominal alpha: three questions answered by both participants.
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["n"] == 3
+
+    page = lead.get(f"{base}/results").text
+    agenda = page.split('id="agenda"')[1].split("</ol>")[0]
+    assert "Test Other Yes; Test Reviewer Not applicable" in agenda
+    assert "split on whether it applies" in agenda
+    assert "no answer" not in agenda
+    table = page.split('id="yes-no"')[1]
+    assert "Not applicable" in table
+
+    url = f"{base}/agreed/{case_ids[0]}/strategy_discussion_held"
+    form = lead.get(url).text
+    assert 'value="na"' in form and "Not applicable" in form
+    assert 'value="na"' not in lead.get(f"{base}/agreed/{case_ids[0]}/risks_identified").text
+    saved = _post(lead, url, {"value": "na", "rationale": "No strategy discussion was needed."})
+    assert saved.status_code == 302
+    data = lead.get(f"{base}/results.json").get_json()
+    agreed = next(q for q in data["questions"] if q["question_id"] == "strategy_discussion_held")
+    assert (agreed["agreed"], agreed["agreed_label"]) == ("na", "Not applicable")
+    assert data["exact_agreement_by_participant"]["Test Reviewer"]["value"] == 1
+    refused = _post(lead, f"{base}/agreed/{case_ids[0]}/risks_identified", {"value": "na"})
+    assert refused.status_code == 200 and "Error:" in refused.text
+
+
+def test_not_applicable_counts_in_nominal_alpha_but_not_on_the_scale() -> None:
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    case = {"id": "c1", "pseudonym": "C01", "case_type": "cin"}
+    grades = {
+        ("c1", 1): {"unit01": Answer(None, True), "unit02": Answer("v2")},
+        ("c1", 2): {"unit01": Answer("v3"), "unit02": Answer("v2")},
+    }
+    result = calibration.results(rubric, [case], [(1, "A"), (2, "B")], grades, {})
+    unit01 = next(u for u in result.units if u.question.id == "unit01")
+    assert unit01.values == ("na", "v3") and unit01.disagree and unit01.split_on_applying
+    assert unit01 in result.agenda
+    assert result.alpha_grades["nominal"].n == 2
+    assert result.alpha_grades["ordinal"].n == 1  # N/A has no place on the scale

@@ -380,6 +380,15 @@ def _levels(scope: Scope) -> list[tuple[str, str]]:
     return [(level.id, level.label) for level in scope.review.rubric.scale.levels]
 
 
+def _chart_levels(
+    levels: list[tuple[str, str]], units: list[calibration.Unit]
+) -> list[tuple[str, str]]:
+    """Return the chart's columns: the answers, and "Not applicable" where it can be given."""
+    if any(unit.question.allow_na or calibration.NOT_APPLICABLE in unit.answered for unit in units):
+        return [*levels, (calibration.NOT_APPLICABLE, calibration.NOT_APPLICABLE_LABEL)]
+    return levels
+
+
 def _open_or_403(scope: Scope, exercise: calibration_data.Exercise) -> None:
     """Refuse everyone's grades before results open: blindness is the point of the exercise."""
     if not _may_see_grades(scope, exercise):
@@ -396,7 +405,7 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         charts.dot_plot(
             "grades-dots",
             calibration.dot_rows(grade_units, case_label=many_cases),
-            levels=_levels(scope),
+            levels=_chart_levels(_levels(scope), grade_units),
             title="Each participant's grade, per question",
         )
         if grade_units
@@ -406,7 +415,7 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         charts.dot_plot(
             "yes-no-dots",
             calibration.dot_rows(yes_no_units, case_label=many_cases),
-            levels=[("yes", "Yes"), ("no", "No")],
+            levels=_chart_levels([("yes", "Yes"), ("no", "No")], yes_no_units),
             title="Each participant's yes or no answer, per question",
         )
         if yes_no_units
@@ -417,7 +426,7 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         scope=scope,
         exercise=exercise,
         result=result,
-        labels=dict(_levels(scope)) | {"yes": "Yes", "no": "No"},
+        labels=calibration.answer_labels(scope.review.rubric),
         grade_units=grade_units,
         yes_no_units=yes_no_units,
         grade_chart=grade_chart,
@@ -443,7 +452,8 @@ def programme_results_page(programme_id: str, exercise_id: str) -> str:
 def _results_json(scope: Scope, exercise: calibration_data.Exercise) -> Response:
     _open_or_403(scope, exercise)
     payload = {"exercise": exercise.title, "cases": [c["pseudonym"] for c in exercise.cases]}
-    return jsonify(payload | _results(scope, exercise).as_dict(dict(_levels(scope))))
+    labels = calibration.answer_labels(scope.review.rubric)
+    return jsonify(payload | _results(scope, exercise).as_dict(labels))
 
 
 @bp.route(f"{PREFIX}/<exercise_id>/results.json")
@@ -482,7 +492,7 @@ def _agreed_grade(
         for u in _results(scope, exercise).units
         if u.case_id == case_id and u.question.id == question_id
     )
-    choices = _levels(scope) if question.type == "grade" else [("yes", "Yes"), ("no", "No")]
+    choices = calibration.answer_choices(scope.review.rubric, question)
     form = AgreedGradeForm(data={"value": unit.agreed, "rationale": unit.rationale})
     form.value.choices = [SelectChoice(key, label) for key, label in choices]
     if form.validate_on_submit():
@@ -505,7 +515,7 @@ def _agreed_grade(
         case=case,
         question=question,
         unit=unit,
-        labels=dict(choices),
+        labels=calibration.answer_labels(scope.review.rubric),
         form=form,
     )
 
@@ -536,7 +546,7 @@ def _exemplar(
     if not exercise.results_open or case is None or decided is None:
         abort(404)
     question = _question(scope.review.rubric, case["case_type"], question_id)
-    labels = dict(_levels(scope)) | {"yes": "Yes", "no": "No"}
+    labels = calibration.answer_labels(scope.review.rubric)
     return render_template(
         "calibration/exemplar.html",
         scope=scope,
