@@ -29,7 +29,7 @@ class Unit:
     pseudonym: str
     question: Question
     values: tuple[str | None, ...]  # in the order of the participants
-    spread: int
+    spread: int | None  # None when nobody answered: no spread to speak of
     agreed: str | None
     rationale: str
 
@@ -37,6 +37,11 @@ class Unit:
     def answered(self) -> list[str]:
         """Return the answers given, gaps left out."""
         return [v for v in self.values if v is not None]
+
+    @property
+    def unanswered(self) -> bool:
+        """Tell whether nobody answered: nothing to compare, nothing to agree."""
+        return not self.answered
 
     @property
     def disagree(self) -> bool:
@@ -60,6 +65,36 @@ class Results:
     alpha_yes_no: Statistic
     agreement_with_agreed: Statistic
     agreement_by_participant: tuple[tuple[str, Statistic], ...]
+    graded_by: tuple[tuple[str, int], ...] = ()  # (case pseudonym, participants who graded it)
+
+    @property
+    def who_graded(self) -> str:
+        """Say truthfully how many participants graded each case, e.g. "Nobody graded C06."."""
+        total = len(self.participants)
+        groups: dict[int, list[str]] = {}
+        for pseudonym, count in self.graded_by:
+            groups.setdefault(count, []).append(pseudonym)
+        sentences = []
+        for count, cases in sorted(groups.items(), reverse=True):
+            names = ", ".join(cases)
+            if count == 0:
+                sentences.append(f"Nobody graded {names}.")
+            elif count == total:
+                both = "Both" if total == 2 else f"All {total}"
+                sentences.append(f"{both} participants graded {names}.")
+            else:
+                sentences.append(f"{count} of {total} participants graded {names}.")
+        return " ".join(sentences)
+
+    @property
+    def compared(self) -> bool:
+        """Tell whether any question was answered by two participants or more."""
+        return any(len(unit.answered) > 1 for unit in self.units)
+
+    @property
+    def agreeable(self) -> list[Unit]:
+        """Return the questions with no disagreement that someone answered, to agree directly."""
+        return [unit for unit in self.units if not unit.disagree and not unit.unanswered]
 
     @property
     def agenda(self) -> list[Unit]:
@@ -150,7 +185,9 @@ def answer_choices(rubric: Rubric, question: Question) -> list[tuple[str, str]]:
     return choices
 
 
-def _spread(question: Question, values: Iterable[str], step: Mapping[str, int]) -> int:
+def _spread(
+    question: Question, values: Iterable[str | None], step: Mapping[str, int]
+) -> int | None:
     """Return how far apart the answers are: scale steps for grades, 1 for split yes/no.
 
     "Not applicable" is a category of its own: beside yes or no it splits a yes/no question;
@@ -158,6 +195,8 @@ def _spread(question: Question, values: Iterable[str], step: Mapping[str, int]) 
     (the unit still ``disagree``s and goes on the agenda).
     """
     given = [v for v in values if v is not None]
+    if not given:
+        return None
     if len(set(given)) < 2:
         return 0
     if question.type == "grade":
@@ -201,8 +240,25 @@ def results(
                 rationale=decided["rationale"] if decided else "",
             )
             units.append((position, order[question.id], unit))
-    units.sort(key=lambda item: (-item[2].spread, -len(set(item[2].answered)), item[0], item[1]))
+    units.sort(
+        key=lambda item: (
+            -(item[2].spread if item[2].spread is not None else -1),
+            -len(set(item[2].answered)),
+            item[0],
+            item[1],
+        )
+    )
     ordered = tuple(unit for _, _, unit in units)
+    graded_by = tuple(
+        (
+            case["pseudonym"],
+            sum(
+                any(u.values[i] is not None for u in ordered if u.case_id == case["id"])
+                for i in range(len(participants))
+            ),
+        )
+        for case in cases
+    )
 
     graded = [unit for unit in ordered if unit.question.type == "grade"]
     categories = sorted(step, key=step.__getitem__)
@@ -238,6 +294,7 @@ def results(
         alpha_yes_no=alpha_yes_no,
         agreement_with_agreed=overall,
         agreement_by_participant=by_participant,
+        graded_by=graded_by,
     )
 
 

@@ -892,3 +892,67 @@ def test_not_applicable_counts_in_nominal_alpha_but_not_on_the_scale() -> None:
     assert unit01 in result.agenda
     assert result.alpha_grades["nominal"].n == 2
     assert result.alpha_grades["ordinal"].n == 1  # N/A has no place on the scale
+
+
+def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_agreed(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = calibration_data.create(
+        db,
+        review.id,
+        title="Two cases",
+        case_ids=case_ids[:2],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+    )
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    lead = _client(app, "lead")
+    assert _post(lead, f"{base}/open").status_code == 302
+    page = lead.get(f"{base}/results").text
+    assert re.search(r'id="who-graded">\s*Nobody graded C01, C02\.', page)
+    assert "participants graded" not in page
+    assert "No question was answered by more than one participant" in page
+    assert "Every participant gave the same answers" not in page
+    assert "There is no answer to agree" not in page and "/agreed/" not in page
+    data = lead.get(f"{base}/results.json").get_json()
+    assert {q["spread"] for q in data["questions"]} == {None}
+    url = f"{base}/agreed/{case_ids[0]}/safeguarding_grade"
+    refused = lead.get(url)
+    assert refused.status_code == 302 and refused.location.endswith("#agree-other")
+    assert _post(lead, url, {"value": "good", "rationale": "x"}).status_code == 302
+    assert calibration_data.agreed(db, exercise_id) == {}
+
+    # One participant grades one question of one case: one answer, nothing compared.
+    second = calibration_data.create(
+        db,
+        review.id,
+        title="Half graded",
+        case_ids=case_ids[:2],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+    )
+    calibration_data.save_grades(
+        db, second, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
+    )
+    calibration_data.open_results(db, second, review.id, people["lead"].id)
+    page = lead.get(f"/reviews/{review.id}/calibration/{second}/results").text
+    who = r'id="who-graded">\s*1 of 2 participants graded C01\. Nobody graded C02\.'
+    assert re.search(who, page)
+    agree_other = page.split('id="agree-other"')[1]
+    assert agree_other.count("/agreed/") == 1 and "safeguarding_grade" in agree_other
+
+
+def test_who_graded_groups_cases_by_how_many_graded_them() -> None:
+    result = calibration.Results(
+        participants=("A", "B", "C", "D"),
+        units=(),
+        alpha_grades={},
+        alpha_yes_no=calibration.Statistic(None, "x", 0),
+        agreement_with_agreed=calibration.Statistic(None, "x", 0),
+        agreement_by_participant=(),
+        graded_by=(("C04", 4), ("C05", 3), ("C06", 0), ("C07", 4)),
+    )
+    assert result.who_graded == (
+        "All 4 participants graded C04, C07. 3 of 4 participants graded C05. Nobody graded C06."
+    )

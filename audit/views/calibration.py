@@ -492,6 +492,13 @@ def _agreed_grade(
         for u in _results(scope, exercise).units
         if u.case_id == case_id and u.question.id == question_id
     )
+    if unit.unanswered and unit.agreed is None:
+        flash(
+            f"Nobody answered “{question.text}” for {case['pseudonym']}:"
+            " there is no answer to agree.",
+            "error",
+        )
+        return redirect(scope.url("results_page", exercise_id=exercise.id) + "#agree-other")
     choices = calibration.answer_choices(scope.review.rubric, question)
     form = AgreedGradeForm(data={"value": unit.agreed, "rationale": unit.rationale})
     form.value.choices = [SelectChoice(key, label) for key, label in choices]
