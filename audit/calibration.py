@@ -13,7 +13,7 @@ from typing import Any
 
 from audit.charts import DotRow
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
-from audit.scoring import Answer
+from audit.scoring import Answer, adverse
 from audit.stats import Statistic, exact_agreement, krippendorff_alpha
 
 NOT_APPLICABLE_LABEL = "Not applicable"
@@ -183,6 +183,26 @@ def answer_choices(rubric: Rubric, question: Question) -> list[tuple[str, str]]:
     if question.allow_na:
         choices.append((NOT_APPLICABLE, NOT_APPLICABLE_LABEL))
     return choices
+
+
+def adverse_cases(
+    rubric: Rubric,
+    cases: Sequence[Mapping[str, Any]],
+    mine: Mapping[tuple[str, int], Mapping[str, Answer]],
+    user_id: int,
+) -> list[tuple[str, tuple[Question, ...]]]:
+    """Return the cases whose critical questions this participant answered adversely.
+
+    These are real case files: the participant must tell the responsible manager the same
+    day, though a calibration grade is practice and raises no audit alert.
+    """
+    out = []
+    for case in cases:
+        answers = mine.get((case["id"], user_id), {})
+        found = adverse(rubric, case["case_type"], answers)
+        if found:
+            out.append((case["pseudonym"], tuple(found)))
+    return out
 
 
 def _spread(

@@ -956,3 +956,28 @@ def test_who_graded_groups_cases_by_how_many_graded_them() -> None:
     assert result.who_graded == (
         "All 4 participants graded C04, C07. 3 of 4 participants graded C05. Nobody graded C06."
     )
+
+
+def test_critical_question_answered_adversely_shows_escalation_guidance_and_no_alert(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = _panel(db, review.id, case_ids[0], people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    reviewer = _client(app, "reviewer")
+    form = reviewer.get(f"{base}/cases/{case_ids[0]}").text
+    assert "raises no audit alert" in form
+    calm = reviewer.get(base).text
+    assert "may not be adequately safeguarded" not in calm
+
+    saved = _post(reviewer, f"{base}/cases/{case_ids[0]}", {"answer-child_safeguarded": "no"})
+    assert saved.status_code == 302
+    page = reviewer.get(base).text
+    assert "may not be adequately safeguarded: read what to do now" in page
+    banner = page.split('id="calibration-escalate-title"')[1].split("</div>\n</div>")[0]
+    assert "C01" in banner and "Is the child adequately safeguarded" in banner
+    assert "the same day" in banner and "raises no audit alert" in banner
+    # Practice only: no escalation and no audit is raised, and others see no banner.
+    assert db.execute("SELECT count(*) FROM escalation").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM case_audit").fetchone()[0] == 0
+    assert "calibration-escalate-title" not in _client(app, "other").get(base).text

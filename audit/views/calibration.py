@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import calibration, charts, policy
+from audit import calibration, charts, policy, scoring
 from audit.data import calibration as calibration_data
 from audit.data import programmes, users
 from audit.data import reviews as review_data
@@ -229,6 +229,7 @@ def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         exercise=exercise,
         me=me,
         started={case_id for case_id, _user in mine},
+        adverse=calibration.adverse_cases(scope.review.rubric, exercise.cases, mine, g.user.id),
         manage=scope.manage,
         may_see_grades=_may_see_grades(scope, exercise),
         action_form=ActionForm(),
@@ -271,7 +272,16 @@ def _grade_case(scope: Scope, exercise: calibration_data.Exercise, case_id: str)
             except calibration_data.AlreadySubmitted:
                 flash("Your grades can no longer change: see the exercise page.", "error")
             else:
-                flash(f"Your grades for {case['pseudonym']} are saved.")
+                worried = scoring.adverse(rubric, case["case_type"], answers)
+                flash(
+                    f"Your grades for {case['pseudonym']} are saved."
+                    + (
+                        " You said the child may not be adequately safeguarded:"
+                        " read what to do now, below."
+                        if worried
+                        else ""
+                    )
+                )
             return redirect(scope.url("exercise_page", exercise_id=exercise_id))
     else:
         if request.method == "POST":
