@@ -205,6 +205,43 @@ def adverse_cases(
     return out
 
 
+@dataclass(frozen=True)
+class Gap:
+    """One case a participant has not fully graded: how many of its questions lack an answer."""
+
+    pseudonym: str
+    missing: int
+    questions: int
+
+    @property
+    def words(self) -> str:
+        """Say what is ungraded, e.g. "C06: not graded" or "C05: 3 of 40 questions unanswered"."""
+        if self.missing == self.questions:
+            return f"{self.pseudonym}: not graded"
+        return f"{self.pseudonym}: {self.missing} of {self.questions} questions unanswered"
+
+
+def gaps(
+    rubric: Rubric,
+    cases: Sequence[Mapping[str, Any]],
+    mine: Mapping[tuple[str, int], Mapping[str, Answer]],
+    user_id: int,
+) -> list[Gap]:
+    """Return what the participant has left ungraded, case by case, before they submit.
+
+    A question counts as graded once answered ("not applicable" included); written questions
+    are left out, as they are from the results.
+    """
+    out = []
+    for case in cases:
+        answers = mine.get((case["id"], user_id), {})
+        asked = [q for q in rubric.questions_for(case["case_type"]) if q.type != "text"]
+        missing = sum(not (q.id in answers and answers[q.id].answered) for q in asked)
+        if missing:
+            out.append(Gap(case["pseudonym"], missing, len(asked)))
+    return out
+
+
 def _spread(
     question: Question, values: Iterable[str | None], step: Mapping[str, int]
 ) -> int | None:

@@ -337,6 +337,9 @@ FORM: dict[str, dict[str, str]] = {
     "report.issue": {"audience": "nobody"},
     # A real suggestion key with no decision: 400 after the access check, nothing stored.
     "findings.suggestion_decide": {"key": "{suggestion_key}", "decision": "neither"},
+    # Submitting with grades missing asks again first: confirm, so the submission happens.
+    "calibration.submit": {"confirm": "1"},
+    "calibration.programme_submit": {"confirm": "1"},
 }
 
 # Run these last: submitting and opening a calibration exercise opens its results,

@@ -109,7 +109,7 @@ def _grade_table(app: Flask, world: dict[str, Any], submit: bool = True) -> None
         saved = _post(client, f"{base}/cases/{case_id}", form)
         assert saved.status_code == 302, saved.text
         if submit:
-            assert _post(client, f"{base}/submit").status_code == 302
+            assert _post(client, f"{base}/submit", {"confirm": "1"}).status_code == 302
 
 
 def test_calibration_path_reproduces_krippendorff_published_alpha(
@@ -176,7 +176,7 @@ def test_nobody_sees_others_grades_before_results_open(
         coder_b, f"{base}/cases/{case_id}", {"answer-unit01": "v5", "evidence-unit01": "Bee note"}
     )
     _post(coder_a, f"{base}/cases/{case_id}", {"answer-unit01": "v2", "evidence-unit01": "Ay note"})
-    _post(coder_a, f"{base}/submit")
+    _post(coder_a, f"{base}/submit", {"confirm": "1"})
 
     lead = _client(app, "lead")
     admin = _client(app, "admin")
@@ -227,7 +227,7 @@ def test_agreed_grade_becomes_an_exemplar_on_the_scoring_form(
         client = _client(app, name)
         answers = full_answers(rubric, "cp", **{"answer-safeguarding_grade": grade})
         assert _post(client, f"{base}/cases/{case_ids[0]}", answers).status_code == 302
-        _post(client, f"{base}/submit")
+        _post(client, f"{base}/submit", {"confirm": "1"})
     lead = _client(app, "lead")
     page = lead.get(f"{base}/results").text
     assert "Record the agreed answer" in page
@@ -754,7 +754,8 @@ def test_programme_exercise_from_the_programme_page_to_exemplars_and_leniency(
     # Someone who neither takes part nor runs it cannot open it.
     assert _client(app, "other").get(base).status_code == 403
     for name in grades:
-        assert _post(_client(app, name), f"{base}/submit").status_code == 302
+        submitted = _post(_client(app, name), f"{base}/submit", {"confirm": "1"})
+        assert submitted.status_code == 302
     data = newcomer_client.get(f"{base}/results.json").get_json()
     unit = next(q for q in data["questions"] if q["question_id"] == "safeguarding_grade")
     assert unit["grades"] == {"New Starter": "inadequate", "Test Reviewer": "good"}
@@ -981,3 +982,51 @@ def test_critical_question_answered_adversely_shows_escalation_guidance_and_no_a
     assert db.execute("SELECT count(*) FROM escalation").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM case_audit").fetchone()[0] == 0
     assert "calibration-escalate-title" not in _client(app, "other").get(base).text
+
+
+def test_submitting_with_grades_missing_says_what_and_asks_again(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = calibration_data.create(
+        db,
+        review.id,
+        title="Two cases",
+        case_ids=case_ids[:2],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+    )
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    reviewer = _client(app, "reviewer")
+    assert "Not everything is graded yet" in reviewer.get(base).text
+    asked = _post(reviewer, f"{base}/submit")
+    assert asked.status_code == 200
+    assert "You have not graded anything yet" in asked.text
+    assert "C01: not graded" in asked.text and "C02: not graded" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    assert calibration_data.get(db, exercise_id, review.id).submitted == 0
+
+    rubric = review.rubric
+    everything = full_answers(rubric, "cp")
+    assert _post(reviewer, f"{base}/cases/{case_ids[0]}", everything).status_code == 302
+    partly = {"answer-child_safeguarded": "yes", "answer-child_seen_alone": "na"}
+    assert _post(reviewer, f"{base}/cases/{case_ids[1]}", partly).status_code == 302
+    asked = _post(reviewer, f"{base}/submit")
+    assert asked.status_code == 200 and "Not everything is graded yet" in asked.text
+    assert "C01" not in asked.text.split('id="ungraded"')[1].split("</ul>")[0]
+    total = sum(1 for q in rubric.questions_for("early_help") if q.type != "text")
+    assert f"C02: {total - 2} of {total} questions unanswered" in asked.text
+    assert calibration_data.get(db, exercise_id, review.id).submitted == 0
+
+    done = _post(reviewer, f"{base}/submit", {"confirm": "1"})
+    assert done.status_code == 302
+    assert calibration_data.get(db, exercise_id, review.id).submitted == 1
+
+    # Everything graded: submitted at once, no question asked.
+    other = _client(app, "other")
+    for case_id, case_type in zip(case_ids[:2], ("cp", "early_help"), strict=True):
+        answers = full_answers(rubric, case_type)
+        assert _post(other, f"{base}/cases/{case_id}", answers).status_code == 302
+    assert "Not everything is graded yet" not in other.get(base).text
+    assert _post(other, f"{base}/submit").status_code == 302
+    assert calibration_data.get(db, exercise_id, review.id).results_open

@@ -229,6 +229,7 @@ def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         exercise=exercise,
         me=me,
         started={case_id for case_id, _user in mine},
+        gaps=calibration.gaps(scope.review.rubric, exercise.cases, mine, g.user.id) if me else [],
         adverse=calibration.adverse_cases(scope.review.rubric, exercise.cases, mine, g.user.id),
         manage=scope.manage,
         may_see_grades=_may_see_grades(scope, exercise),
@@ -320,10 +321,28 @@ def programme_grade_case(programme_id: str, exercise_id: str, case_id: str) -> s
     return _grade_case(*_in_programme(programme_id, exercise_id), case_id)
 
 
-def _submit(scope: Scope, exercise: calibration_data.Exercise) -> Response:
-    _participating(exercise)
+def _gaps(scope: Scope, exercise: calibration_data.Exercise) -> list[calibration.Gap]:
+    mine = calibration_data.grades(get_db(), exercise.id, user_id=g.user.id)
+    return calibration.gaps(scope.review.rubric, exercise.cases, mine, g.user.id)
+
+
+def _submit(scope: Scope, exercise: calibration_data.Exercise) -> str | Response:
+    me = _participating(exercise)
     if not ActionForm().validate_on_submit():
         abort(400)
+    locked = me.submitted_at is not None or exercise.results_open
+    gaps = [] if locked else _gaps(scope, exercise)
+    if gaps and request.form.get("confirm") != "1":
+        # Submitted grades are final: say what is ungraded and ask again, rather than lose it.
+        return render_template(
+            "calibration/submit.html",
+            scope=scope,
+            exercise=exercise,
+            gaps=gaps,
+            nothing=len(gaps) == len(exercise.cases)
+            and all(gap.missing == gap.questions for gap in gaps),
+            action_form=ActionForm(),
+        )
     try:
         opened = calibration_data.submit(get_db(), exercise.id, g.user.id, exercise.review_id)
     except calibration_data.AlreadySubmitted:
@@ -339,14 +358,14 @@ def _submit(scope: Scope, exercise: calibration_data.Exercise) -> Response:
 
 @bp.route(f"{PREFIX}/<exercise_id>/submit", methods=["POST"])
 @requires("calibration.grade")
-def submit(review_id: str, exercise_id: str) -> Response:
+def submit(review_id: str, exercise_id: str) -> str | Response:
     """Make the participant's grades final; the last one in opens the results."""
     return _submit(*_in_review(review_id, exercise_id))
 
 
 @bp.route(f"{PROGRAMME}/<exercise_id>/submit", methods=["POST"])
 @requires("calibration.programme_take_part")
-def programme_submit(programme_id: str, exercise_id: str) -> Response:
+def programme_submit(programme_id: str, exercise_id: str) -> str | Response:
     """Make the participant's grades in a programme's exercise final."""
     return _submit(*_in_programme(programme_id, exercise_id))
 

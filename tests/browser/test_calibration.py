@@ -108,7 +108,15 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _tab_to(page, page.get_by_role("button", name="Save my grades"))
     _press_enter_and_wait(page)
     assert f"Your grades for {pseudonym} are saved." in _flash(page)
+    assert "Not everything is graded yet" in page.locator("#ungraded").inner_text()
     _tab_to(page, page.get_by_role("button", name="Submit my grades"))
+    _press_enter_and_wait(page)
+    # Only one question is graded: the app says what is missing and asks again.
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Not everything is graded yet"
+    assert "questions unanswered" in page.locator("#ungraded").inner_text()
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("button", name="Submit anyway"))
     _press_enter_and_wait(page)
     assert "You will see everyone's when the results open" in _flash(page)
 
@@ -120,6 +128,7 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _first_grade_group(reviewer).get_by_label("Inadequate", exact=True).check()
     reviewer.get_by_role("button", name="Save my grades").click()
     reviewer.get_by_role("button", name="Submit my grades").click()
+    reviewer.get_by_role("button", name="Submit anyway").click()
     # The submit posts and redirects to the same page: wait for its new text, not a load.
     reviewer.get_by_text("2 of 3 participants have submitted").wait_for()
     assert "2 of 3 participants have submitted" in reviewer.locator("main").inner_text()
@@ -225,6 +234,8 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     _press_enter_and_wait(grader)
     assert f"Your grades for {pseudonym} are saved." in _flash(grader)
     _tab_to(grader, grader.get_by_role("button", name="Submit my grades"))
+    _press_enter_and_wait(grader)
+    _tab_to(grader, grader.get_by_role("button", name="Submit anyway"))
     _press_enter_and_wait(grader)
     assert "You will see everyone's when the results open" in _flash(grader)
     assert "1 of 2 participants have submitted" in grader.locator("main").inner_text()
