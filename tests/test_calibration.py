@@ -1030,3 +1030,62 @@ def test_submitting_with_grades_missing_says_what_and_asks_again(
     assert "Not everything is graded yet" not in other.get(base).text
     assert _post(other, f"{base}/submit").status_code == 302
     assert calibration_data.get(db, exercise_id, review.id).results_open
+
+
+def test_a_double_submit_makes_one_exercise_and_the_lead_may_delete_one_made_by_mistake(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    lead = _client(app, "lead")
+    form = {
+        "title": "March panel",
+        "cases": case_ids[:2],
+        "participants": [str(people["reviewer"].id), str(people["other"].id)],
+    }
+    first = _post(lead, f"/reviews/{review.id}/calibration/new", form)
+    assert first.status_code == 302
+    again = _post(lead, f"/reviews/{review.id}/calibration/new", form | {"title": " march PANEL"})
+    assert again.status_code == 302 and again.location == first.location
+    (exercise,) = calibration_data.for_review(db, review.id)
+    assert "already exists" in lead.get(again.location).text
+    # Another title is another exercise (the same panel run again).
+    repeat = _post(lead, f"/reviews/{review.id}/calibration/new", form | {"title": "April"})
+    assert repeat.status_code == 302 and repeat.location != first.location
+    assert len(calibration_data.for_review(db, review.id)) == 2
+
+    base = f"/reviews/{review.id}/calibration/{exercise.id}"
+    assert "Delete this exercise" in lead.get(base).text
+    assert "Delete this exercise" not in _client(app, "reviewer").get(base).text
+    assert _client(app, "reviewer").get(f"{base}/delete").status_code == 403
+    calibration_data.save_grades(
+        db, exercise.id, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
+    )
+    page = lead.get(f"{base}/delete").text
+    assert "the 1 answer they have saved" in page
+    assert _post(lead, f"{base}/delete").status_code == 400  # not confirmed
+    deleted = _post(lead, f"{base}/delete", {"confirm": "1"})
+    assert deleted.status_code == 302
+    assert deleted.location.endswith(f"/reviews/{review.id}/calibration")
+    assert "deleted" in lead.get(deleted.location).text
+    assert [e.title for e in calibration_data.for_review(db, review.id)] == ["April"]
+    assert db.execute("SELECT count(*) FROM calibration_grade").fetchone()[0] == 0
+    logged = db.execute(
+        "SELECT action FROM change_log WHERE entity = 'calibration_exercise' AND entity_id = ?",
+        [exercise.id],
+    ).fetchall()
+    assert [row[0] for row in logged][-1] == "delete"
+
+    # Once results are open and grades exist, the panel's work is kept.
+    (april,) = calibration_data.for_review(db, review.id)
+    april_base = f"/reviews/{review.id}/calibration/{april.id}"
+    calibration_data.save_grades(
+        db, april.id, case_ids[0], people["other"].id, {"safeguarding_grade": Answer("good")}
+    )
+    calibration_data.open_results(db, april.id, review.id, people["lead"].id)
+    assert "Delete this exercise" not in lead.get(april_base).text
+    assert "cannot be deleted" in lead.get(f"{april_base}/delete").text
+    refused = _post(lead, f"{april_base}/delete", {"confirm": "1"})
+    assert refused.status_code == 302 and refused.location.endswith(april_base)
+    with pytest.raises(calibration_data.NotDeletable):
+        calibration_data.delete(db, april.id, review.id, people["lead"].id)
+    assert len(calibration_data.for_review(db, review.id)) == 1

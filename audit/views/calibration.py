@@ -160,6 +160,13 @@ def _create(scope: Scope, form: CalibrationForm, review_id: str) -> Response | N
             by=g.user.id,
             programme_id=scope.programme["id"] if scope.programme else None,
         )
+    except calibration_data.DuplicateExercise as twin:
+        # The same form sent twice (Back, then Create again): show the one already made.
+        flash(
+            "This exercise already exists, with the same title, case files and participants,"
+            " so no second copy was made. To run the same panel again, give it another title."
+        )
+        return redirect(scope.url("exercise_page", exercise_id=twin.exercise_id))
     except ValueError as problem:
         form.title.errors = [*form.title.errors, str(problem)]
         return None
@@ -233,6 +240,7 @@ def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         adverse=calibration.adverse_cases(scope.review.rubric, exercise.cases, mine, g.user.id),
         manage=scope.manage,
         may_see_grades=_may_see_grades(scope, exercise),
+        deletable=_deletable(exercise)[1],
         action_form=ActionForm(),
     )
 
@@ -368,6 +376,51 @@ def submit(review_id: str, exercise_id: str) -> str | Response:
 def programme_submit(programme_id: str, exercise_id: str) -> str | Response:
     """Make the participant's grades in a programme's exercise final."""
     return _submit(*_in_programme(programme_id, exercise_id))
+
+
+def _deletable(exercise: calibration_data.Exercise) -> tuple[int, bool]:
+    """Return the exercise's saved answers, and whether it may go: results shut or no grades."""
+    graded = calibration_data.grade_count(get_db(), exercise.id)
+    return graded, not (exercise.results_open and graded)
+
+
+def _delete(scope: Scope, exercise: calibration_data.Exercise) -> str | Response:
+    if not scope.manage:
+        abort(403)
+    db = get_db()
+    graded, deletable = _deletable(exercise)
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit() or request.form.get("confirm") != "1":
+            abort(400)
+        try:
+            calibration_data.delete(db, exercise.id, exercise.review_id, g.user.id)
+        except calibration_data.NotDeletable:
+            flash("Its results are open and it holds grades, so it was not deleted.", "error")
+            return redirect(scope.url("exercise_page", exercise_id=exercise.id))
+        flash(f"Calibration exercise “{exercise.title}” deleted.")
+        return redirect(scope.url("exercise_list"))
+    return render_template(
+        "calibration/delete.html",
+        scope=scope,
+        exercise=exercise,
+        graded=graded,
+        deletable=deletable,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route(f"{PREFIX}/<exercise_id>/delete", methods=["GET", "POST"])
+@requires("calibration.manage")
+def exercise_delete(review_id: str, exercise_id: str) -> str | Response:
+    """Delete an exercise set up by mistake, before its results open or while nobody graded."""
+    return _delete(*_in_review(review_id, exercise_id))
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/delete", methods=["GET", "POST"])
+@requires("calibration.programme_manage")
+def programme_exercise_delete(programme_id: str, exercise_id: str) -> str | Response:
+    """Delete a programme's exercise set up by mistake, under the same rule."""
+    return _delete(*_in_programme(programme_id, exercise_id))
 
 
 def _open_results(scope: Scope, exercise: calibration_data.Exercise) -> Response:
