@@ -14,9 +14,21 @@ from typing import Any
 from audit.charts import DotRow
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer, adverse
-from audit.stats import Statistic, exact_agreement, krippendorff_alpha
+from audit.stats import (
+    REASON_NO_PAIRABLE,
+    REASON_NO_PAIRS,
+    REASON_NO_RATINGS,
+    Statistic,
+    exact_agreement,
+    krippendorff_alpha,
+)
 
 NOT_APPLICABLE_LABEL = "Not applicable"
+REASON_NOTHING_AGREED = "no answer has been agreed yet"
+REASON_NOT_ANSWERED_AGREED = "no participant answered the questions agreed so far"
+REASON_PARTICIPANT_NOT_ANSWERED = "this participant answered none of the agreed questions"
+REASON_NOBODY_ANSWERED = "nobody has answered these questions yet"
+REASON_NO_QUESTION_SHARED = "no question was answered by more than one participant"
 FEW_COMPARISONS = 20
 """Below this many comparisons a leniency figure carries a caution: one case can swing it."""
 
@@ -262,6 +274,19 @@ def _spread(
     return 1
 
 
+def _worded(stat: Statistic, wording: Mapping[str, str]) -> Statistic:
+    """Return the statistic with its reason in a panel's words, not two auditors' cases."""
+    if stat.reason in wording:
+        return Statistic(stat.value, wording[stat.reason], stat.n)
+    return stat
+
+
+_ALPHA_WORDING = {
+    REASON_NO_RATINGS: REASON_NOBODY_ANSWERED,
+    REASON_NO_PAIRABLE: REASON_NO_QUESTION_SHARED,
+}
+
+
 def results(
     rubric: Rubric,
     cases: Sequence[Mapping[str, Any]],
@@ -333,16 +358,27 @@ def results(
             "interval",
         ),
     }
+    alpha_grades = {level: _worded(s, _ALPHA_WORDING) for level, s in alpha_grades.items()}
     yes_no = [unit.values for unit in ordered if unit.question.type == "yes_no"]
-    alpha_yes_no = krippendorff_alpha(yes_no, "nominal", ["yes", "no", NOT_APPLICABLE])
+    alpha_yes_no = _worded(
+        krippendorff_alpha(yes_no, "nominal", ["yes", "no", NOT_APPLICABLE]), _ALPHA_WORDING
+    )
 
     decided_units = [unit for unit in ordered if unit.agreed is not None]
+    nothing = REASON_NOTHING_AGREED
     by_participant = tuple(
-        (name, exact_agreement([(unit.values[i], unit.agreed) for unit in decided_units]))
+        (
+            name,
+            _worded(
+                exact_agreement([(unit.values[i], unit.agreed) for unit in decided_units]),
+                {REASON_NO_PAIRS: REASON_PARTICIPANT_NOT_ANSWERED if decided_units else nothing},
+            ),
+        )
         for i, (_user_id, name) in enumerate(participants)
     )
-    overall = exact_agreement(
-        [(value, unit.agreed) for unit in decided_units for value in unit.values]
+    overall = _worded(
+        exact_agreement([(value, unit.agreed) for unit in decided_units for value in unit.values]),
+        {REASON_NO_PAIRS: REASON_NOT_ANSWERED_AGREED if decided_units else nothing},
     )
     return Results(
         participants=tuple(name for _, name in participants),

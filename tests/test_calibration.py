@@ -1089,3 +1089,24 @@ def test_a_double_submit_makes_one_exercise_and_the_lead_may_delete_one_made_by_
     with pytest.raises(calibration_data.NotDeletable):
         calibration_data.delete(db, april.id, review.id, people["lead"].id)
     assert len(calibration_data.for_review(db, review.id)) == 1
+
+
+def test_calibration_figures_give_reasons_in_a_panels_words() -> None:
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    case = {"id": "c1", "pseudonym": "C01", "case_type": "cin"}
+    people = [(1, "A"), (2, "B")]
+    nobody = calibration.results(rubric, [case], people, {}, {})
+    assert nobody.agreement_with_agreed.reason == "no answer has been agreed yet"
+    assert dict(nobody.agreement_by_participant)["B"].reason == "no answer has been agreed yet"
+    assert nobody.alpha_grades["ordinal"].reason == "nobody has answered these questions yet"
+
+    grades = {("c1", 1): {"unit01": Answer("v2")}, ("c1", 2): {"unit02": Answer("v3")}}
+    agreed = {("c1", "unit01"): {"value": "v2", "rationale": "x"}}
+    some = calibration.results(rubric, [case], people, grades, agreed)
+    by_name = dict(some.agreement_by_participant)
+    assert by_name["A"].value == 1
+    assert by_name["B"].reason == "this participant answered none of the agreed questions"
+    shared = "no question was answered by more than one participant"
+    assert some.alpha_grades["ordinal"].reason == shared
+    every = [s.reason for s in [*some.alpha_grades.values(), some.agreement_with_agreed]]
+    assert not any("auditor" in (reason or "") for reason in every)
