@@ -29,6 +29,8 @@ REASON_NOT_ANSWERED_AGREED = "no participant answered the questions agreed so fa
 REASON_PARTICIPANT_NOT_ANSWERED = "this participant answered none of the agreed questions"
 REASON_NOBODY_ANSWERED = "nobody has answered these questions yet"
 REASON_NO_QUESTION_SHARED = "no question was answered by more than one participant"
+FEW_ALPHA_QUESTIONS = 5
+"""Below this many questions answered by two participants or more, alpha carries a caution."""
 FEW_COMPARISONS = 20
 """Below this many comparisons a leniency figure carries a caution: one case can swing it."""
 
@@ -118,8 +120,8 @@ class Results:
         return {
             "participants": list(self.participants),
             "krippendorff_alpha": {
-                "grades": {level: s.as_dict() for level, s in self.alpha_grades.items()},
-                "yes_no_nominal": self.alpha_yes_no.as_dict(),
+                "grades": {level: _alpha_dict(s) for level, s in self.alpha_grades.items()},
+                "yes_no_nominal": _alpha_dict(self.alpha_yes_no),
             },
             "exact_agreement_with_agreed": self.agreement_with_agreed.as_dict(),
             "exact_agreement_by_participant": {
@@ -272,6 +274,26 @@ def _spread(
         places = [step[v] for v in given if v in step]
         return max(places) - min(places) if places else 0
     return 1
+
+
+def alpha_basis(stat: Statistic) -> str:
+    """Say what an alpha rests on: how many questions two participants or more answered."""
+    return f"{stat.n} question{'s' if stat.n != 1 else ''} answered by two participants or more"
+
+
+def alpha_caution(stat: Statistic) -> str | None:
+    """Say in plain words when an alpha rests on too few questions to lean on."""
+    if stat.value is None or stat.n >= FEW_ALPHA_QUESTIONS:
+        return None
+    return (
+        f"Rests on only {alpha_basis(stat)}: one question can swing it, "
+        "so read it as a prompt for discussion, not a measure of the panel."
+    )
+
+
+def _alpha_dict(stat: Statistic) -> dict[str, Any]:
+    """Return an alpha as JSON-able values with its caution, if it rests on very few questions."""
+    return stat.as_dict() | {"caution": alpha_caution(stat)}
 
 
 def _worded(stat: Statistic, wording: Mapping[str, str]) -> Statistic:

@@ -1110,3 +1110,36 @@ def test_calibration_figures_give_reasons_in_a_panels_words() -> None:
     assert some.alpha_grades["ordinal"].reason == shared
     every = [s.reason for s in [*some.alpha_grades.values(), some.agreement_with_agreed]]
     assert not any("auditor" in (reason or "") for reason in every)
+
+
+def test_alpha_is_shown_with_its_count_and_a_caution_when_it_rests_on_very_few(
+    app: Flask, db: Any, people: dict[str, users.User], krippendorff: dict[str, Any]
+) -> None:
+    _grade_table(app, krippendorff)
+    lead = _client(app, "lead")
+    base = f"/reviews/{krippendorff['review'].id}/calibration/{krippendorff['exercise_id']}"
+    page = lead.get(f"{base}/results").text
+    ordinal = page.split('id="alpha-ordinal">')[1].split("</dd>")[0]
+    assert (
+        "0.815" in ordinal and "from 11 questions answered by two participants or more" in ordinal
+    )
+    assert "Caution" not in ordinal
+    data = lead.get(f"{base}/results.json").get_json()
+    assert data["krippendorff_alpha"]["grades"]["ordinal"]["caution"] is None
+
+    _review, _cases, small = _graded_panel(
+        app,
+        db,
+        people,
+        {
+            "reviewer": {"answer-risks_identified": "yes", "answer-child_seen_alone": "no"},
+            "other": {"answer-risks_identified": "no", "answer-child_seen_alone": "no"},
+        },
+    )
+    page = lead.get(f"{small}/results").text
+    yes_no = page.split('id="alpha-yes-no">')[1].split("</dd>")[0]
+    assert "from 2 questions answered by two participants or more" in yes_no
+    assert "Caution:" in yes_no and "Rests on only 2 questions" in yes_no
+    data = lead.get(f"{small}/results.json").get_json()
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["n"] == 2
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["caution"].startswith("Rests on only 2")

@@ -505,6 +505,7 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
     )
     return render_template(
         "calibration/results.html",
+        calibration=calibration,
         scope=scope,
         exercise=exercise,
         result=result,
