@@ -448,12 +448,21 @@ class Leniency:
         )
 
     @property
+    def figure(self) -> str:
+        """Return the average difference as shown, to 2 places, signed ("+0.25", "-0.25")."""
+        shown = f"{abs(self.mean):.2f}"
+        if float(shown) == 0:
+            return shown
+        return ("+" if self.mean > 0 else "-") + shown
+
+    @property
     def words(self) -> str:
-        """Describe the lean in plain words."""
-        if abs(self.mean) < 0.05:
+        """Describe the lean in plain words, rounded as the figure is so the two agree."""
+        shown = f"{abs(self.mean):.2f}"
+        if float(shown) == 0:
             return "In line with the agreed grades on average"
         direction = "more generous" if self.mean > 0 else "harsher"
-        return f"{abs(self.mean):.1f} scale steps {direction} than the agreed grade on average"
+        return f"{shown} scale steps {direction} than the agreed grade on average"
 
     def as_dict(self) -> dict[str, Any]:
         """Return the figure as JSON-able values."""

@@ -1143,3 +1143,18 @@ def test_alpha_is_shown_with_its_count_and_a_caution_when_it_rests_on_very_few(
     data = lead.get(f"{small}/results.json").get_json()
     assert data["krippendorff_alpha"]["yes_no_nominal"]["n"] == 2
     assert data["krippendorff_alpha"]["yes_no_nominal"]["caution"].startswith("Rests on only 2")
+
+
+@pytest.mark.parametrize(
+    ("mean", "figure", "words"),
+    [
+        (-0.25, "-0.25", "0.25 scale steps harsher"),
+        (0.125, "+0.12", "0.12 scale steps more generous"),
+        (-0.004, "0.00", "In line with the agreed grades"),
+        (0.04, "+0.04", "0.04 scale steps more generous"),
+    ],
+)
+def test_leniency_figure_and_words_are_rounded_alike(mean: float, figure: str, words: str) -> None:
+    lean = calibration.Leniency(1, "Auditor", mean, 4, 4, 0)
+    assert lean.figure == figure
+    assert lean.words.startswith(words)
