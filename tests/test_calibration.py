@@ -1158,3 +1158,34 @@ def test_leniency_figure_and_words_are_rounded_alike(mean: float, figure: str, w
     lean = calibration.Leniency(1, "Auditor", mean, 4, 4, 0)
     assert lean.figure == figure
     assert lean.words.startswith(words)
+
+
+def test_set_up_page_explains_where_case_files_come_from_when_there_are_none(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    lead = _client(app, "lead")
+    programme_id = programmes.create(db, title="Empty", kind="self_audit", by=None)
+    page = lead.get(f"/programmes/{programme_id}/calibration/new").text
+    note = page.split('id="no-case-files"')[1].split("</div>")[0]
+    assert "this programme has no review yet" in note
+    assert f'href="/reviews/new?programme={programme_id}"' in note
+    assert "Import case list" in note
+
+    review = review_data.create(
+        db,
+        title="No cases yet",
+        host_organisation="Testshire Council",
+        kind="self_audit",
+        rubric=make_review(db, people)[0].rubric,
+        by=people["lead"].id,
+    )
+    review_data.add_member(db, review.id, people["lead"].id, "lead")
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    page = lead.get(f"/programmes/{programme_id}/calibration/new").text
+    assert "none of its reviews has any case files yet" in page
+    own = lead.get(f"/reviews/{review.id}/calibration/new").text
+    assert "This review has no case files yet" in own
+    assert f'href="/reviews/{review.id}"' in own.split('id="no-case-files"')[1]
+    # With case files to choose, no such note.
+    filled, _ = make_review(db, people, title="Filled")
+    assert 'id="no-case-files"' not in lead.get(f"/reviews/{filled.id}/calibration/new").text

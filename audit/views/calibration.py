@@ -203,7 +203,8 @@ def programme_exercise_new(programme_id: str) -> str | Response:
     scope = _programme_scope(programme_id)
     hosts = {}
     choices = []
-    for review_id in programmes.review_ids(db, programme_id):
+    review_ids = programmes.review_ids(db, programme_id)
+    for review_id in review_ids:
         review = review_data.get(db, review_id)
         for c in review_data.case_files(db, review_id):
             hosts[c["id"]] = review_id
@@ -224,7 +225,9 @@ def programme_exercise_new(programme_id: str) -> str | Response:
             ]
         elif done := _create(scope, form, chosen.pop()):
             return done
-    return render_template("calibration/new.html", scope=scope, form=form)
+    return render_template(
+        "calibration/new.html", scope=scope, form=form, has_reviews=bool(review_ids)
+    )
 
 
 def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
