@@ -1189,3 +1189,30 @@ def test_set_up_page_explains_where_case_files_come_from_when_there_are_none(
     # With case files to choose, no such note.
     filled, _ = make_review(db, people, title="Filled")
     assert 'id="no-case-files"' not in lead.get(f"/reviews/{filled.id}/calibration/new").text
+
+
+def test_a_reviews_calibration_list_points_to_the_users_programme_panels(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    reviewer = _client(app, "reviewer")
+    url = f"/reviews/{review.id}/calibration"
+    assert "Programme calibration panels you take part in" not in reviewer.get(url).text
+    programme_id = programmes.create(db, title="Monthly audits", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    panel = calibration_data.create(
+        db,
+        review.id,
+        title="Before November",
+        case_ids=[case_ids[0]],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+        programme_id=programme_id,
+    )
+    page = reviewer.get(url).text
+    assert "No calibration exercises in this review for you yet." in page
+    panels = page.split('id="calibration-panels"')[1]
+    assert f'href="/programmes/{programme_id}/calibration/{panel}"' in panels
+    assert "Before November</a> (Monthly audits): waiting for your grades" in panels
+    # The Reviews page lists them as before.
+    assert "Before November</a> (Monthly audits)" in reviewer.get("/reviews").text

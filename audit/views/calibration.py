@@ -128,8 +128,14 @@ def _may_see_grades(scope: Scope, exercise: calibration_data.Exercise) -> bool:
 
 def _list(scope: Scope, exercises: list[calibration_data.Exercise]) -> str:
     shown = [e for e in exercises if scope.manage or e.participant(g.user.id) is not None]
+    # A review's list also points to the programme panels this user grades in.
+    panels = [] if scope.programme else calibration_data.programme_panels_for(get_db(), g.user.id)
     return render_template(
-        "calibration/list.html", scope=scope, exercises=shown, manage=scope.manage
+        "calibration/list.html",
+        scope=scope,
+        exercises=shown,
+        manage=scope.manage,
+        panels=panels,
     )
 
 
