@@ -245,3 +245,70 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     record = console_log(grader)  # the browser logs the expected 403 as an error: expected
     record.checked = len(record.errors)
     assert_no_problems(problems)
+
+
+def _set_up_panel(page: Page, problems: list[str], title: str) -> str:
+    """From the demo review's panels, create an exercise on its first case; return the case."""
+    cases = _start_exercise(page, problems, title)
+    first_case = cases.get_by_role("checkbox").first
+    pseudonym = first_case.evaluate("(el) => el.labels[0].innerText").strip().split(" ")[0]
+    _tab_to(page, first_case)
+    page.keyboard.press("Space")
+    team = page.get_by_role("group", name="Participants")
+    for name in ("Demo Lead Reviewer (lead)", "Demo Reviewer One (reviewer)"):
+        _tab_to(page, team.get_by_label(name, exact=True))
+        page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Create exercise"))
+    _press_enter_and_wait(page)
+    return str(pseudonym)
+
+
+def test_escalation_guidance_double_submit_and_deleting_a_panel_made_by_mistake(
+    page: Page, live_server: LiveServer
+) -> None:
+    problems: list[str] = []
+    title = f"Mistake {uuid.uuid4().hex[:8]}"
+    sign_in(page, live_server, "lead")
+    page.goto("/reviews")
+    _tab_to(page, page.get_by_role("link", name=DEMO_TITLE))
+    _press_enter_and_wait(page)
+    _tab_to(page, page.get_by_role("link", name="Calibration panels"))
+    _press_enter_and_wait(page)
+    list_path = _path(page)
+    pseudonym = _set_up_panel(page, problems, title)
+    assert "Calibration exercise created" in _flash(page)
+    exercise_path = _path(page)
+
+    # The same form sent again (a double submit) shows the exercise already made.
+    page.goto(list_path)
+    _set_up_panel(page, problems, title)
+    assert _path(page) == exercise_path
+    assert "This exercise already exists" in _flash(page)
+
+    # Saying the child is not adequately safeguarded brings the same-day guidance.
+    _tab_to(page, page.get_by_role("link", name=f"Grade case {pseudonym}"))
+    _press_enter_and_wait(page)
+    safeguarded = page.get_by_role("group", name=re.compile("Is the child adequately safeguarded"))
+    _tab_to(page, safeguarded.get_by_role("radio").first)
+    page.keyboard.press("ArrowDown")
+    assert safeguarded.get_by_label("No", exact=True).is_checked()
+    _tab_to(page, page.get_by_role("button", name="Save my grades"))
+    _press_enter_and_wait(page)
+    banner = page.get_by_role("region", name="Important")
+    assert "may not be adequately safeguarded" in banner.inner_text()
+    assert "the same day" in banner.inner_text()
+    assert "raises no audit alert" in banner.inner_text()
+    check_page(page, problems)
+
+    # Delete it: a confirmation page, then back to the list without it.
+    _tab_to(page, page.get_by_role("link", name=re.compile("^Delete this exercise")))
+    _press_enter_and_wait(page)
+    assert page.get_by_role("heading", level=1).inner_text() == f"Delete {title}"
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("button", name="Delete this exercise"))
+    _press_enter_and_wait(page)
+    assert _path(page) == list_path
+    assert f"Calibration exercise “{title}” deleted." in _flash(page)
+    assert page.get_by_role("link", name=title).count() == 0
+    check_page(page, problems)
+    assert_no_problems(problems)
