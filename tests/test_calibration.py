@@ -895,18 +895,25 @@ def test_not_applicable_counts_in_nominal_alpha_but_not_on_the_scale() -> None:
     assert result.alpha_grades["ordinal"].n == 1  # N/A has no place on the scale
 
 
-def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_agreed(
-    app: Flask, db: Any, people: dict[str, users.User]
-) -> None:
-    review, case_ids = make_review(db, people)
-    exercise_id = calibration_data.create(
+def _two_cases(
+    db: Any, review_id: str, case_ids: list[str], people: dict[str, users.User], title: str = ""
+) -> str:
+    """An exercise over the first two cases, for ``reviewer`` and ``other``, set up by the lead."""
+    return calibration_data.create(
         db,
-        review.id,
-        title="Two cases",
+        review_id,
+        title=title or "Two cases",
         case_ids=case_ids[:2],
         participant_ids=[people["reviewer"].id, people["other"].id],
         by=people["lead"].id,
     )
+
+
+def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_agreed(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = _two_cases(db, review.id, case_ids, people)
     base = f"/reviews/{review.id}/calibration/{exercise_id}"
     lead = _client(app, "lead")
     assert _post(lead, f"{base}/open").status_code == 302
@@ -925,14 +932,7 @@ def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_ag
     assert calibration_data.agreed(db, exercise_id) == {}
 
     # One participant grades one question of one case: one answer, nothing compared.
-    second = calibration_data.create(
-        db,
-        review.id,
-        title="Half graded",
-        case_ids=case_ids[:2],
-        participant_ids=[people["reviewer"].id, people["other"].id],
-        by=people["lead"].id,
-    )
+    second = _two_cases(db, review.id, case_ids, people, title="Half graded")
     calibration_data.save_grades(
         db, second, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
     )
@@ -988,14 +988,7 @@ def test_submitting_with_grades_missing_says_what_and_asks_again(
     app: Flask, db: Any, people: dict[str, users.User]
 ) -> None:
     review, case_ids = make_review(db, people)
-    exercise_id = calibration_data.create(
-        db,
-        review.id,
-        title="Two cases",
-        case_ids=case_ids[:2],
-        participant_ids=[people["reviewer"].id, people["other"].id],
-        by=people["lead"].id,
-    )
+    exercise_id = _two_cases(db, review.id, case_ids, people)
     base = f"/reviews/{review.id}/calibration/{exercise_id}"
     reviewer = _client(app, "reviewer")
     assert "Not everything is graded yet" in reviewer.get(base).text

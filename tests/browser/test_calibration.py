@@ -61,6 +61,32 @@ def _start_exercise(page: Page, problems: list[str], title: str) -> Locator:
     return page.get_by_role("group", name="Case files to grade")
 
 
+def _choose_people_and_create(page: Page, names: tuple[str, ...]) -> None:
+    """Tick the participants by keyboard, then create the exercise."""
+    team = page.get_by_role("group", name="Participants")
+    for name in names:
+        _tab_to(page, team.get_by_label(name, exact=True))
+        page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Create exercise"))
+    _press_enter_and_wait(page)
+
+
+PANEL = ("Demo Lead Reviewer (lead)", "Demo Reviewer One (reviewer)")
+
+
+def _set_up_panel(
+    page: Page, problems: list[str], title: str, names: tuple[str, ...] = PANEL
+) -> str:
+    """From a review's panels, create an exercise on its first case; return the case."""
+    cases = _start_exercise(page, problems, title)
+    first_case = cases.get_by_role("checkbox").first
+    pseudonym = first_case.evaluate("(el) => el.labels[0].innerText").strip().split(" ")[0]
+    _tab_to(page, first_case)
+    page.keyboard.press("Space")
+    _choose_people_and_create(page, names)
+    return str(pseudonym)
+
+
 def test_lead_runs_a_calibration_panel_to_agreed_grades(
     page: Page, live_server: LiveServer, new_page: Callable[[], Page]
 ) -> None:
@@ -75,22 +101,7 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _tab_to(page, page.get_by_role("link", name="Calibration panels"))
     _press_enter_and_wait(page)
     # Set up: title, the first case file, the lead and two reviewers.
-    cases = _start_exercise(page, problems, title)
-    first_case = cases.get_by_role("checkbox").first
-    case_label = first_case.evaluate("(el) => el.labels[0].innerText").strip()
-    pseudonym = case_label.split(" ")[0]
-    _tab_to(page, first_case)
-    page.keyboard.press("Space")
-    team = page.get_by_role("group", name="Participants")
-    for name in (
-        "Demo Lead Reviewer (lead)",
-        "Demo Reviewer One (reviewer)",
-        "Demo Reviewer Two (reviewer)",
-    ):
-        _tab_to(page, team.get_by_label(name, exact=True))
-        page.keyboard.press("Space")
-    _tab_to(page, page.get_by_role("button", name="Create exercise"))
-    _press_enter_and_wait(page)
+    pseudonym = _set_up_panel(page, problems, title, (*PANEL, "Demo Reviewer Two (reviewer)"))
     assert page.get_by_role("heading", level=1).inner_text() == title
     assert "Calibration exercise created" in _flash(page)
     check_page(page, problems)
@@ -202,12 +213,9 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     pseudonym = label.split(": ", 1)[1].split(" ")[0]
     _tab_to(page, november)
     page.keyboard.press("Space")
-    people = page.get_by_role("group", name="Participants")
-    for name in ("Demo Reviewer One (reviewer)", "Demo Reviewer Three (reviewer)"):
-        _tab_to(page, people.get_by_label(name, exact=True))
-        page.keyboard.press("Space")
-    _tab_to(page, page.get_by_role("button", name="Create exercise"))
-    _press_enter_and_wait(page)
+    _choose_people_and_create(
+        page, ("Demo Reviewer One (reviewer)", "Demo Reviewer Three (reviewer)")
+    )
     assert page.get_by_role("heading", level=1).inner_text() == title
     assert "Calibration exercise created" in _flash(page)
     exercise_path = _path(page)
@@ -245,22 +253,6 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     record = console_log(grader)  # the browser logs the expected 403 as an error: expected
     record.checked = len(record.errors)
     assert_no_problems(problems)
-
-
-def _set_up_panel(page: Page, problems: list[str], title: str) -> str:
-    """From the demo review's panels, create an exercise on its first case; return the case."""
-    cases = _start_exercise(page, problems, title)
-    first_case = cases.get_by_role("checkbox").first
-    pseudonym = first_case.evaluate("(el) => el.labels[0].innerText").strip().split(" ")[0]
-    _tab_to(page, first_case)
-    page.keyboard.press("Space")
-    team = page.get_by_role("group", name="Participants")
-    for name in ("Demo Lead Reviewer (lead)", "Demo Reviewer One (reviewer)"):
-        _tab_to(page, team.get_by_label(name, exact=True))
-        page.keyboard.press("Space")
-    _tab_to(page, page.get_by_role("button", name="Create exercise"))
-    _press_enter_and_wait(page)
-    return str(pseudonym)
 
 
 def test_escalation_guidance_double_submit_and_deleting_a_panel_made_by_mistake(
