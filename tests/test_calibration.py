@@ -830,7 +830,7 @@ def _graded_panel(
 def test_not_applicable_is_an_answer_shown_compared_and_agreeable(
     app: Flask, db: Any, people: dict[str, users.User]
 ) -> None:
-    _review, case_ids, base = _graded_panel(
+    review, case_ids, base = _graded_panel(
         app,
         db,
         people,
@@ -878,6 +878,16 @@ def test_not_applicable_is_an_answer_shown_compared_and_agreeable(
     assert data["exact_agreement_by_participant"]["Test Reviewer"]["value"] == 1
     refused = _post(lead, f"{base}/agreed/{case_ids[0]}/risks_identified", {"value": "na"})
     assert refused.status_code == 200 and "Error:" in refused.text
+    rows = _csv(lead, review.id, "calibration-grades")
+    mine = {
+        (r["Participant"], r["question_id"]): r["Answer"]
+        for r in rows
+        if r["question_id"] == "strategy_discussion_held"
+    }
+    assert mine == {
+        ("Test Reviewer", "strategy_discussion_held"): "Not applicable",
+        ("Test Other", "strategy_discussion_held"): "Yes",
+    }
 
 
 def test_not_applicable_counts_in_nominal_alpha_but_not_on_the_scale() -> None:
@@ -925,6 +935,8 @@ def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_ag
     assert "There is no answer to agree" not in page and "/agreed/" not in page
     data = lead.get(f"{base}/results.json").get_json()
     assert {q["spread"] for q in data["questions"]} == {None}
+    questions = _csv(lead, review.id, "calibration-questions")
+    assert {(q["Answers given"], q["Spread"]) for q in questions} == {("0", "")}
     url = f"{base}/agreed/{case_ids[0]}/safeguarding_grade"
     refused = lead.get(url)
     assert refused.status_code == 302 and refused.location.endswith("#agree-other")
