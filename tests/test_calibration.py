@@ -1221,3 +1221,28 @@ def test_a_reviews_calibration_list_points_to_the_users_programme_panels(
     assert "Before November</a> (Monthly audits): waiting for your grades" in panels
     # The Reviews page lists them as before.
     assert "Before November</a> (Monthly audits)" in reviewer.get("/reviews").text
+
+
+def test_a_lead_deletes_a_programme_panel_set_up_by_mistake(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    programme_id = programmes.create(db, title="Monthly", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    panel = calibration_data.create(
+        db,
+        review.id,
+        title="Oops",
+        case_ids=[case_ids[0]],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+        programme_id=programme_id,
+    )
+    base = f"/programmes/{programme_id}/calibration/{panel}"
+    lead = _client(app, "lead")
+    assert "Delete this exercise" in lead.get(base).text
+    assert _client(app, "reviewer").get(f"{base}/delete").status_code == 403
+    assert _post(lead, f"/reviews/{review.id}/calibration/{panel}/delete").status_code == 404
+    deleted = _post(lead, f"{base}/delete", {"confirm": "1"})
+    assert deleted.location.endswith(f"/programmes/{programme_id}/calibration")
+    assert calibration_data.for_programme(db, programme_id) == []
