@@ -1196,6 +1196,24 @@ def test_set_up_page_explains_where_case_files_come_from_when_there_are_none(
     assert 'id="no-case-files"' not in lead.get(f"/reviews/{filled.id}/calibration/new").text
 
 
+def _programme_panel(
+    db: Any, review_id: str, case_ids: list[str], people: dict[str, users.User], title: str
+) -> tuple[str, str]:
+    """Put the review in a new programme "Monthly audits" and give it a panel on its first case."""
+    programme_id = programmes.create(db, title="Monthly audits", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review_id])
+    panel = calibration_data.create(
+        db,
+        review_id,
+        title=title,
+        case_ids=[case_ids[0]],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+        programme_id=programme_id,
+    )
+    return programme_id, panel
+
+
 def test_a_reviews_calibration_list_points_to_the_users_programme_panels(
     app: Flask, db: Any, people: dict[str, users.User]
 ) -> None:
@@ -1203,17 +1221,7 @@ def test_a_reviews_calibration_list_points_to_the_users_programme_panels(
     reviewer = _client(app, "reviewer")
     url = f"/reviews/{review.id}/calibration"
     assert "Programme calibration panels you take part in" not in reviewer.get(url).text
-    programme_id = programmes.create(db, title="Monthly audits", kind="self_audit", by=None)
-    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
-    panel = calibration_data.create(
-        db,
-        review.id,
-        title="Before November",
-        case_ids=[case_ids[0]],
-        participant_ids=[people["reviewer"].id, people["other"].id],
-        by=people["lead"].id,
-        programme_id=programme_id,
-    )
+    programme_id, panel = _programme_panel(db, review.id, case_ids, people, "Before November")
     page = reviewer.get(url).text
     assert "No calibration exercises in this review for you yet." in page
     panels = page.split('id="calibration-panels"')[1]
@@ -1227,17 +1235,7 @@ def test_a_lead_deletes_a_programme_panel_set_up_by_mistake(
     app: Flask, db: Any, people: dict[str, users.User]
 ) -> None:
     review, case_ids = make_review(db, people)
-    programme_id = programmes.create(db, title="Monthly", kind="self_audit", by=None)
-    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
-    panel = calibration_data.create(
-        db,
-        review.id,
-        title="Oops",
-        case_ids=[case_ids[0]],
-        participant_ids=[people["reviewer"].id, people["other"].id],
-        by=people["lead"].id,
-        programme_id=programme_id,
-    )
+    programme_id, panel = _programme_panel(db, review.id, case_ids, people, "Oops")
     base = f"/programmes/{programme_id}/calibration/{panel}"
     lead = _client(app, "lead")
     assert "Delete this exercise" in lead.get(base).text
