@@ -407,7 +407,7 @@ def calibration_document(
     """Return the findings JSON's calibration part: exercises, grades as far as ``viewer`` may."""
     from audit import calibration
 
-    levels = {level.id: level.label for level in review.rubric.scale.levels}
+    levels = calibration.answer_labels(review.rubric)
     return {
         "exercises": [
             calibration.shown_as_dict(item, levels)

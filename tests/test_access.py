@@ -271,6 +271,10 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("calibration.agreed_grade", "GET"): _team(403),
     ("calibration.agreed_grade", "POST"): _team(403),
     ("calibration.exemplar", "GET"): _team(404),
+    # Deleting: the confirmation page for its managers; the POST (without "confirm") is
+    # refused with 400 after the access check, so the exercise stays for the next role.
+    ("calibration.exercise_delete", "GET"): _managers(200),
+    ("calibration.exercise_delete", "POST"): _managers(400),
     ("calibration.leniency", "GET"): _account(200, *_CREATORS),
     # The programme's exercise, hosted by review A: reviewer_in and reviewer_out (who is not
     # in review A) take part; any lead runs it (policy calibration.programme_manage); its
@@ -288,6 +292,8 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("calibration.programme_agreed_grade", "GET"): _everyone(403),
     ("calibration.programme_agreed_grade", "POST"): _everyone(403),
     ("calibration.programme_exemplar", "GET"): _everyone(404),
+    ("calibration.programme_exercise_delete", "GET"): _account(200, *_CREATORS),
+    ("calibration.programme_exercise_delete", "POST"): _account(400, *_CREATORS),
     # ------------------------------------------------------------------ learning themes
     # Review A is in the programme: its reviewers read the theme list; the reviewer of no
     # review in it may not. Leads and admins keep the list. The theme is in use (a finding
@@ -327,6 +333,9 @@ CALIBRATION_OPEN: dict[tuple[str, str], dict[str, Expected]] = {
     ("calibration.programme_agreed_grade", "GET"): _account(200, *_CREATORS),
     ("calibration.programme_agreed_grade", "POST"): _account(DONE, *_CREATORS),
     ("calibration.programme_exemplar", "GET"): _everyone(200),
+    # Open with grades: the page says it cannot be deleted (no button) to those who run it.
+    ("calibration.exercise_delete", "GET"): _managers(200),
+    ("calibration.programme_exercise_delete", "GET"): _account(200, *_CREATORS),
 }
 
 # Extra form fields for POSTs (besides the CSRF token), chosen so that an allowed role
@@ -337,6 +346,9 @@ FORM: dict[str, dict[str, str]] = {
     "report.issue": {"audience": "nobody"},
     # A real suggestion key with no decision: 400 after the access check, nothing stored.
     "findings.suggestion_decide": {"key": "{suggestion_key}", "decision": "neither"},
+    # Submitting with grades missing asks again first: confirm, so the submission happens.
+    "calibration.submit": {"confirm": "1"},
+    "calibration.programme_submit": {"confirm": "1"},
 }
 
 # Run these last: submitting and opening a calibration exercise opens its results,

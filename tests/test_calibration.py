@@ -109,7 +109,7 @@ def _grade_table(app: Flask, world: dict[str, Any], submit: bool = True) -> None
         saved = _post(client, f"{base}/cases/{case_id}", form)
         assert saved.status_code == 302, saved.text
         if submit:
-            assert _post(client, f"{base}/submit").status_code == 302
+            assert _post(client, f"{base}/submit", {"confirm": "1"}).status_code == 302
 
 
 def test_calibration_path_reproduces_krippendorff_published_alpha(
@@ -176,7 +176,7 @@ def test_nobody_sees_others_grades_before_results_open(
         coder_b, f"{base}/cases/{case_id}", {"answer-unit01": "v5", "evidence-unit01": "Bee note"}
     )
     _post(coder_a, f"{base}/cases/{case_id}", {"answer-unit01": "v2", "evidence-unit01": "Ay note"})
-    _post(coder_a, f"{base}/submit")
+    _post(coder_a, f"{base}/submit", {"confirm": "1"})
 
     lead = _client(app, "lead")
     admin = _client(app, "admin")
@@ -227,7 +227,7 @@ def test_agreed_grade_becomes_an_exemplar_on_the_scoring_form(
         client = _client(app, name)
         answers = full_answers(rubric, "cp", **{"answer-safeguarding_grade": grade})
         assert _post(client, f"{base}/cases/{case_ids[0]}", answers).status_code == 302
-        _post(client, f"{base}/submit")
+        _post(client, f"{base}/submit", {"confirm": "1"})
     lead = _client(app, "lead")
     page = lead.get(f"{base}/results").text
     assert "Record the agreed answer" in page
@@ -557,7 +557,7 @@ def test_exports_and_findings_json_carry_the_results_pages_figures(
     (exercise,) = _csv(lead, review_id, "calibration-exercises")
     for level, label in (("ordinal", "ordinal"), ("nominal", "nominal"), ("interval", "interval")):
         cell = exercise[f"Alpha, grades ({label})"]
-        assert re.search(rf'id="alpha-{level}">\s*{re.escape(cell)}<', page), level
+        assert re.search(rf'id="alpha-{level}">\s*{re.escape(cell)}[\s<]', page), level
         assert float(cell) == round(shown["krippendorff_alpha"]["grades"][level]["value"], 3)
     assert exercise["Alpha, grades (ordinal)"] == "0.815"
     assert exercise["Alpha, yes/no questions (nominal)"].startswith("Not computable")
@@ -754,7 +754,8 @@ def test_programme_exercise_from_the_programme_page_to_exemplars_and_leniency(
     # Someone who neither takes part nor runs it cannot open it.
     assert _client(app, "other").get(base).status_code == 403
     for name in grades:
-        assert _post(_client(app, name), f"{base}/submit").status_code == 302
+        submitted = _post(_client(app, name), f"{base}/submit", {"confirm": "1"})
+        assert submitted.status_code == 302
     data = newcomer_client.get(f"{base}/results.json").get_json()
     unit = next(q for q in data["questions"] if q["question_id"] == "safeguarding_grade")
     assert unit["grades"] == {"New Starter": "inadequate", "Test Reviewer": "good"}
@@ -809,3 +810,437 @@ def test_programme_exemplar_needs_the_same_rubric_question_and_scale() -> None:
     )
     assert retyped.question("unit02").type == "yes_no"
     assert not calibration.same_question(rubric, retyped, "unit02")
+
+
+def _graded_panel(
+    app: Flask, db: Any, people: dict[str, users.User], answers: dict[str, dict[str, str]]
+) -> tuple[Any, list[str], str]:
+    """A panel on the first case graded through the form by each named person, all submitted."""
+    review, case_ids = make_review(db, people)
+    exercise_id = _panel(db, review.id, case_ids[0], people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    for name, form in answers.items():
+        client = _client(app, name)
+        if form:
+            assert _post(client, f"{base}/cases/{case_ids[0]}", form).status_code == 302
+        assert _post(client, f"{base}/submit", {"confirm": "1"}).status_code == 302
+    return review, case_ids, base
+
+
+def test_not_applicable_is_an_answer_shown_compared_and_agreeable(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids, base = _graded_panel(
+        app,
+        db,
+        people,
+        {
+            "reviewer": {
+                "answer-strategy_discussion_held": "na",
+                "answer-child_seen_alone": "na",
+                "answer-risks_identified": "yes",
+            },
+            "other": {
+                "answer-strategy_discussion_held": "yes",
+                "answer-child_seen_alone": "na",
+                "answer-risks_identified": "yes",
+            },
+        },
+    )
+    lead = _client(app, "lead")
+    data = lead.get(f"{base}/results.json").get_json()
+    by_id = {q["question_id"]: q for q in data["questions"]}
+    split = by_id["strategy_discussion_held"]
+    assert split["grades"] == {"Test Reviewer": "na", "Test Other": "yes"}
+    assert split["grade_labels"] == {"Test Reviewer": "Not applicable", "Test Other": "Yes"}
+    assert split["spread"] == 1
+    assert by_id["child_seen_alone"]["spread"] == 0
+    # N/A is a category of nominal alpha: three questions answered by both participants.
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["n"] == 3
+
+    page = lead.get(f"{base}/results").text
+    agenda = page.split('id="agenda"')[1].split("</ol>")[0]
+    assert "Test Other Yes; Test Reviewer Not applicable" in agenda
+    assert "split on whether it applies" in agenda
+    assert "no answer" not in agenda
+    table = page.split('id="yes-no"')[1]
+    assert "Not applicable" in table
+
+    url = f"{base}/agreed/{case_ids[0]}/strategy_discussion_held"
+    form = lead.get(url).text
+    assert 'value="na"' in form and "Not applicable" in form
+    assert 'value="na"' not in lead.get(f"{base}/agreed/{case_ids[0]}/risks_identified").text
+    saved = _post(lead, url, {"value": "na", "rationale": "No strategy discussion was needed."})
+    assert saved.status_code == 302
+    data = lead.get(f"{base}/results.json").get_json()
+    agreed = next(q for q in data["questions"] if q["question_id"] == "strategy_discussion_held")
+    assert (agreed["agreed"], agreed["agreed_label"]) == ("na", "Not applicable")
+    assert data["exact_agreement_by_participant"]["Test Reviewer"]["value"] == 1
+    refused = _post(lead, f"{base}/agreed/{case_ids[0]}/risks_identified", {"value": "na"})
+    assert refused.status_code == 200 and "Error:" in refused.text
+    rows = _csv(lead, review.id, "calibration-grades")
+    mine = {
+        (r["Participant"], r["question_id"]): r["Answer"]
+        for r in rows
+        if r["question_id"] == "strategy_discussion_held"
+    }
+    assert mine == {
+        ("Test Reviewer", "strategy_discussion_held"): "Not applicable",
+        ("Test Other", "strategy_discussion_held"): "Yes",
+    }
+
+
+def test_not_applicable_counts_in_nominal_alpha_but_not_on_the_scale() -> None:
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    case = {"id": "c1", "pseudonym": "C01", "case_type": "cin"}
+    grades = {
+        ("c1", 1): {"unit01": Answer(None, True), "unit02": Answer("v2")},
+        ("c1", 2): {"unit01": Answer("v3"), "unit02": Answer("v2")},
+    }
+    result = calibration.results(rubric, [case], [(1, "A"), (2, "B")], grades, {})
+    unit01 = next(u for u in result.units if u.question.id == "unit01")
+    assert unit01.values == ("na", "v3") and unit01.disagree and unit01.split_on_applying
+    assert unit01 in result.agenda
+    assert result.alpha_grades["nominal"].n == 2
+    assert result.alpha_grades["ordinal"].n == 1  # N/A has no place on the scale
+
+
+def _two_cases(
+    db: Any, review_id: str, case_ids: list[str], people: dict[str, users.User], title: str = ""
+) -> str:
+    """An exercise over the first two cases, for ``reviewer`` and ``other``, set up by the lead."""
+    return calibration_data.create(
+        db,
+        review_id,
+        title=title or "Two cases",
+        case_ids=case_ids[:2],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+    )
+
+
+def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_agreed(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = _two_cases(db, review.id, case_ids, people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    lead = _client(app, "lead")
+    assert _post(lead, f"{base}/open").status_code == 302
+    page = lead.get(f"{base}/results").text
+    assert re.search(r'id="who-graded">\s*Nobody graded C01, C02\.', page)
+    assert "participants graded" not in page
+    assert "No question was answered by more than one participant" in page
+    assert "Every participant gave the same answers" not in page
+    assert "There is no answer to agree" not in page and "/agreed/" not in page
+    data = lead.get(f"{base}/results.json").get_json()
+    assert {q["spread"] for q in data["questions"]} == {None}
+    questions = _csv(lead, review.id, "calibration-questions")
+    assert {(q["Answers given"], q["Spread"]) for q in questions} == {("0", "")}
+    url = f"{base}/agreed/{case_ids[0]}/safeguarding_grade"
+    refused = lead.get(url)
+    assert refused.status_code == 302 and refused.location.endswith("#agree-other")
+    assert _post(lead, url, {"value": "good", "rationale": "x"}).status_code == 302
+    assert calibration_data.agreed(db, exercise_id) == {}
+
+    # One participant grades one question of one case: one answer, nothing compared.
+    second = _two_cases(db, review.id, case_ids, people, title="Half graded")
+    calibration_data.save_grades(
+        db, second, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
+    )
+    calibration_data.open_results(db, second, review.id, people["lead"].id)
+    page = lead.get(f"/reviews/{review.id}/calibration/{second}/results").text
+    who = r'id="who-graded">\s*1 of 2 participants graded C01\. Nobody graded C02\.'
+    assert re.search(who, page)
+    agree_other = page.split('id="agree-other"')[1]
+    assert agree_other.count("/agreed/") == 1 and "safeguarding_grade" in agree_other
+
+
+def test_who_graded_groups_cases_by_how_many_graded_them() -> None:
+    result = calibration.Results(
+        participants=("A", "B", "C", "D"),
+        units=(),
+        alpha_grades={},
+        alpha_yes_no=calibration.Statistic(None, "x", 0),
+        agreement_with_agreed=calibration.Statistic(None, "x", 0),
+        agreement_by_participant=(),
+        graded_by=(("C04", 4), ("C05", 3), ("C06", 0), ("C07", 4)),
+    )
+    assert result.who_graded == (
+        "All 4 participants graded C04, C07. 3 of 4 participants graded C05. Nobody graded C06."
+    )
+
+
+def test_critical_question_answered_adversely_shows_escalation_guidance_and_no_alert(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = _panel(db, review.id, case_ids[0], people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    reviewer = _client(app, "reviewer")
+    form = reviewer.get(f"{base}/cases/{case_ids[0]}").text
+    assert "raises no audit alert" in form
+    calm = reviewer.get(base).text
+    assert "may not be adequately safeguarded" not in calm
+
+    saved = _post(reviewer, f"{base}/cases/{case_ids[0]}", {"answer-child_safeguarded": "no"})
+    assert saved.status_code == 302
+    page = reviewer.get(base).text
+    assert "may not be adequately safeguarded: read what to do now" in page
+    banner = page.split('id="calibration-escalate-title"')[1].split("</div>\n</div>")[0]
+    assert "C01" in banner and "Is the child adequately safeguarded" in banner
+    assert "the same day" in banner and "raises no audit alert" in banner
+    # Practice only: no escalation and no audit is raised, and others see no banner.
+    assert db.execute("SELECT count(*) FROM escalation").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM case_audit").fetchone()[0] == 0
+    assert "calibration-escalate-title" not in _client(app, "other").get(base).text
+
+
+def test_submitting_with_grades_missing_says_what_and_asks_again(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    exercise_id = _two_cases(db, review.id, case_ids, people)
+    base = f"/reviews/{review.id}/calibration/{exercise_id}"
+    reviewer = _client(app, "reviewer")
+    assert "Not everything is graded yet" in reviewer.get(base).text
+    asked = _post(reviewer, f"{base}/submit")
+    assert asked.status_code == 200
+    assert "You have not graded anything yet" in asked.text
+    assert "C01: not graded" in asked.text and "C02: not graded" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    assert calibration_data.get(db, exercise_id, review.id).submitted == 0
+
+    rubric = review.rubric
+    everything = full_answers(rubric, "cp")
+    assert _post(reviewer, f"{base}/cases/{case_ids[0]}", everything).status_code == 302
+    partly = {"answer-child_safeguarded": "yes", "answer-child_seen_alone": "na"}
+    assert _post(reviewer, f"{base}/cases/{case_ids[1]}", partly).status_code == 302
+    asked = _post(reviewer, f"{base}/submit")
+    assert asked.status_code == 200 and "Not everything is graded yet" in asked.text
+    assert "C01" not in asked.text.split('id="ungraded"')[1].split("</ul>")[0]
+    total = sum(1 for q in rubric.questions_for("early_help") if q.type != "text")
+    assert f"C02: {total - 2} of {total} questions unanswered" in asked.text
+    assert calibration_data.get(db, exercise_id, review.id).submitted == 0
+
+    done = _post(reviewer, f"{base}/submit", {"confirm": "1"})
+    assert done.status_code == 302
+    assert calibration_data.get(db, exercise_id, review.id).submitted == 1
+
+    # Everything graded: submitted at once, no question asked.
+    other = _client(app, "other")
+    for case_id, case_type in zip(case_ids[:2], ("cp", "early_help"), strict=True):
+        answers = full_answers(rubric, case_type)
+        assert _post(other, f"{base}/cases/{case_id}", answers).status_code == 302
+    assert "Not everything is graded yet" not in other.get(base).text
+    assert _post(other, f"{base}/submit").status_code == 302
+    assert calibration_data.get(db, exercise_id, review.id).results_open
+
+
+def test_a_double_submit_makes_one_exercise_and_the_lead_may_delete_one_made_by_mistake(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    lead = _client(app, "lead")
+    form = {
+        "title": "March panel",
+        "cases": case_ids[:2],
+        "participants": [str(people["reviewer"].id), str(people["other"].id)],
+    }
+    first = _post(lead, f"/reviews/{review.id}/calibration/new", form)
+    assert first.status_code == 302
+    again = _post(lead, f"/reviews/{review.id}/calibration/new", form | {"title": " march PANEL"})
+    assert again.status_code == 302 and again.location == first.location
+    (exercise,) = calibration_data.for_review(db, review.id)
+    assert "already exists" in lead.get(again.location).text
+    # Another title is another exercise (the same panel run again).
+    repeat = _post(lead, f"/reviews/{review.id}/calibration/new", form | {"title": "April"})
+    assert repeat.status_code == 302 and repeat.location != first.location
+    assert len(calibration_data.for_review(db, review.id)) == 2
+
+    base = f"/reviews/{review.id}/calibration/{exercise.id}"
+    assert "Delete this exercise" in lead.get(base).text
+    assert "Delete this exercise" not in _client(app, "reviewer").get(base).text
+    assert _client(app, "reviewer").get(f"{base}/delete").status_code == 403
+    calibration_data.save_grades(
+        db, exercise.id, case_ids[0], people["reviewer"].id, {"safeguarding_grade": Answer("good")}
+    )
+    page = lead.get(f"{base}/delete").text
+    assert "the 1 answer they have saved" in page
+    assert _post(lead, f"{base}/delete").status_code == 400  # not confirmed
+    deleted = _post(lead, f"{base}/delete", {"confirm": "1"})
+    assert deleted.status_code == 302
+    assert deleted.location.endswith(f"/reviews/{review.id}/calibration")
+    assert "deleted" in lead.get(deleted.location).text
+    assert [e.title for e in calibration_data.for_review(db, review.id)] == ["April"]
+    assert db.execute("SELECT count(*) FROM calibration_grade").fetchone()[0] == 0
+    logged = db.execute(
+        "SELECT action FROM change_log WHERE entity = 'calibration_exercise' AND entity_id = ?",
+        [exercise.id],
+    ).fetchall()
+    assert [row[0] for row in logged][-1] == "delete"
+
+    # Once results are open and grades exist, the panel's work is kept.
+    (april,) = calibration_data.for_review(db, review.id)
+    april_base = f"/reviews/{review.id}/calibration/{april.id}"
+    calibration_data.save_grades(
+        db, april.id, case_ids[0], people["other"].id, {"safeguarding_grade": Answer("good")}
+    )
+    calibration_data.open_results(db, april.id, review.id, people["lead"].id)
+    assert "Delete this exercise" not in lead.get(april_base).text
+    assert "cannot be deleted" in lead.get(f"{april_base}/delete").text
+    refused = _post(lead, f"{april_base}/delete", {"confirm": "1"})
+    assert refused.status_code == 302 and refused.location.endswith(april_base)
+    with pytest.raises(calibration_data.NotDeletable):
+        calibration_data.delete(db, april.id, review.id, people["lead"].id)
+    assert len(calibration_data.for_review(db, review.id)) == 1
+
+
+def test_calibration_figures_give_reasons_in_a_panels_words() -> None:
+    rubric = parse_rubric(KRIPPENDORFF_RUBRIC.read_text(encoding="utf-8"), source="test")
+    case = {"id": "c1", "pseudonym": "C01", "case_type": "cin"}
+    people = [(1, "A"), (2, "B")]
+    nobody = calibration.results(rubric, [case], people, {}, {})
+    assert nobody.agreement_with_agreed.reason == "no answer has been agreed yet"
+    assert dict(nobody.agreement_by_participant)["B"].reason == "no answer has been agreed yet"
+    assert nobody.alpha_grades["ordinal"].reason == "nobody has answered these questions yet"
+
+    grades = {("c1", 1): {"unit01": Answer("v2")}, ("c1", 2): {"unit02": Answer("v3")}}
+    agreed = {("c1", "unit01"): {"value": "v2", "rationale": "x"}}
+    some = calibration.results(rubric, [case], people, grades, agreed)
+    by_name = dict(some.agreement_by_participant)
+    assert by_name["A"].value == 1
+    assert by_name["B"].reason == "this participant answered none of the agreed questions"
+    shared = "no question was answered by more than one participant"
+    assert some.alpha_grades["ordinal"].reason == shared
+    every = [s.reason for s in [*some.alpha_grades.values(), some.agreement_with_agreed]]
+    assert not any("auditor" in (reason or "") for reason in every)
+
+
+def test_alpha_is_shown_with_its_count_and_a_caution_when_it_rests_on_very_few(
+    app: Flask, db: Any, people: dict[str, users.User], krippendorff: dict[str, Any]
+) -> None:
+    _grade_table(app, krippendorff)
+    lead = _client(app, "lead")
+    base = f"/reviews/{krippendorff['review'].id}/calibration/{krippendorff['exercise_id']}"
+    page = lead.get(f"{base}/results").text
+    ordinal = page.split('id="alpha-ordinal">')[1].split("</dd>")[0]
+    assert (
+        "0.815" in ordinal and "from 11 questions answered by two participants or more" in ordinal
+    )
+    assert "Caution" not in ordinal
+    data = lead.get(f"{base}/results.json").get_json()
+    assert data["krippendorff_alpha"]["grades"]["ordinal"]["caution"] is None
+
+    _review, _cases, small = _graded_panel(
+        app,
+        db,
+        people,
+        {
+            "reviewer": {"answer-risks_identified": "yes", "answer-child_seen_alone": "no"},
+            "other": {"answer-risks_identified": "no", "answer-child_seen_alone": "no"},
+        },
+    )
+    page = lead.get(f"{small}/results").text
+    yes_no = page.split('id="alpha-yes-no">')[1].split("</dd>")[0]
+    assert "from 2 questions answered by two participants or more" in yes_no
+    assert "Caution:" in yes_no and "Rests on only 2 questions" in yes_no
+    data = lead.get(f"{small}/results.json").get_json()
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["n"] == 2
+    assert data["krippendorff_alpha"]["yes_no_nominal"]["caution"].startswith("Rests on only 2")
+
+
+@pytest.mark.parametrize(
+    ("mean", "figure", "words"),
+    [
+        (-0.25, "-0.25", "0.25 scale steps harsher"),
+        (0.125, "+0.12", "0.12 scale steps more generous"),
+        (-0.004, "0.00", "In line with the agreed grades"),
+        (0.04, "+0.04", "0.04 scale steps more generous"),
+    ],
+)
+def test_leniency_figure_and_words_are_rounded_alike(mean: float, figure: str, words: str) -> None:
+    lean = calibration.Leniency(1, "Auditor", mean, 4, 4, 0)
+    assert lean.figure == figure
+    assert lean.words.startswith(words)
+
+
+def test_set_up_page_explains_where_case_files_come_from_when_there_are_none(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    lead = _client(app, "lead")
+    programme_id = programmes.create(db, title="Empty", kind="self_audit", by=None)
+    page = lead.get(f"/programmes/{programme_id}/calibration/new").text
+    note = page.split('id="no-case-files"')[1].split("</div>")[0]
+    assert "this programme has no review yet" in note
+    assert f'href="/reviews/new?programme={programme_id}"' in note
+    assert "Import case list" in note
+
+    review = review_data.create(
+        db,
+        title="No cases yet",
+        host_organisation="Testshire Council",
+        kind="self_audit",
+        rubric=make_review(db, people)[0].rubric,
+        by=people["lead"].id,
+    )
+    review_data.add_member(db, review.id, people["lead"].id, "lead")
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review.id])
+    page = lead.get(f"/programmes/{programme_id}/calibration/new").text
+    assert "none of its reviews has any case files yet" in page
+    own = lead.get(f"/reviews/{review.id}/calibration/new").text
+    assert "This review has no case files yet" in own
+    assert f'href="/reviews/{review.id}"' in own.split('id="no-case-files"')[1]
+    # With case files to choose, no such note.
+    filled, _ = make_review(db, people, title="Filled")
+    assert 'id="no-case-files"' not in lead.get(f"/reviews/{filled.id}/calibration/new").text
+
+
+def _programme_panel(
+    db: Any, review_id: str, case_ids: list[str], people: dict[str, users.User], title: str
+) -> tuple[str, str]:
+    """Put the review in a new programme "Monthly audits" and give it a panel on its first case."""
+    programme_id = programmes.create(db, title="Monthly audits", kind="self_audit", by=None)
+    db.execute("UPDATE review SET programme_id = ? WHERE id = ?", [programme_id, review_id])
+    panel = calibration_data.create(
+        db,
+        review_id,
+        title=title,
+        case_ids=[case_ids[0]],
+        participant_ids=[people["reviewer"].id, people["other"].id],
+        by=people["lead"].id,
+        programme_id=programme_id,
+    )
+    return programme_id, panel
+
+
+def test_a_reviews_calibration_list_points_to_the_users_programme_panels(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    reviewer = _client(app, "reviewer")
+    url = f"/reviews/{review.id}/calibration"
+    assert "Programme calibration panels you take part in" not in reviewer.get(url).text
+    programme_id, panel = _programme_panel(db, review.id, case_ids, people, "Before November")
+    page = reviewer.get(url).text
+    assert "No calibration exercises in this review for you yet." in page
+    panels = page.split('id="calibration-panels"')[1]
+    assert f'href="/programmes/{programme_id}/calibration/{panel}"' in panels
+    assert "Before November</a> (Monthly audits): waiting for your grades" in panels
+    # The Reviews page lists them as before.
+    assert "Before November</a> (Monthly audits)" in reviewer.get("/reviews").text
+
+
+def test_a_lead_deletes_a_programme_panel_set_up_by_mistake(
+    app: Flask, db: Any, people: dict[str, users.User]
+) -> None:
+    review, case_ids = make_review(db, people)
+    programme_id, panel = _programme_panel(db, review.id, case_ids, people, "Oops")
+    base = f"/programmes/{programme_id}/calibration/{panel}"
+    lead = _client(app, "lead")
+    assert "Delete this exercise" in lead.get(base).text
+    assert _client(app, "reviewer").get(f"{base}/delete").status_code == 403
+    assert _post(lead, f"/reviews/{review.id}/calibration/{panel}/delete").status_code == 404
+    deleted = _post(lead, f"{base}/delete", {"confirm": "1"})
+    assert deleted.location.endswith(f"/programmes/{programme_id}/calibration")
+    assert calibration_data.for_programme(db, programme_id) == []

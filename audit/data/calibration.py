@@ -27,6 +27,18 @@ class AlreadySubmitted(Exception):
     """The participant has submitted, or results are open: their grades can no longer change."""
 
 
+class DuplicateExercise(ValueError):
+    """The same exercise (title, case files, participants) already exists here: a double submit."""
+
+    def __init__(self, exercise_id: str) -> None:
+        super().__init__("an identical exercise already exists")
+        self.exercise_id = exercise_id
+
+
+class NotDeletable(Exception):
+    """The exercise's results are open and it holds grades: the panel's work is kept."""
+
+
 class ResultsNotOpen(Exception):
     """Agreed grades need the results open: nobody has seen everyone's grades yet."""
 
@@ -84,8 +96,10 @@ def create(
 ) -> str:
     """Create an exercise over some of the review's case files; return its id.
 
-    Refuses (ValueError) a case file of another review or a participant who is not a member.
-    With ``programme_id`` the exercise is the programme's, hosted by ``review_id`` (which
+    Refuses (ValueError) a case file of another review or a participant who is not a member,
+    and (DuplicateExercise) one identical to an exercise already there, in the same review or
+    programme: same title (ignoring case), case files and participants, as a form sent twice
+    makes. With ``programme_id`` the exercise is the programme's, hosted by ``review_id`` (which
     must belong to it): any active user may take part, member of the review or not.
     """
     if not title.strip():
@@ -117,6 +131,9 @@ def create(
         strangers = sorted(set(participant_ids) - members)
         if strangers:
             raise ValueError(f"user {strangers[0]} is not {where}")
+        twin = _identical(db, review_id, programme_id, title, case_ids, participant_ids)
+        if twin is not None:
+            raise DuplicateExercise(twin)
         db.execute(
             "INSERT INTO calibration_exercise (id, review_id, title, created_by, created_at,"
             " programme_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -147,6 +164,81 @@ def create(
             review_id=review_id,
         )
     return exercise_id
+
+
+def _identical(
+    db: sqlite_utils.Database,
+    review_id: str,
+    programme_id: str | None,
+    title: str,
+    case_ids: Sequence[str],
+    participant_ids: Collection[int],
+) -> str | None:
+    """Return the id of an exercise here with this title, these cases and these people."""
+    if programme_id is None:
+        where, params = "review_id = ? AND programme_id IS NULL", [review_id]
+    else:
+        where, params = "programme_id = ?", [programme_id]
+    for (exercise_id,) in db.execute(
+        f"SELECT id FROM calibration_exercise WHERE {where}"
+        " AND lower(trim(title)) = lower(?) ORDER BY created_at, rowid",
+        [*params, title.strip()],
+    ):
+        cases = {r[0] for r in db.execute(_CASES_OF, [exercise_id])}
+        people = _ids(db, _PEOPLE_OF, exercise_id)
+        if cases == set(case_ids) and people == set(participant_ids):
+            return str(exercise_id)
+    return None
+
+
+_CASES_OF = "SELECT case_id FROM calibration_case WHERE exercise_id = ?"
+_PEOPLE_OF = "SELECT user_id FROM calibration_participant WHERE exercise_id = ?"
+
+
+def grade_count(db: sqlite_utils.Database, exercise_id: str) -> int:
+    """Return how many answers the participants have saved in the exercise."""
+    return int(
+        db.execute(
+            "SELECT count(*) FROM calibration_grade WHERE exercise_id = ?", [exercise_id]
+        ).fetchone()[0]
+    )
+
+
+def delete(db: sqlite_utils.Database, exercise_id: str, review_id: str, by: int) -> None:
+    """Delete an exercise set up by mistake: before its results open, or while nobody graded.
+
+    Refuses (NotDeletable) one whose results are open and which holds grades: its agreed
+    answers may be exemplars and its grades count in leniency.
+    """
+    with write(db):
+        row = db.execute(
+            "SELECT title, results_opened_at, programme_id FROM calibration_exercise"
+            " WHERE id = ? AND review_id = ?",
+            [exercise_id, review_id],
+        ).fetchone()
+        if row is None:
+            raise ExerciseNotFound(exercise_id)
+        graded = grade_count(db, exercise_id)
+        if row["results_opened_at"] is not None and graded:
+            raise NotDeletable(exercise_id)
+        before = {
+            "title": row["title"],
+            "cases": [r[0] for r in db.execute(_CASES_OF, [exercise_id])],
+            "participants": sorted(_ids(db, _PEOPLE_OF, exercise_id)),
+            "programme_id": row["programme_id"],
+            "grades": graded,
+            "results_open": row["results_opened_at"] is not None,
+        }
+        db.execute("DELETE FROM calibration_exercise WHERE id = ?", [exercise_id])
+        changes.record(
+            db,
+            user_id=by,
+            entity="calibration_exercise",
+            entity_id=exercise_id,
+            action="delete",
+            before=before,
+            review_id=review_id,
+        )
 
 
 def _ids(db: sqlite_utils.Database, sql: str, value: Any) -> set[int]:

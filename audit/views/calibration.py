@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import calibration, charts, policy
+from audit import calibration, charts, policy, scoring
 from audit.data import calibration as calibration_data
 from audit.data import programmes, users
 from audit.data import reviews as review_data
@@ -128,8 +128,14 @@ def _may_see_grades(scope: Scope, exercise: calibration_data.Exercise) -> bool:
 
 def _list(scope: Scope, exercises: list[calibration_data.Exercise]) -> str:
     shown = [e for e in exercises if scope.manage or e.participant(g.user.id) is not None]
+    # A review's list also points to the programme panels this user grades in.
+    panels = [] if scope.programme else calibration_data.programme_panels_for(get_db(), g.user.id)
     return render_template(
-        "calibration/list.html", scope=scope, exercises=shown, manage=scope.manage
+        "calibration/list.html",
+        scope=scope,
+        exercises=shown,
+        manage=scope.manage,
+        panels=panels,
     )
 
 
@@ -160,6 +166,13 @@ def _create(scope: Scope, form: CalibrationForm, review_id: str) -> Response | N
             by=g.user.id,
             programme_id=scope.programme["id"] if scope.programme else None,
         )
+    except calibration_data.DuplicateExercise as twin:
+        # The same form sent twice (Back, then Create again): show the one already made.
+        flash(
+            "This exercise already exists, with the same title, case files and participants,"
+            " so no second copy was made. To run the same panel again, give it another title."
+        )
+        return redirect(scope.url("exercise_page", exercise_id=twin.exercise_id))
     except ValueError as problem:
         form.title.errors = [*form.title.errors, str(problem)]
         return None
@@ -196,7 +209,8 @@ def programme_exercise_new(programme_id: str) -> str | Response:
     scope = _programme_scope(programme_id)
     hosts = {}
     choices = []
-    for review_id in programmes.review_ids(db, programme_id):
+    review_ids = programmes.review_ids(db, programme_id)
+    for review_id in review_ids:
         review = review_data.get(db, review_id)
         for c in review_data.case_files(db, review_id):
             hosts[c["id"]] = review_id
@@ -217,7 +231,9 @@ def programme_exercise_new(programme_id: str) -> str | Response:
             ]
         elif done := _create(scope, form, chosen.pop()):
             return done
-    return render_template("calibration/new.html", scope=scope, form=form)
+    return render_template(
+        "calibration/new.html", scope=scope, form=form, has_reviews=bool(review_ids)
+    )
 
 
 def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
@@ -229,8 +245,11 @@ def _exercise_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         exercise=exercise,
         me=me,
         started={case_id for case_id, _user in mine},
+        gaps=calibration.gaps(scope.review.rubric, exercise.cases, mine, g.user.id) if me else [],
+        adverse=calibration.adverse_cases(scope.review.rubric, exercise.cases, mine, g.user.id),
         manage=scope.manage,
         may_see_grades=_may_see_grades(scope, exercise),
+        deletable=_deletable(exercise)[1],
         action_form=ActionForm(),
     )
 
@@ -271,7 +290,16 @@ def _grade_case(scope: Scope, exercise: calibration_data.Exercise, case_id: str)
             except calibration_data.AlreadySubmitted:
                 flash("Your grades can no longer change: see the exercise page.", "error")
             else:
-                flash(f"Your grades for {case['pseudonym']} are saved.")
+                worried = scoring.adverse(rubric, case["case_type"], answers)
+                flash(
+                    f"Your grades for {case['pseudonym']} are saved."
+                    + (
+                        " You said the child may not be adequately safeguarded:"
+                        " read what to do now, below."
+                        if worried
+                        else ""
+                    )
+                )
             return redirect(scope.url("exercise_page", exercise_id=exercise_id))
     else:
         if request.method == "POST":
@@ -310,10 +338,28 @@ def programme_grade_case(programme_id: str, exercise_id: str, case_id: str) -> s
     return _grade_case(*_in_programme(programme_id, exercise_id), case_id)
 
 
-def _submit(scope: Scope, exercise: calibration_data.Exercise) -> Response:
-    _participating(exercise)
+def _gaps(scope: Scope, exercise: calibration_data.Exercise) -> list[calibration.Gap]:
+    mine = calibration_data.grades(get_db(), exercise.id, user_id=g.user.id)
+    return calibration.gaps(scope.review.rubric, exercise.cases, mine, g.user.id)
+
+
+def _submit(scope: Scope, exercise: calibration_data.Exercise) -> str | Response:
+    me = _participating(exercise)
     if not ActionForm().validate_on_submit():
         abort(400)
+    locked = me.submitted_at is not None or exercise.results_open
+    gaps = [] if locked else _gaps(scope, exercise)
+    if gaps and request.form.get("confirm") != "1":
+        # Submitted grades are final: say what is ungraded and ask again, rather than lose it.
+        return render_template(
+            "calibration/submit.html",
+            scope=scope,
+            exercise=exercise,
+            gaps=gaps,
+            nothing=len(gaps) == len(exercise.cases)
+            and all(gap.missing == gap.questions for gap in gaps),
+            action_form=ActionForm(),
+        )
     try:
         opened = calibration_data.submit(get_db(), exercise.id, g.user.id, exercise.review_id)
     except calibration_data.AlreadySubmitted:
@@ -329,16 +375,61 @@ def _submit(scope: Scope, exercise: calibration_data.Exercise) -> Response:
 
 @bp.route(f"{PREFIX}/<exercise_id>/submit", methods=["POST"])
 @requires("calibration.grade")
-def submit(review_id: str, exercise_id: str) -> Response:
+def submit(review_id: str, exercise_id: str) -> str | Response:
     """Make the participant's grades final; the last one in opens the results."""
     return _submit(*_in_review(review_id, exercise_id))
 
 
 @bp.route(f"{PROGRAMME}/<exercise_id>/submit", methods=["POST"])
 @requires("calibration.programme_take_part")
-def programme_submit(programme_id: str, exercise_id: str) -> Response:
+def programme_submit(programme_id: str, exercise_id: str) -> str | Response:
     """Make the participant's grades in a programme's exercise final."""
     return _submit(*_in_programme(programme_id, exercise_id))
+
+
+def _deletable(exercise: calibration_data.Exercise) -> tuple[int, bool]:
+    """Return the exercise's saved answers, and whether it may go: results shut or no grades."""
+    graded = calibration_data.grade_count(get_db(), exercise.id)
+    return graded, not (exercise.results_open and graded)
+
+
+def _delete(scope: Scope, exercise: calibration_data.Exercise) -> str | Response:
+    if not scope.manage:
+        abort(403)
+    db = get_db()
+    graded, deletable = _deletable(exercise)
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit() or request.form.get("confirm") != "1":
+            abort(400)
+        try:
+            calibration_data.delete(db, exercise.id, exercise.review_id, g.user.id)
+        except calibration_data.NotDeletable:
+            flash("Its results are open and it holds grades, so it was not deleted.", "error")
+            return redirect(scope.url("exercise_page", exercise_id=exercise.id))
+        flash(f"Calibration exercise “{exercise.title}” deleted.")
+        return redirect(scope.url("exercise_list"))
+    return render_template(
+        "calibration/delete.html",
+        scope=scope,
+        exercise=exercise,
+        graded=graded,
+        deletable=deletable,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route(f"{PREFIX}/<exercise_id>/delete", methods=["GET", "POST"])
+@requires("calibration.manage")
+def exercise_delete(review_id: str, exercise_id: str) -> str | Response:
+    """Delete an exercise set up by mistake, before its results open or while nobody graded."""
+    return _delete(*_in_review(review_id, exercise_id))
+
+
+@bp.route(f"{PROGRAMME}/<exercise_id>/delete", methods=["GET", "POST"])
+@requires("calibration.programme_manage")
+def programme_exercise_delete(programme_id: str, exercise_id: str) -> str | Response:
+    """Delete a programme's exercise set up by mistake, under the same rule."""
+    return _delete(*_in_programme(programme_id, exercise_id))
 
 
 def _open_results(scope: Scope, exercise: calibration_data.Exercise) -> Response:
@@ -380,6 +471,15 @@ def _levels(scope: Scope) -> list[tuple[str, str]]:
     return [(level.id, level.label) for level in scope.review.rubric.scale.levels]
 
 
+def _chart_levels(
+    levels: list[tuple[str, str]], units: list[calibration.Unit]
+) -> list[tuple[str, str]]:
+    """Return the chart's columns: the answers, and "Not applicable" where it can be given."""
+    if any(unit.question.allow_na or calibration.NOT_APPLICABLE in unit.answered for unit in units):
+        return [*levels, (calibration.NOT_APPLICABLE, calibration.NOT_APPLICABLE_LABEL)]
+    return levels
+
+
 def _open_or_403(scope: Scope, exercise: calibration_data.Exercise) -> None:
     """Refuse everyone's grades before results open: blindness is the point of the exercise."""
     if not _may_see_grades(scope, exercise):
@@ -396,7 +496,7 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         charts.dot_plot(
             "grades-dots",
             calibration.dot_rows(grade_units, case_label=many_cases),
-            levels=_levels(scope),
+            levels=_chart_levels(_levels(scope), grade_units),
             title="Each participant's grade, per question",
         )
         if grade_units
@@ -406,7 +506,7 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
         charts.dot_plot(
             "yes-no-dots",
             calibration.dot_rows(yes_no_units, case_label=many_cases),
-            levels=[("yes", "Yes"), ("no", "No")],
+            levels=_chart_levels([("yes", "Yes"), ("no", "No")], yes_no_units),
             title="Each participant's yes or no answer, per question",
         )
         if yes_no_units
@@ -414,10 +514,11 @@ def _results_page(scope: Scope, exercise: calibration_data.Exercise) -> str:
     )
     return render_template(
         "calibration/results.html",
+        calibration=calibration,
         scope=scope,
         exercise=exercise,
         result=result,
-        labels=dict(_levels(scope)) | {"yes": "Yes", "no": "No"},
+        labels=calibration.answer_labels(scope.review.rubric),
         grade_units=grade_units,
         yes_no_units=yes_no_units,
         grade_chart=grade_chart,
@@ -443,7 +544,8 @@ def programme_results_page(programme_id: str, exercise_id: str) -> str:
 def _results_json(scope: Scope, exercise: calibration_data.Exercise) -> Response:
     _open_or_403(scope, exercise)
     payload = {"exercise": exercise.title, "cases": [c["pseudonym"] for c in exercise.cases]}
-    return jsonify(payload | _results(scope, exercise).as_dict(dict(_levels(scope))))
+    labels = calibration.answer_labels(scope.review.rubric)
+    return jsonify(payload | _results(scope, exercise).as_dict(labels))
 
 
 @bp.route(f"{PREFIX}/<exercise_id>/results.json")
@@ -482,7 +584,14 @@ def _agreed_grade(
         for u in _results(scope, exercise).units
         if u.case_id == case_id and u.question.id == question_id
     )
-    choices = _levels(scope) if question.type == "grade" else [("yes", "Yes"), ("no", "No")]
+    if unit.unanswered and unit.agreed is None:
+        flash(
+            f"Nobody answered “{question.text}” for {case['pseudonym']}:"
+            " there is no answer to agree.",
+            "error",
+        )
+        return redirect(scope.url("results_page", exercise_id=exercise.id) + "#agree-other")
+    choices = calibration.answer_choices(scope.review.rubric, question)
     form = AgreedGradeForm(data={"value": unit.agreed, "rationale": unit.rationale})
     form.value.choices = [SelectChoice(key, label) for key, label in choices]
     if form.validate_on_submit():
@@ -505,7 +614,7 @@ def _agreed_grade(
         case=case,
         question=question,
         unit=unit,
-        labels=dict(choices),
+        labels=calibration.answer_labels(scope.review.rubric),
         form=form,
     )
 
@@ -536,7 +645,7 @@ def _exemplar(
     if not exercise.results_open or case is None or decided is None:
         abort(404)
     question = _question(scope.review.rubric, case["case_type"], question_id)
-    labels = dict(_levels(scope)) | {"yes": "Yes", "no": "No"}
+    labels = calibration.answer_labels(scope.review.rubric)
     return render_template(
         "calibration/exemplar.html",
         scope=scope,

@@ -61,6 +61,32 @@ def _start_exercise(page: Page, problems: list[str], title: str) -> Locator:
     return page.get_by_role("group", name="Case files to grade")
 
 
+def _choose_people_and_create(page: Page, names: tuple[str, ...]) -> None:
+    """Tick the participants by keyboard, then create the exercise."""
+    team = page.get_by_role("group", name="Participants")
+    for name in names:
+        _tab_to(page, team.get_by_label(name, exact=True))
+        page.keyboard.press("Space")
+    _tab_to(page, page.get_by_role("button", name="Create exercise"))
+    _press_enter_and_wait(page)
+
+
+PANEL = ("Demo Lead Reviewer (lead)", "Demo Reviewer One (reviewer)")
+
+
+def _set_up_panel(
+    page: Page, problems: list[str], title: str, names: tuple[str, ...] = PANEL
+) -> str:
+    """From a review's panels, create an exercise on its first case; return the case."""
+    cases = _start_exercise(page, problems, title)
+    first_case = cases.get_by_role("checkbox").first
+    pseudonym = first_case.evaluate("(el) => el.labels[0].innerText").strip().split(" ")[0]
+    _tab_to(page, first_case)
+    page.keyboard.press("Space")
+    _choose_people_and_create(page, names)
+    return str(pseudonym)
+
+
 def test_lead_runs_a_calibration_panel_to_agreed_grades(
     page: Page, live_server: LiveServer, new_page: Callable[[], Page]
 ) -> None:
@@ -75,22 +101,7 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _tab_to(page, page.get_by_role("link", name="Calibration panels"))
     _press_enter_and_wait(page)
     # Set up: title, the first case file, the lead and two reviewers.
-    cases = _start_exercise(page, problems, title)
-    first_case = cases.get_by_role("checkbox").first
-    case_label = first_case.evaluate("(el) => el.labels[0].innerText").strip()
-    pseudonym = case_label.split(" ")[0]
-    _tab_to(page, first_case)
-    page.keyboard.press("Space")
-    team = page.get_by_role("group", name="Participants")
-    for name in (
-        "Demo Lead Reviewer (lead)",
-        "Demo Reviewer One (reviewer)",
-        "Demo Reviewer Two (reviewer)",
-    ):
-        _tab_to(page, team.get_by_label(name, exact=True))
-        page.keyboard.press("Space")
-    _tab_to(page, page.get_by_role("button", name="Create exercise"))
-    _press_enter_and_wait(page)
+    pseudonym = _set_up_panel(page, problems, title, (*PANEL, "Demo Reviewer Two (reviewer)"))
     assert page.get_by_role("heading", level=1).inner_text() == title
     assert "Calibration exercise created" in _flash(page)
     check_page(page, problems)
@@ -108,7 +119,15 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _tab_to(page, page.get_by_role("button", name="Save my grades"))
     _press_enter_and_wait(page)
     assert f"Your grades for {pseudonym} are saved." in _flash(page)
+    assert "Not everything is graded yet" in page.locator("#ungraded").inner_text()
     _tab_to(page, page.get_by_role("button", name="Submit my grades"))
+    _press_enter_and_wait(page)
+    # Only one question is graded: the app says what is missing and asks again.
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Not everything is graded yet"
+    assert "questions unanswered" in page.locator("#ungraded").inner_text()
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("button", name="Submit anyway"))
     _press_enter_and_wait(page)
     assert "You will see everyone's when the results open" in _flash(page)
 
@@ -120,6 +139,7 @@ def test_lead_runs_a_calibration_panel_to_agreed_grades(
     _first_grade_group(reviewer).get_by_label("Inadequate", exact=True).check()
     reviewer.get_by_role("button", name="Save my grades").click()
     reviewer.get_by_role("button", name="Submit my grades").click()
+    reviewer.get_by_role("button", name="Submit anyway").click()
     # The submit posts and redirects to the same page: wait for its new text, not a load.
     reviewer.get_by_text("2 of 3 participants have submitted").wait_for()
     assert "2 of 3 participants have submitted" in reviewer.locator("main").inner_text()
@@ -193,12 +213,9 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     pseudonym = label.split(": ", 1)[1].split(" ")[0]
     _tab_to(page, november)
     page.keyboard.press("Space")
-    people = page.get_by_role("group", name="Participants")
-    for name in ("Demo Reviewer One (reviewer)", "Demo Reviewer Three (reviewer)"):
-        _tab_to(page, people.get_by_label(name, exact=True))
-        page.keyboard.press("Space")
-    _tab_to(page, page.get_by_role("button", name="Create exercise"))
-    _press_enter_and_wait(page)
+    _choose_people_and_create(
+        page, ("Demo Reviewer One (reviewer)", "Demo Reviewer Three (reviewer)")
+    )
     assert page.get_by_role("heading", level=1).inner_text() == title
     assert "Calibration exercise created" in _flash(page)
     exercise_path = _path(page)
@@ -226,6 +243,8 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     assert f"Your grades for {pseudonym} are saved." in _flash(grader)
     _tab_to(grader, grader.get_by_role("button", name="Submit my grades"))
     _press_enter_and_wait(grader)
+    _tab_to(grader, grader.get_by_role("button", name="Submit anyway"))
+    _press_enter_and_wait(grader)
     assert "You will see everyone's when the results open" in _flash(grader)
     assert "1 of 2 participants have submitted" in grader.locator("main").inner_text()
     check_page(grader, problems)
@@ -233,4 +252,55 @@ def test_lead_sets_up_a_programme_panel_and_a_reviewer_grades_in_it(
     assert response is not None and response.status == 403
     record = console_log(grader)  # the browser logs the expected 403 as an error: expected
     record.checked = len(record.errors)
+    assert_no_problems(problems)
+
+
+def test_escalation_guidance_double_submit_and_deleting_a_panel_made_by_mistake(
+    page: Page, live_server: LiveServer
+) -> None:
+    problems: list[str] = []
+    title = f"Mistake {uuid.uuid4().hex[:8]}"
+    sign_in(page, live_server, "lead")
+    page.goto("/reviews")
+    _tab_to(page, page.get_by_role("link", name=DEMO_TITLE))
+    _press_enter_and_wait(page)
+    _tab_to(page, page.get_by_role("link", name="Calibration panels"))
+    _press_enter_and_wait(page)
+    list_path = _path(page)
+    pseudonym = _set_up_panel(page, problems, title)
+    assert "Calibration exercise created" in _flash(page)
+    exercise_path = _path(page)
+
+    # The same form sent again (a double submit) shows the exercise already made.
+    page.goto(list_path)
+    _set_up_panel(page, problems, title)
+    assert _path(page) == exercise_path
+    assert "This exercise already exists" in _flash(page)
+
+    # Saying the child is not adequately safeguarded brings the same-day guidance.
+    _tab_to(page, page.get_by_role("link", name=f"Grade case {pseudonym}"))
+    _press_enter_and_wait(page)
+    safeguarded = page.get_by_role("group", name=re.compile("Is the child adequately safeguarded"))
+    _tab_to(page, safeguarded.get_by_role("radio").first)
+    page.keyboard.press("ArrowDown")
+    assert safeguarded.get_by_label("No", exact=True).is_checked()
+    _tab_to(page, page.get_by_role("button", name="Save my grades"))
+    _press_enter_and_wait(page)
+    banner = page.get_by_role("region", name="Important")
+    assert "may not be adequately safeguarded" in banner.inner_text()
+    assert "the same day" in banner.inner_text()
+    assert "raises no audit alert" in banner.inner_text()
+    check_page(page, problems)
+
+    # Delete it: a confirmation page, then back to the list without it.
+    _tab_to(page, page.get_by_role("link", name=re.compile("^Delete this exercise")))
+    _press_enter_and_wait(page)
+    assert page.get_by_role("heading", level=1).inner_text() == f"Delete {title}"
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("button", name="Delete this exercise"))
+    _press_enter_and_wait(page)
+    assert _path(page) == list_path
+    assert f"Calibration exercise “{title}” deleted." in _flash(page)
+    assert page.get_by_role("link", name=title).count() == 0
+    check_page(page, problems)
     assert_no_problems(problems)
