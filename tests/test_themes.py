@@ -318,6 +318,12 @@ def test_a_reviewer_reads_the_list_but_not_the_counts(app: Any, world: dict) -> 
     assert page.status_code == 200
     assert "Voice of the child" in page.text
     assert "Themes over time" not in page.text and "Add a theme" not in page.text
+    # docs/themes.md: reviewers see the list and descriptions, not the counts (Drift has 4 tags).
+    assert ">Tags</th>" not in page.text
+    assert "govuk-table__cell--numeric" not in page.text
+    lead_page = _signed_in(app, "lead").get(f"/programmes/{world['programme']}/themes").text
+    assert ">Tags</th>" in lead_page
+    assert re.search(r"Drift</th>\s*<td[^>]*>Plans that stall</td>\s*<td[^>]*>4</td>", lead_page)
     outsider = _signed_in(app, "other")  # a reviewer in none of the programme's reviews
     assert outsider.get(f"/programmes/{world['programme']}/themes").status_code == 403
 

@@ -50,7 +50,8 @@ def _list_page(programme_id: str, form: ThemeForm, status: int = 200) -> tuple[s
             "themes/list.html",
             programme=item,
             themes=themes,
-            uses={t.id: theme_data.uses(db, t.id) for t in themes},
+            # Reviewers read the list and descriptions, never the counts (docs/themes.md).
+            uses={t.id: theme_data.uses(db, t.id) for t in themes} if manager else {},
             manager=manager,
             form=form,
             learning=analysis.programme_themes(db, programme_id) if manager else [],
