@@ -300,9 +300,9 @@ def test_lead_keeps_the_list_on_the_page(app: Any, world: dict, db: Any) -> None
     page = client.get(url)
     assert page.status_code == 200 and "Themes over time" in page.text
     token = csrf_token(page.text)
-    done = client.post(f"{url}/new", data={"csrf_token": token, "name": "Contingency planning"})
+    done = client.post(url, data={"csrf_token": token, "name": "Contingency planning"})
     assert done.status_code == 302
-    again = client.post(f"{url}/new", data={"csrf_token": token, "name": "contingency PLANNING"})
+    again = client.post(url, data={"csrf_token": token, "name": "contingency PLANNING"})
     assert again.status_code == 200 and "already has a theme called" in again.text
     assert again.text.count("<title>Error: ") == 1
     refused = client.post(f"{url}/{world['drift']}/delete", data={"csrf_token": token})
@@ -310,6 +310,24 @@ def test_lead_keeps_the_list_on_the_page(app: Any, world: dict, db: Any) -> None
     assert theme_data.get(db, world["drift"])  # in use: still there
     client.post(f"{url}/{world['drift']}/retire", data={"csrf_token": token, "retired": "1"})
     assert theme_data.get(db, world["drift"]).retired
+
+
+def test_a_failed_add_stays_on_an_address_that_reloads(app: Any, world: dict, db: Any) -> None:
+    client = _signed_in(app, "lead")
+    url = f"/programmes/{world['programme']}/themes"
+    page = client.get(url)
+    assert f'action="{url}"' in page.text  # the add form posts to the list's own address
+    failed = client.post(url, data={"csrf_token": csrf_token(page.text), "name": ""})
+    assert failed.status_code == 200 and "Enter the theme" in failed.text
+    assert "Add a theme" in client.get(url).text  # reloading it (or signing in again) works
+    assert [t.name for t in theme_data.for_programme(db, world["programme"])] == [
+        "Drift",
+        "Voice of the child",
+    ]
+    # The old address of the add form leads to it rather than to a 404.
+    old = client.get(f"{url}/new")
+    assert old.status_code == 302 and old.headers["Location"] == f"{url}#add"
+    assert _signed_in(app, "reviewer").get(f"{url}/new").status_code == 403
 
 
 def test_a_reviewer_reads_the_list_but_not_the_counts(app: Any, world: dict) -> None:

@@ -63,6 +63,9 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     assert page.title().startswith("Error: ")
     assert "Enter the theme's name" in page.locator(".govuk-error-summary").inner_text()
     check_page(page, problems)
+    # The failed add is on the list's own address: loading it again shows the add form.
+    page.goto(page.url)
+    assert page.get_by_role("heading", name="Add a theme").count() == 1
     _tab_to(page, lambda f: f["name"] == "name", "the theme's name")
     page.keyboard.type(ADDED)
     _tab_to(page, lambda f: f["name"] == "description", "the description")
