@@ -330,6 +330,24 @@ def test_a_failed_add_stays_on_an_address_that_reloads(app: Any, world: dict, db
     assert _signed_in(app, "reviewer").get(f"{url}/new").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "x" * 81}, "Theme name must be 80 characters or fewer"),
+        ({"name": "Drift 2", "description": "x" * 501}, "covers must be 500 characters or fewer"),
+    ],
+)
+def test_an_over_long_theme_is_refused_by_name(
+    app: Any, world: dict, data: dict[str, str], message: str
+) -> None:
+    client = _signed_in(app, "lead")
+    url = f"/programmes/{world['programme']}/themes"
+    token = csrf_token(client.get(url).text)
+    page = client.post(url, data={"csrf_token": token, **data})
+    assert page.status_code == 200 and message in page.text
+    assert not re.search(r"cannot be longer than", page.text)
+
+
 def test_a_reviewer_reads_the_list_but_not_the_counts(app: Any, world: dict) -> None:
     client = _signed_in(app, "reviewer")
     page = client.get(f"/programmes/{world['programme']}/themes")
