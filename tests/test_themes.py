@@ -348,6 +348,23 @@ def test_an_over_long_theme_is_refused_by_name(
     assert not re.search(r"cannot be longer than", page.text)
 
 
+def test_the_audit_record_shows_each_notes_themes_beside_it(app: Any, world: dict) -> None:
+    review_id = world["second"].id
+    record = _signed_in(app, "lead").get(f"/reviews/{review_id}/audits/{world['second_audits'][0]}")
+    assert record.status_code == 200 and "Audit record for case" in record.text
+    # Beside the tagged note, in name order; no other answer carries a theme line.
+    assert re.search(
+        r"Synthetic note: plan drifted \(good\)\.</p>\s*<p[^>]*>"
+        r"Learning themes: Drift, Voice of the child</p>",
+        record.text,
+    )
+    assert record.text.count("Learning themes: ") == 1
+    untagged = _signed_in(app, "reviewer").get(
+        f"/reviews/{review_id}/audits/{world['second_audits'][1]}"
+    )
+    assert untagged.status_code == 200 and "Learning themes: " not in untagged.text
+
+
 def test_a_reviewer_reads_the_list_but_not_the_counts(app: Any, world: dict) -> None:
     client = _signed_in(app, "reviewer")
     page = client.get(f"/programmes/{world['programme']}/themes")
