@@ -134,6 +134,7 @@ class UserForm(FlaskForm):
         default="reviewer",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose a role")],
+        invalid_choice_message="Choose a role from the list",
     )
     password, confirm = _password_fields()
     submit = SubmitField("Add user", widget=GovSubmitInput())
@@ -191,6 +192,7 @@ class RoleForm(FlaskForm):
         choices=ROLE_CHOICES,
         widget=GovRadioInput(),
         validators=[DataRequired("Choose a role")],
+        invalid_choice_message="Choose a role from the list",
     )
     submit = SubmitField("Give role", widget=GovSubmitInput())
 
@@ -271,6 +273,7 @@ def collaborative_field(label: str, default: str | None = None) -> RadioField:
         default=default,
         widget=GovRadioInput(),
         validators=[DataRequired("Say whether audits are done with the practitioner")],
+        invalid_choice_message="Say whether audits are done with the practitioner: yes or no",
     )
 
 
@@ -297,6 +300,7 @@ class ReviewForm(FlaskForm):
         default="peer_review",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the kind of review")],
+        invalid_choice_message="Choose the kind of review from the list",
     )
     start_date = StringField(
         "Start date",
@@ -315,12 +319,14 @@ class ReviewForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[DataRequired("Choose a rubric")],
         description="The review keeps its own copy: later changes to the file do not affect it.",
+        invalid_choice_message="Choose a rubric from the list",
     )
     programme = SelectField(
         "Programme (optional)",
         widget=GovSelect(),
         validate_choice=True,
         description="For repeated audits: the review joins the programme and its trend.",
+        invalid_choice_message="Choose a programme from the list, or none",
     )
     collaborative = collaborative_field("Audit with the practitioner?", default="no")
     submit = SubmitField("Create review", widget=GovSubmitInput())
@@ -330,7 +336,10 @@ class MemberForm(FlaskForm):
     """Add a user to a review."""
 
     user = RadioField(
-        "Person", widget=GovRadioInput(), validators=[DataRequired("Choose a person")]
+        "Person",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a person")],
+        invalid_choice_message="Choose a person from the list",
     )
     role = RadioField(
         "Role in this review",
@@ -338,6 +347,7 @@ class MemberForm(FlaskForm):
         default="reviewer",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose their role")],
+        invalid_choice_message="Choose their role: reviewer or lead",
     )
     submit = SubmitField("Add to review", widget=GovSubmitInput())
 
@@ -346,7 +356,10 @@ class StatusForm(FlaskForm):
     """Move the review along its lifecycle."""
 
     status = RadioField(
-        "Move the review to", widget=GovRadioInput(), validators=[DataRequired("Choose a status")]
+        "Move the review to",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a status")],
+        invalid_choice_message="Choose a status from the list",
     )
     submit = SubmitField("Change status", widget=GovSubmitInput())
 
@@ -399,6 +412,7 @@ class SampleForm(FlaskForm):
         default="",
         widget=GovRadioInput(),
         validate_choice=True,
+        invalid_choice_message="Choose what to draw in proportion to from the list",
     )
     exclude_months = IntegerField(
         "Leave out cases audited in the last … months (optional)",
@@ -441,6 +455,7 @@ class FindingForm(FlaskForm):
         ],
         widget=GovRadioInput(),
         validators=[DataRequired("Choose strength or area for development")],
+        invalid_choice_message="Choose strength or area for development",
     )
     text = TextAreaField(
         "Finding",
@@ -452,6 +467,7 @@ class FindingForm(FlaskForm):
         widget=GovSelect(),
         validate_choice=True,
         description="Leave unlinked for findings from interviews, focus groups or observation.",
+        invalid_choice_message="Choose an audit question from the list, or leave it unlinked",
     )
     submit = SubmitField("Add finding", widget=GovSubmitInput())
 
@@ -508,6 +524,7 @@ class NationForm(FlaskForm):
         "Nation",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the nation")],
+        invalid_choice_message="Choose a nation from the list",
     )
     submit = SubmitField("Save nation", widget=GovSubmitInput())
 
@@ -522,8 +539,18 @@ class TimelinessForm(FlaskForm):
         widget=GovTextInput(),
         validators=[DataRequired("Enter a name"), at_most("Name of the measure", 200)],
     )
-    start = SelectField("Counted from (date column)", widget=GovSelect(), validate_choice=True)
-    end = SelectField("Until (date column)", widget=GovSelect(), validate_choice=True)
+    start = SelectField(
+        "Counted from (date column)",
+        widget=GovSelect(),
+        validate_choice=True,
+        invalid_choice_message="Choose the date column the measure counts from",
+    )
+    end = SelectField(
+        "Until (date column)",
+        widget=GovSelect(),
+        validate_choice=True,
+        invalid_choice_message="Choose the date column the measure counts until",
+    )
     limit = IntegerField(
         "Within how many days",
         widget=GovTextInput(),
@@ -542,12 +569,14 @@ class TimelinessForm(FlaskForm):
         default="working_days",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose how to count")],
+        invalid_choice_message="Choose working days or calendar days",
     )
     applies_to = SelectMultipleField(
         "Case types",
         description="Leave all unticked for every case type.",
         widget=GovCheckboxesInput(),
         validate_choice=True,
+        invalid_choice_message="Choose case types from the rubric's list",
     )
     submit = SubmitField("Save measure", widget=GovSubmitInput())
 
@@ -595,6 +624,7 @@ class ProgrammeForm(FlaskForm):
         default="self_audit",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the kind of review")],
+        invalid_choice_message="Choose the kind of review from the list",
     )
     description = TextAreaField(
         "What the programme is for (optional)",
@@ -625,7 +655,10 @@ class NextReviewForm(FlaskForm):
         validators=[Regexp(DATE_PATTERN, message="Enter the end date as 31/12/2026")],
     )
     rubric = RadioField(
-        "Rubric", widget=GovRadioInput(), validators=[DataRequired("Choose a rubric")]
+        "Rubric",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a rubric")],
+        invalid_choice_message="Choose a rubric from the list",
     )
     submit = SubmitField("Start the next review", widget=GovSubmitInput())
 
@@ -661,6 +694,7 @@ class ActionPlanForm(FlaskForm):
         default="not_started",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the status")],
+        invalid_choice_message="Choose the status from the list",
     )
     submit = SubmitField("Save action", widget=GovSubmitInput())
 
@@ -749,6 +783,7 @@ class AgreedGradeForm(FlaskForm):
         widget=GovRadioInput(),
         validate_choice=True,
         validators=[DataRequired("Choose the agreed answer")],
+        invalid_choice_message="Choose the agreed answer from the list",
     )
     rationale = TextAreaField(
         "Why the panel agreed this",
@@ -773,6 +808,7 @@ class CollaborationForm(FlaskForm):
         description="Children's and families' names are never recorded.",
         widget=GovRadioInput(),
         validators=[DataRequired("Say whether workers' names are recorded")],
+        invalid_choice_message="Say whether workers' names are recorded: yes or no",
     )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
@@ -790,6 +826,7 @@ def family_answer_field(label: str) -> RadioField:
         default="not_asked",
         widget=GovRadioInput(),
         validators=[Optional()],
+        invalid_choice_message=f"Choose yes, partly, no or not asked for “{label}”",
     )
 
 
@@ -801,11 +838,13 @@ class FamilyFeedbackForm(FlaskForm):
         choices=YES_NO_CHOICES,
         widget=GovRadioInput(),
         validators=[Optional()],
+        invalid_choice_message="Say whether the family consented: yes or no",
     )
     contact_method = RadioField(
         "How was contact made?",
         widget=GovRadioInput(),
         validators=[Optional()],
+        invalid_choice_message="Choose how contact was made from the list",
     )
     family_said = TextAreaField(
         "What did the family say about the help they received?",

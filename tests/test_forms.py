@@ -65,6 +65,9 @@ def test_every_length_and_other_validator_has_a_message_naming_its_field(app: Fl
                 problems.append(f"{where}: {type(validator).__name__} has no message")
             elif isinstance(validator, Length) and not _specific(validator, field):
                 problems.append(f"{where}: {validator.message!r} gives neither limit nor field")
+        # Radios and selects fall back to "Not a valid choice."
+        if getattr(field, "validate_choice", False) and field.invalid_choice_message is None:
+            problems.append(f"{where}: no invalid_choice_message")
         # Number and date fields fall back to "Not a valid integer value." and the like.
         if isinstance(field, TYPED) and field.invalid_value_message is None:
             problems.append(f"{where}: no invalid_value_message")

@@ -158,6 +158,8 @@ def conversation_form_class(
             description=f"Auditor's grade: {scale.level(grade).label}",
             widget=GovRadioInput(),
             validators=[Optional()],
+            invalid_choice_message=f"Say whether the practitioner agrees with the grade for"
+            f" {section.title}: yes or no",
         )
         attrs[f"view-{section.id}"] = _notes(
             f"If not, the practitioner's view of the grade for {section.title}",

@@ -347,6 +347,7 @@ def _moderation_form(rubric: Any, case_type: str, current: dict[str, str | None]
             widget=FastRadioInput(),
             default=current.get(question.id),
             validators=[Optional()],
+            invalid_choice_message=f"Choose a grade for “{question.text}” from the scale",
         )
         attrs[f"reason-{question.id}"] = StringField(
             "Reason for the change",

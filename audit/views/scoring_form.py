@@ -43,6 +43,7 @@ def _answer_field(question: Question, rubric: Rubric) -> Any:
         widget=FastRadioInput(),
         validate_choice=True,
         validators=[Optional()],
+        invalid_choice_message=f"Choose an answer to “{question.text}” from the list",
     )
 
 
@@ -55,6 +56,7 @@ class ScoringFormBase(FlaskForm):
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "Not yet")],
         widget=FastRadioInput(),
         validators=[Optional()],
+        invalid_choice_message="Say whether feedback was given: yes or not yet",
     )
     feedback_date = StringField(
         "Date feedback was given",
