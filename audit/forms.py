@@ -49,6 +49,11 @@ ROLE_CHOICES = [
 assert {choice.value for choice in ROLE_CHOICES} == set(ROLES)
 
 
+def at_most(name: str, limit: int) -> Length:
+    """Limit a text's length with an error that names the field, GOV.UK style."""
+    return Length(max=limit, message=f"{name} must be {limit:,} characters or fewer")
+
+
 class SignInForm(FlaskForm):
     """Username and password."""
 
@@ -109,7 +114,7 @@ class UserForm(FlaskForm):
     display_name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter the person's name"), Length(max=120)],
+        validators=[DataRequired("Enter the person's name"), at_most("Full name", 120)],
     )
     email = StringField(
         "Work email (optional)",
@@ -129,6 +134,7 @@ class UserForm(FlaskForm):
         default="reviewer",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose a role")],
+        invalid_choice_message="Choose a role from the list",
     )
     password, confirm = _password_fields()
     submit = SubmitField("Add user", widget=GovSubmitInput())
@@ -186,6 +192,7 @@ class RoleForm(FlaskForm):
         choices=ROLE_CHOICES,
         widget=GovRadioInput(),
         validators=[DataRequired("Choose a role")],
+        invalid_choice_message="Choose a role from the list",
     )
     submit = SubmitField("Give role", widget=GovSubmitInput())
 
@@ -226,19 +233,23 @@ class EscalationForm(FlaskForm):
         description="Their role and team, for example the team manager of Assessment Team 1. "
         "Do not write the child's or family's names.",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter who you told"), Length(max=200)],
+        validators=[DataRequired("Enter who you told"), at_most("Who you told", 200)],
     )
     told_at = StringField(
         "When did you tell them?",
         description="Date and time, for example 27/10/2026 14:30",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter when you told them"), Length(max=40), _iso_moment],
+        validators=[
+            DataRequired("Enter when you told them"),
+            at_most("When you told them", 40),
+            _iso_moment,
+        ],
     )
     agreed_action = TextAreaField(
         "What was agreed?",
         description="The action the manager agreed to take today.",
         widget=GovTextArea(),
-        validators=[DataRequired("Enter what was agreed"), Length(max=5000)],
+        validators=[DataRequired("Enter what was agreed"), at_most("What was agreed", 5000)],
     )
     submit = SubmitField("Record the escalation", widget=GovSubmitInput())
 
@@ -262,6 +273,7 @@ def collaborative_field(label: str, default: str | None = None) -> RadioField:
         default=default,
         widget=GovRadioInput(),
         validators=[DataRequired("Say whether audits are done with the practitioner")],
+        invalid_choice_message="Say whether audits are done with the practitioner: yes or no",
     )
 
 
@@ -271,13 +283,16 @@ class ReviewForm(FlaskForm):
     title = StringField(
         "Title",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a title for the review"), Length(max=200)],
+        validators=[DataRequired("Enter a title for the review"), at_most("Review title", 200)],
     )
     host_organisation = StringField(
         "Host organisation",
         description="The council whose case files are audited.",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter the host organisation"), Length(max=200)],
+        validators=[
+            DataRequired("Enter the host organisation"),
+            at_most("Host organisation", 200),
+        ],
     )
     kind = RadioField(
         "Kind of review",
@@ -285,6 +300,7 @@ class ReviewForm(FlaskForm):
         default="peer_review",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the kind of review")],
+        invalid_choice_message="Choose the kind of review from the list",
     )
     start_date = StringField(
         "Start date",
@@ -303,12 +319,14 @@ class ReviewForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[DataRequired("Choose a rubric")],
         description="The review keeps its own copy: later changes to the file do not affect it.",
+        invalid_choice_message="Choose a rubric from the list",
     )
     programme = SelectField(
         "Programme (optional)",
         widget=GovSelect(),
         validate_choice=True,
         description="For repeated audits: the review joins the programme and its trend.",
+        invalid_choice_message="Choose a programme from the list, or none",
     )
     collaborative = collaborative_field("Audit with the practitioner?", default="no")
     submit = SubmitField("Create review", widget=GovSubmitInput())
@@ -318,7 +336,10 @@ class MemberForm(FlaskForm):
     """Add a user to a review."""
 
     user = RadioField(
-        "Person", widget=GovRadioInput(), validators=[DataRequired("Choose a person")]
+        "Person",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a person")],
+        invalid_choice_message="Choose a person from the list",
     )
     role = RadioField(
         "Role in this review",
@@ -326,6 +347,7 @@ class MemberForm(FlaskForm):
         default="reviewer",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose their role")],
+        invalid_choice_message="Choose their role: reviewer or lead",
     )
     submit = SubmitField("Add to review", widget=GovSubmitInput())
 
@@ -334,7 +356,10 @@ class StatusForm(FlaskForm):
     """Move the review along its lifecycle."""
 
     status = RadioField(
-        "Move the review to", widget=GovRadioInput(), validators=[DataRequired("Choose a status")]
+        "Move the review to",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a status")],
+        invalid_choice_message="Choose a status from the list",
     )
     submit = SubmitField("Change status", widget=GovSubmitInput())
 
@@ -371,6 +396,7 @@ class SampleForm(FlaskForm):
     size = IntegerField(
         "How many cases to audit",
         widget=GovTextInput(),
+        invalid_value_message="Enter how many cases to audit as a number, like 40",
         validators=[
             DataRequired("Enter how many cases to draw"),
             NumberRange(min=1, max=5000, message="Enter a number from 1 to 5000"),
@@ -386,12 +412,14 @@ class SampleForm(FlaskForm):
         default="",
         widget=GovRadioInput(),
         validate_choice=True,
+        invalid_choice_message="Choose what to draw in proportion to from the list",
     )
     exclude_months = IntegerField(
         "Leave out cases audited in the last … months (optional)",
         description="Councils usually avoid re-auditing a file within 12 months. Leave blank "
         "to draw from every case.",
         widget=GovTextInput(),
+        invalid_value_message="Enter the months to leave out as a number, like 12",
         validators=[Optional(), NumberRange(min=1, max=60, message="Enter 1 to 60 months")],
     )
     seed = StringField(
@@ -411,7 +439,7 @@ class SummaryForm(FlaskForm):
         "Executive summary",
         description="What a director or scrutiny committee should take away. No case details.",
         widget=GovTextArea(),
-        validators=[Length(max=20_000)],
+        validators=[at_most("Executive summary", 20_000)],
     )
     submit = SubmitField("Save summary", widget=GovSubmitInput())
 
@@ -427,17 +455,19 @@ class FindingForm(FlaskForm):
         ],
         widget=GovRadioInput(),
         validators=[DataRequired("Choose strength or area for development")],
+        invalid_choice_message="Choose strength or area for development",
     )
     text = TextAreaField(
         "Finding",
         widget=GovTextArea(),
-        validators=[DataRequired("Write the finding"), Length(max=4000)],
+        validators=[DataRequired("Write the finding"), at_most("Finding", 4000)],
     )
     questions = SelectField(
         "Linked to the audit question",
         widget=GovSelect(),
         validate_choice=True,
         description="Leave unlinked for findings from interviews, focus groups or observation.",
+        invalid_choice_message="Choose an audit question from the list, or leave it unlinked",
     )
     submit = SubmitField("Add finding", widget=GovSubmitInput())
 
@@ -448,6 +478,7 @@ class SecondAuditForm(FlaskForm):
     share = IntegerField(
         "Or choose a random share of cases (percent)",
         widget=GovTextInput(),
+        invalid_value_message="Enter the share of cases as a number from 1 to 100",
         validators=[Optional(), NumberRange(min=1, max=100, message="Enter a share from 1 to 100")],
     )
     submit = SubmitField("Choose for second audit", widget=GovSubmitInput())
@@ -459,6 +490,7 @@ class ThresholdForm(FlaskForm):
     threshold = IntegerField(
         "Withhold counts below",
         widget=GovTextInput(),
+        invalid_value_message="Enter the smallest count as a number from 2 to 50",
         validators=[
             DataRequired(message="Enter the smallest count the public report may print"),
             NumberRange(min=2, max=50, message="Enter a whole number from 2 to 50"),
@@ -480,7 +512,7 @@ class BankHolidayForm(FlaskForm):
         "Name",
         description="For example, Local closure day",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a name for the day"), Length(max=100)],
+        validators=[DataRequired("Enter a name for the day"), at_most("Name of the day", 100)],
     )
     submit = SubmitField("Add day", widget=GovSubmitInput())
 
@@ -492,6 +524,7 @@ class NationForm(FlaskForm):
         "Nation",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the nation")],
+        invalid_choice_message="Choose a nation from the list",
     )
     submit = SubmitField("Save nation", widget=GovSubmitInput())
 
@@ -504,13 +537,24 @@ class TimelinessForm(FlaskForm):
         "Name",
         description="For example, Assessment completed within 10 working days of referral",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a name"), Length(max=200)],
+        validators=[DataRequired("Enter a name"), at_most("Name of the measure", 200)],
     )
-    start = SelectField("Counted from (date column)", widget=GovSelect(), validate_choice=True)
-    end = SelectField("Until (date column)", widget=GovSelect(), validate_choice=True)
+    start = SelectField(
+        "Counted from (date column)",
+        widget=GovSelect(),
+        validate_choice=True,
+        invalid_choice_message="Choose the date column the measure counts from",
+    )
+    end = SelectField(
+        "Until (date column)",
+        widget=GovSelect(),
+        validate_choice=True,
+        invalid_choice_message="Choose the date column the measure counts until",
+    )
     limit = IntegerField(
         "Within how many days",
         widget=GovTextInput(),
+        invalid_value_message="Enter the number of days as a number, like 10",
         validators=[
             DataRequired("Enter the number of days"),
             NumberRange(min=1, max=3650, message="Enter a number of days from 1 to 3650"),
@@ -525,12 +569,14 @@ class TimelinessForm(FlaskForm):
         default="working_days",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose how to count")],
+        invalid_choice_message="Choose working days or calendar days",
     )
     applies_to = SelectMultipleField(
         "Case types",
         description="Leave all unticked for every case type.",
         widget=GovCheckboxesInput(),
         validate_choice=True,
+        invalid_choice_message="Choose case types from the rubric's list",
     )
     submit = SubmitField("Save measure", widget=GovSubmitInput())
 
@@ -567,7 +613,10 @@ class ProgrammeForm(FlaskForm):
         "Title",
         description="For example, Monthly practice audit",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a title for the programme"), Length(max=200)],
+        validators=[
+            DataRequired("Enter a title for the programme"),
+            at_most("Programme title", 200),
+        ],
     )
     kind = RadioField(
         "Kind of review",
@@ -575,11 +624,12 @@ class ProgrammeForm(FlaskForm):
         default="self_audit",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the kind of review")],
+        invalid_choice_message="Choose the kind of review from the list",
     )
     description = TextAreaField(
         "What the programme is for (optional)",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), at_most("What the programme is for", 2000)],
     )
     submit = SubmitField("Create programme", widget=GovSubmitInput())
 
@@ -590,7 +640,7 @@ class NextReviewForm(FlaskForm):
     title = StringField(
         "Title",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a title for the review"), Length(max=200)],
+        validators=[DataRequired("Enter a title for the review"), at_most("Review title", 200)],
     )
     start_date = StringField(
         "Start date",
@@ -605,7 +655,10 @@ class NextReviewForm(FlaskForm):
         validators=[Regexp(DATE_PATTERN, message="Enter the end date as 31/12/2026")],
     )
     rubric = RadioField(
-        "Rubric", widget=GovRadioInput(), validators=[DataRequired("Choose a rubric")]
+        "Rubric",
+        widget=GovRadioInput(),
+        validators=[DataRequired("Choose a rubric")],
+        invalid_choice_message="Choose a rubric from the list",
     )
     submit = SubmitField("Start the next review", widget=GovSubmitInput())
 
@@ -616,13 +669,13 @@ class ActionPlanForm(FlaskForm):
     what = TextAreaField(
         "Action",
         widget=GovTextArea(),
-        validators=[DataRequired("Describe the action"), Length(max=2000)],
+        validators=[DataRequired("Describe the action"), at_most("Action", 2000)],
     )
     owner = StringField(
         "Owner",
         description="A role, for example Head of Service, Children in Need",
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most("Owner", 200)],
     )
     due_date = StringField(
         "Due date",
@@ -641,6 +694,7 @@ class ActionPlanForm(FlaskForm):
         default="not_started",
         widget=GovRadioInput(),
         validators=[DataRequired("Choose the status")],
+        invalid_choice_message="Choose the status from the list",
     )
     submit = SubmitField("Save action", widget=GovSubmitInput())
 
@@ -651,7 +705,7 @@ class ActionNoteForm(FlaskForm):
     note = TextAreaField(
         "Progress note",
         widget=GovTextArea(),
-        validators=[DataRequired("Write the progress note"), Length(max=4000)],
+        validators=[DataRequired("Write the progress note"), at_most("Progress note", 4000)],
     )
     noted_on = StringField(
         "Date",
@@ -672,7 +726,7 @@ class CalibrationForm(FlaskForm):
         "Title",
         description="For example, Calibration panel before the March audits",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter a title"), Length(max=200)],
+        validators=[DataRequired("Enter a title"), at_most("Exercise title", 200)],
     )
     cases = SelectMultipleField(
         "Case files to grade",
@@ -729,12 +783,13 @@ class AgreedGradeForm(FlaskForm):
         widget=GovRadioInput(),
         validate_choice=True,
         validators=[DataRequired("Choose the agreed answer")],
+        invalid_choice_message="Choose the agreed answer from the list",
     )
     rationale = TextAreaField(
         "Why the panel agreed this",
         description="A short rationale other auditors can learn from. Do not write names.",
         widget=GovTextArea(),
-        validators=[DataRequired("Enter the panel's rationale"), Length(max=4000)],
+        validators=[DataRequired("Enter the panel's rationale"), at_most("Rationale", 4000)],
     )
     submit = SubmitField("Save agreed answer", widget=GovSubmitInput())
 YES_NO_CHOICES = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -755,6 +810,7 @@ class CollaborationForm(FlaskForm):
         "brought back (the audit trail keeps the earlier versions).",
         widget=GovRadioInput(),
         validators=[DataRequired("Say whether workers' names are recorded")],
+        invalid_choice_message="Say whether workers' names are recorded: yes or no",
     )
     submit = SubmitField("Save settings", widget=GovSubmitInput())
 
@@ -772,6 +828,7 @@ def family_answer_field(label: str) -> RadioField:
         default="not_asked",
         widget=GovRadioInput(),
         validators=[Optional()],
+        invalid_choice_message=f"Choose yes, partly, no or not asked for “{label}”",
     )
 
 
@@ -783,11 +840,13 @@ class FamilyFeedbackForm(FlaskForm):
         choices=YES_NO_CHOICES,
         widget=GovRadioInput(),
         validators=[Optional()],
+        invalid_choice_message="Say whether the family consented: yes or no",
     )
     contact_method = RadioField(
         "How was contact made?",
         widget=GovRadioInput(),
         validators=[Optional()],
+        invalid_choice_message="Choose how contact was made from the list",
     )
     family_said = TextAreaField(
         "What did the family say about the help they received?",
@@ -795,7 +854,7 @@ class FamilyFeedbackForm(FlaskForm):
         "professionals. The lead may quote this in the internal findings; it never appears in "
         "the public report.",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=5000)],
+        validators=[Optional(), at_most("What the family said", 5000)],
     )
     felt_listened_to = family_answer_field("Did they feel listened to?")
     knows_plan = family_answer_field("Do they know the plan?")
@@ -810,12 +869,15 @@ class ThemeForm(FlaskForm):
         "Theme",
         description="A few words, for example Drift or Voice of the child",
         widget=GovTextInput(),
-        validators=[DataRequired("Enter the theme's name, for example Drift"), Length(max=80)],
+        validators=[
+            DataRequired("Enter the theme's name, for example Drift"),
+            at_most("Theme name", 80),
+        ],
     )
     description = TextAreaField(
         "What it covers (optional)",
         description="So every auditor tags the same things with it",
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), at_most("What the theme covers", 500)],
     )
     submit = SubmitField("Add theme", widget=GovSubmitInput())

@@ -301,6 +301,7 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("themes.theme_list", "GET"): _account(200, *_CREATORS)
     | {"reviewer_in": 200, "reviewer_peer": 200},
     ("themes.theme_add", "POST"): _account(DONE, *_CREATORS),
+    ("themes.theme_new", "GET"): _account(302, *_CREATORS),
     ("themes.theme_edit", "GET"): _account(200, *_CREATORS),
     ("themes.theme_edit", "POST"): _account(DONE, *_CREATORS),
     ("themes.theme_retire", "POST"): _account(302, *_CREATORS),

@@ -42,6 +42,21 @@ def test_lead_downloads_answers_and_findings(client, auth, db, people) -> None: 
     assert client.get(f"/reviews/{review.id}/export/answers.csv").status_code == 403
 
 
+def test_every_csv_download_names_its_charset_once(client, auth, db, people) -> None:  # type: ignore[no-untyped-def]
+    from audit.views.transfer import EXPORTS
+
+    review, _ = make_review(db, people)
+    auth.sign_in("lead")
+    tables = [*sorted(what for what, fmt in EXPORTS if fmt == "csv"), "action-plan"]
+    assert len(tables) > 5
+    for table in tables:
+        got = client.get(f"/reviews/{review.id}/export/{table}.csv")
+        assert got.status_code == 200
+        assert got.headers["Content-Type"] == "text/csv; charset=utf-8", table
+    json_file = client.get(f"/reviews/{review.id}/findings.json")
+    assert json_file.headers["Content-Type"] == "application/json"
+
+
 def test_answers_command_writes_excel_or_csv(tmp_path: Path) -> None:
     runner = CliRunner()
     inst = str(tmp_path / "inst")

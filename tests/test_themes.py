@@ -327,9 +327,9 @@ def test_lead_keeps_the_list_on_the_page(app: Any, world: dict, db: Any) -> None
     page = client.get(url)
     assert page.status_code == 200 and "Themes over time" in page.text
     token = csrf_token(page.text)
-    done = client.post(f"{url}/new", data={"csrf_token": token, "name": "Contingency planning"})
+    done = client.post(url, data={"csrf_token": token, "name": "Contingency planning"})
     assert done.status_code == 302
-    again = client.post(f"{url}/new", data={"csrf_token": token, "name": "contingency PLANNING"})
+    again = client.post(url, data={"csrf_token": token, "name": "contingency PLANNING"})
     assert again.status_code == 200 and "already has a theme called" in again.text
     assert again.text.count("<title>Error: ") == 1
     refused = client.post(f"{url}/{world['drift']}/delete", data={"csrf_token": token})
@@ -339,12 +339,71 @@ def test_lead_keeps_the_list_on_the_page(app: Any, world: dict, db: Any) -> None
     assert theme_data.get(db, world["drift"]).retired
 
 
+def test_a_failed_add_stays_on_an_address_that_reloads(app: Any, world: dict, db: Any) -> None:
+    client = _signed_in(app, "lead")
+    url = f"/programmes/{world['programme']}/themes"
+    page = client.get(url)
+    assert f'action="{url}"' in page.text  # the add form posts to the list's own address
+    failed = client.post(url, data={"csrf_token": csrf_token(page.text), "name": ""})
+    assert failed.status_code == 200 and "Enter the theme" in failed.text
+    assert "Add a theme" in client.get(url).text  # reloading it (or signing in again) works
+    assert [t.name for t in theme_data.for_programme(db, world["programme"])] == [
+        "Drift",
+        "Voice of the child",
+    ]
+    # The old address of the add form leads to it rather than to a 404.
+    old = client.get(f"{url}/new")
+    assert old.status_code == 302 and old.headers["Location"] == f"{url}#add"
+    assert _signed_in(app, "reviewer").get(f"{url}/new").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "x" * 81}, "Theme name must be 80 characters or fewer"),
+        ({"name": "Drift 2", "description": "x" * 501}, "covers must be 500 characters or fewer"),
+    ],
+)
+def test_an_over_long_theme_is_refused_by_name(
+    app: Any, world: dict, data: dict[str, str], message: str
+) -> None:
+    client = _signed_in(app, "lead")
+    url = f"/programmes/{world['programme']}/themes"
+    token = csrf_token(client.get(url).text)
+    page = client.post(url, data={"csrf_token": token, **data})
+    assert page.status_code == 200 and message in page.text
+    assert not re.search(r"cannot be longer than", page.text)
+
+
+def test_the_audit_record_shows_each_notes_themes_beside_it(app: Any, world: dict) -> None:
+    review_id = world["second"].id
+    record = _signed_in(app, "lead").get(f"/reviews/{review_id}/audits/{world['second_audits'][0]}")
+    assert record.status_code == 200 and "Audit record for case" in record.text
+    # Beside the tagged note, in name order; no other answer carries a theme line.
+    assert re.search(
+        r"Synthetic note: plan drifted \(good\)\.</p>\s*<p[^>]*>"
+        r"Learning themes: Drift, Voice of the child</p>",
+        record.text,
+    )
+    assert record.text.count("Learning themes: ") == 1
+    untagged = _signed_in(app, "reviewer").get(
+        f"/reviews/{review_id}/audits/{world['second_audits'][1]}"
+    )
+    assert untagged.status_code == 200 and "Learning themes: " not in untagged.text
+
+
 def test_a_reviewer_reads_the_list_but_not_the_counts(app: Any, world: dict) -> None:
     client = _signed_in(app, "reviewer")
     page = client.get(f"/programmes/{world['programme']}/themes")
     assert page.status_code == 200
     assert "Voice of the child" in page.text
     assert "Themes over time" not in page.text and "Add a theme" not in page.text
+    # docs/themes.md: reviewers see the list and descriptions, not the counts (Drift has 4 tags).
+    assert ">Tags</th>" not in page.text
+    assert "govuk-table__cell--numeric" not in page.text
+    lead_page = _signed_in(app, "lead").get(f"/programmes/{world['programme']}/themes").text
+    assert ">Tags</th>" in lead_page
+    assert re.search(r"Drift</th>\s*<td[^>]*>Plans that stall</td>\s*<td[^>]*>4</td>", lead_page)
     outsider = _signed_in(app, "other")  # a reviewer in none of the programme's reviews
     assert outsider.get(f"/programmes/{world['programme']}/themes").status_code == 403
 

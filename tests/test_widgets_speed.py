@@ -412,7 +412,7 @@ def test_scoring_page_is_identical_with_stock_widgets(
     cold, warm = pages(), pages()
     monkeypatch.setattr(widgets._Fast, "render", gov_form_base.GovFormBase.render)
     stock = pages()
-    assert "Not a valid choice" in stock["invalid POST"]
+    assert re.search(r"Choose an answer to “[^”]+” from the list", stock["invalid POST"])
     assert "govuk-form-group--error" in stock["submit with problems"]
     assert "&lt;script&gt;" in stock["submit with problems"]
     for name in stock:

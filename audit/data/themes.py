@@ -274,6 +274,19 @@ def evidence_tags(db: sqlite_utils.Database, audit_id: str) -> dict[str, set[str
     )
 
 
+def evidence_theme_names(db: sqlite_utils.Database, audit_id: str) -> dict[str, list[str]]:
+    """Return, per question of an audit, the names of the themes its evidence note carries."""
+    out: dict[str, list[str]] = {}
+    for question_id, name in db.execute(
+        "SELECT evidence_theme.question_id, theme.name FROM evidence_theme"
+        " JOIN theme ON theme.id = evidence_theme.theme_id"
+        " WHERE evidence_theme.audit_id = ? ORDER BY theme.name COLLATE NOCASE",
+        [audit_id],
+    ):
+        out.setdefault(question_id, []).append(name)
+    return out
+
+
 def finding_tags(db: sqlite_utils.Database, review_id: str) -> dict[str, set[str]]:
     """Return a review's finding tags: finding id -> theme ids."""
     return _grouped(

@@ -11,14 +11,20 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextArea, GovTe
 from werkzeug.wrappers import Response
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from audit import caselist, collaboration, policy
 from audit.collaboration import Conversation, FamilyFeedback, SectionView
 from audit.data import audits, moderation
 from audit.data import conversations as conversation_data
 from audit.data import reviews as review_data
-from audit.forms import YES_NO_CHOICES, ActionForm, CollaborationForm, FamilyFeedbackForm
+from audit.forms import (
+    YES_NO_CHOICES,
+    ActionForm,
+    CollaborationForm,
+    FamilyFeedbackForm,
+    at_most,
+)
 from audit.views import get_db, requires
 
 bp = Blueprint("collab", __name__, url_prefix="/reviews/<review_id>")
@@ -107,13 +113,13 @@ def _grades(audit: audits.CaseAudit) -> dict[str, str | None]:
     return current | moderation.current_values(get_db(), audit.id)
 
 
-def _notes(label: str, description: str = NO_NAMES) -> TextAreaField:
-    """Make an optional free-text box for the conversation record."""
+def _notes(label: str, name: str, description: str = NO_NAMES) -> TextAreaField:
+    """Make an optional free-text box for the conversation record; its errors say ``name``."""
     return TextAreaField(
         label,
         description=description,
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=5000)],
+        validators=[Optional(), at_most(name, 5000)],
     )
 
 
@@ -126,29 +132,31 @@ def conversation_form_class(
             "Date of the conversation",
             description="For example, 27/10/2026",
             widget=GovTextInput(),
-            validators=[Optional(), Length(max=20)],
+            validators=[Optional(), at_most("Date of the conversation", 20)],
         ),
         "worker_role": StringField(
             "Practitioner's role",
             description="For example, social worker in Assessment Team 1. " + NO_NAMES,
             widget=GovTextInput(),
-            validators=[Optional(), Length(max=200)],
+            validators=[Optional(), at_most("Practitioner's role", 200)],
         ),
         "manager_role": StringField(
             "Manager's role, if a manager took part",
             description="For example, team manager.",
             widget=GovTextInput(),
-            validators=[Optional(), Length(max=200)],
+            validators=[Optional(), at_most("Manager's role", 200)],
         ),
-        "will_do_differently": _notes("What will the worker do differently?"),
-        "manager_response": _notes("The manager's response"),
+        "will_do_differently": _notes(
+            "What will the worker do differently?", "What the worker will do differently"
+        ),
+        "manager_response": _notes("The manager's response", "The manager's response"),
     }
     if worker_names:
         attrs["worker_name"] = StringField(
             "Practitioner's name",
             description="Your council records workers' names. Never a child's or family's.",
             widget=GovTextInput(),
-            validators=[Optional(), Length(max=200)],
+            validators=[Optional(), at_most("Practitioner's name", 200)],
         )
     for section, grade in sections:
         attrs[f"agrees-{section.id}"] = RadioField(
@@ -157,9 +165,12 @@ def conversation_form_class(
             description=f"Auditor's grade: {scale.level(grade).label}",
             widget=GovRadioInput(),
             validators=[Optional()],
+            invalid_choice_message=f"Say whether the practitioner agrees with the grade for"
+            f" {section.title}: yes or no",
         )
         attrs[f"view-{section.id}"] = _notes(
             f"If not, the practitioner's view of the grade for {section.title}",
+            f"The practitioner's view of the grade for {section.title}",
             "In their words. " + NO_NAMES,
         )
     return type("ConversationForm", (FlaskForm,), attrs)

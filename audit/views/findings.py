@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.wrappers import Response
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from audit import analysis, findings, integrity, policy
 from audit.analysis import section_charts
@@ -18,7 +18,14 @@ from audit.data import actions, audits, conversations, moderation
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.findings import percent
-from audit.forms import ActionForm, ActionPlanForm, FindingForm, SecondAuditForm, SummaryForm
+from audit.forms import (
+    ActionForm,
+    ActionPlanForm,
+    FindingForm,
+    SecondAuditForm,
+    SummaryForm,
+    at_most,
+)
 from audit.views import get_db, requires
 from audit.widgets import FastRadioInput, FastTextArea, FastTextInput
 
@@ -327,7 +334,7 @@ def _moderation_form(rubric: Any, case_type: str, current: dict[str, str | None]
             "Moderation note",
             widget=FastTextArea(),
             description="For example, what you discussed with the reviewer.",
-            validators=[Optional(), Length(max=5000)],
+            validators=[Optional(), at_most("Moderation note", 5000)],
         )
     }
     choices = [SelectChoice(level.id, level.label) for level in rubric.scale.levels]
@@ -340,11 +347,12 @@ def _moderation_form(rubric: Any, case_type: str, current: dict[str, str | None]
             widget=FastRadioInput(),
             default=current.get(question.id),
             validators=[Optional()],
+            invalid_choice_message=f"Choose a grade for “{question.text}” from the scale",
         )
         attrs[f"reason-{question.id}"] = StringField(
             "Reason for the change",
             widget=FastTextInput(),
-            validators=[Optional(), Length(max=1000)],
+            validators=[Optional(), at_most(f"Reason for the change to “{question.text}”", 1000)],
         )
     return type("ModerationForm", (FlaskForm,), attrs)
 

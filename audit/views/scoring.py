@@ -24,6 +24,7 @@ from wtforms.validators import ValidationError
 from audit import caselist, integrity, policy, scoring
 from audit.data import actions, audits, conversations, moderation, pending
 from audit.data import reviews as review_data
+from audit.data import themes as theme_data
 from audit.forms import ActionForm, EscalationForm
 from audit.views import get_db, requires
 from audit.views.calibration import exemplar_links
@@ -163,7 +164,9 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
                 "error",
             )
             return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
-        return render_template("scoring/record.html", **_context(audit))
+        # Themes are internal: the record is an internal page, the report never shows them.
+        themed = theme_data.evidence_theme_names(get_db(), audit.id)
+        return render_template("scoring/record.html", **_context(audit, evidence_themes=themed))
 
     rubric = g.review.rubric
     case_type = review_data.case_file(get_db(), audit.case_id, review_id)["case_type"]

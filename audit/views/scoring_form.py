@@ -8,10 +8,10 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import Optional, Regexp
 
 from audit.caselist import parse_date
-from audit.forms import DATE_PATTERN
+from audit.forms import DATE_PATTERN, at_most
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer, answer_field, applicable, evidence_field, section_na_field
 from audit.widgets import FastCheckboxInput, FastRadioInput, FastTextArea, FastTextInput
@@ -28,7 +28,7 @@ def _answer_field(question: Question, rubric: Rubric) -> Any:
             question.text,
             description=question.hint or NAMES_REMINDER,
             widget=FastTextArea(),
-            validators=[Optional(), Length(max=MAX_NOTE)],
+            validators=[Optional(), at_most(f"The answer to “{question.text}”", MAX_NOTE)],
         )
     if question.type == "grade":
         choices = [SelectChoice(level.id, level.label) for level in rubric.scale.levels]
@@ -43,6 +43,7 @@ def _answer_field(question: Question, rubric: Rubric) -> Any:
         widget=FastRadioInput(),
         validate_choice=True,
         validators=[Optional()],
+        invalid_choice_message=f"Choose an answer to “{question.text}” from the list",
     )
 
 
@@ -55,6 +56,7 @@ class ScoringFormBase(FlaskForm):
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "Not yet")],
         widget=FastRadioInput(),
         validators=[Optional()],
+        invalid_choice_message="Say whether feedback was given: yes or not yet",
     )
     feedback_date = StringField(
         "Date feedback was given",
@@ -72,19 +74,19 @@ class ScoringFormBase(FlaskForm):
         "The worker's and manager's response",
         description=NAMES_REMINDER,
         widget=FastTextArea(),
-        validators=[Optional(), Length(max=MAX_NOTE)],
+        validators=[Optional(), at_most("The worker's and manager's response", MAX_NOTE)],
     )
     action_what = TextAreaField(
         "Case action agreed (optional)",
         description="What must happen on this case, for the lead to follow up.",
         widget=FastTextArea(),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), at_most("Case action", 2000)],
     )
     action_owner = StringField(
         "Who will do it",
         description="A role, for example team manager.",
         widget=FastTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most("Who will do the case action", 200)],
     )
     action_due = StringField(
         "By when",
@@ -120,7 +122,10 @@ def build_form_class(rubric: Rubric, case_type: str) -> type[ScoringFormBase]:
                     "Evidence and analysis",
                     description=NAMES_REMINDER,
                     widget=FastTextArea(),
-                    validators=[Optional(), Length(max=MAX_NOTE)],
+                    validators=[
+                        Optional(),
+                        at_most(f"Evidence and analysis for “{question.text}”", MAX_NOTE),
+                    ],
                 )
     return type("ScoringForm", (ScoringFormBase,), attrs)
 

@@ -50,7 +50,8 @@ def _list_page(programme_id: str, form: ThemeForm, status: int = 200) -> tuple[s
             "themes/list.html",
             programme=item,
             themes=themes,
-            uses={t.id: theme_data.uses(db, t.id) for t in themes},
+            # Reviewers read the list and descriptions, never the counts (docs/themes.md).
+            uses={t.id: theme_data.uses(db, t.id) for t in themes} if manager else {},
             manager=manager,
             form=form,
             learning=analysis.programme_themes(db, programme_id) if manager else [],
@@ -67,10 +68,10 @@ def theme_list(programme_id: str) -> tuple[str, int]:
     return _list_page(programme_id, ThemeForm(formdata=None))
 
 
-@bp.route("/programmes/<programme_id>/themes/new", methods=["POST"])
+@bp.route("/programmes/<programme_id>/themes", methods=["POST"])
 @requires("themes.manage")
 def theme_add(programme_id: str) -> Response | tuple[str, int]:
-    """Add a theme to the programme's list."""
+    """Add a theme to the programme's list; errors show on the list's own URL, so it reloads."""
     _programme_or_404(programme_id)
     form = ThemeForm()
     if form.validate_on_submit():
@@ -88,6 +89,14 @@ def theme_add(programme_id: str) -> Response | tuple[str, int]:
             return redirect(url_for("themes.theme_list", programme_id=programme_id))
         _attach(form, problems)
     return _list_page(programme_id, form)
+
+
+@bp.route("/programmes/<programme_id>/themes/new")
+@requires("themes.manage")
+def theme_new(programme_id: str) -> Response:
+    """Send an old or typed "new theme" address to the list's add form instead of a 404."""
+    _programme_or_404(programme_id)
+    return redirect(url_for("themes.theme_list", programme_id=programme_id, _anchor="add"))
 
 
 @bp.route("/programmes/<programme_id>/themes/<theme_id>", methods=["GET", "POST"])

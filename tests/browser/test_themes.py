@@ -63,6 +63,9 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     assert page.title().startswith("Error: ")
     assert "Enter the theme's name" in page.locator(".govuk-error-summary").inner_text()
     check_page(page, problems)
+    # The failed add is on the list's own address: loading it again shows the add form.
+    page.goto(page.url)
+    assert page.get_by_role("heading", name="Add a theme").count() == 1
     _tab_to(page, lambda f: f["name"] == "name", "the theme's name")
     page.keyboard.type(ADDED)
     _tab_to(page, lambda f: f["name"] == "description", "the description")
@@ -120,6 +123,10 @@ def test_lead_keeps_themes_tags_a_finding_and_notes_and_reads_the_theme_page(
     page.keyboard.press("Space")
     _button(page, "Save themes")
     assert "Themes saved for case" in _flash(page)
+    # Back on the audit's record (October's audits are submitted): the theme beside the note.
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Audit record")
+    assert page.locator(".app-record__themes", has_text=THEME).count() == 1
+    check_page(page, problems)
 
     # The theme page counts the audit and the finding in October's column, with its actions.
     _themes_page(page, problems)
