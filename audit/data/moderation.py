@@ -155,27 +155,33 @@ def queue(
     """
     pairs = list(adverse)
     adverse_sql = " OR ".join("(a.question_id = ? AND a.value = ?)" for _ in pairs) or "0"
-    args: list[Any] = [lowest_level, *[x for pair in pairs for x in pair], review_id]
+    args: list[Any] = [review_id, lowest_level, *[x for pair in pairs for x in pair]]
+    # The last whole-audit moderation is looked up per audit (idx_moderation_audit), and
+    # moderated audits without a later dispute are dropped before anything else is worked out.
     sql = f"""
-    SELECT case_audit.id AS audit_id, case_file.pseudonym, case_file.case_type,
-           case_audit.submitted_at, user.display_name AS reviewer,
-           EXISTS (SELECT 1 FROM answer AS a WHERE a.audit_id = case_audit.id
+    WITH submitted AS (
+        SELECT case_audit.id AS audit_id, case_file.pseudonym, case_file.case_type,
+               case_audit.submitted_at, user.display_name AS reviewer,
+               (SELECT max(created_at) FROM moderation
+                WHERE moderation.audit_id = case_audit.id
+                  AND moderation.question_id IS NULL) AS moderated_at
+        FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id
+        JOIN user ON user.id = case_audit.reviewer_id
+        WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'
+          AND case_audit.status = 'submitted'
+    )
+    SELECT audit_id, pseudonym, case_type, submitted_at, reviewer,
+           EXISTS (SELECT 1 FROM answer AS a WHERE a.audit_id = submitted.audit_id
                    AND (a.value = ? OR {adverse_sql})) AS flagged,
-           last.moderated_at IS NOT NULL AS moderated,
-           last.moderated_at IS NOT NULL AND EXISTS (
-               SELECT 1 FROM conversation JOIN conversation_section
-                 ON conversation_section.audit_id = conversation.audit_id
-               WHERE conversation.audit_id = case_audit.id
-                 AND conversation_section.agrees = 'no'
-                 AND conversation.recorded_at >= last.moderated_at) AS disputed_since
-    FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id
-    JOIN user ON user.id = case_audit.reviewer_id
-    LEFT JOIN (SELECT audit_id, max(created_at) AS moderated_at FROM moderation
-               WHERE question_id IS NULL GROUP BY audit_id) AS last
-      ON last.audit_id = case_audit.id
-    WHERE case_audit.review_id = ? AND case_audit.purpose = 'first'
-      AND case_audit.status = 'submitted'
-    ORDER BY flagged AND NOT moderated DESC, disputed_since DESC, flagged DESC,
-             case_file.pseudonym
+           moderated_at IS NOT NULL AS moderated,
+           moderated_at IS NOT NULL AS disputed_since
+    FROM submitted
+    WHERE moderated_at IS NULL OR EXISTS (
+        SELECT 1 FROM conversation JOIN conversation_section
+          ON conversation_section.audit_id = conversation.audit_id
+        WHERE conversation.audit_id = submitted.audit_id
+          AND conversation_section.agrees = 'no'
+          AND conversation.recorded_at >= submitted.moderated_at)
+    ORDER BY flagged AND NOT moderated DESC, disputed_since DESC, flagged DESC, pseudonym
     """
-    return [dict(r) for r in db.execute(sql, args) if not r["moderated"] or r["disputed_since"]]
+    return [dict(r) for r in db.execute(sql, args)]
