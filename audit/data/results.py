@@ -133,7 +133,9 @@ def counted_audits(db: sqlite_utils.Database, review_id: str) -> list[dict[str, 
     rows = []
     for row in db.execute(_COUNTED, {"review_id": review_id}):
         item = dict(row)
-        item["sections_na"] = json.loads(item.pop("sections_not_applicable"))
+        marked = item.pop("sections_not_applicable")
+        # Almost every audit marks no section: skip the JSON parser for the common case.
+        item["sections_na"] = [] if marked == "[]" else json.loads(marked)
         rows.append(item)
     return rows
 
