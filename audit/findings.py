@@ -190,8 +190,14 @@ def threshold_label(scale: Scale) -> str:
 
 
 def case_answer_questions(rubric: Rubric) -> list[str]:
-    """Return the questions counted case by case: critical ones and checks of ungraded sections."""
-    ids = [q.id for q in rubric.critical_questions()]
+    """Return the questions counted case by case: critical ones and checks of ungraded sections.
+
+    A single critical question is left out: each case has one answer to it, so its answer
+    counts already count cases (see ``_safeguarding``), and reading it audit by audit would
+    cost a look-up per audit on every aggregation.
+    """
+    critical = rubric.critical_questions()
+    ids = [q.id for q in critical] if len(critical) > 1 else []
     for section in rubric.sections:
         if not section.grade_question:
             ids.extend(q.id for q in section.questions if q.type == "yes_no")
@@ -261,7 +267,7 @@ def aggregate(
         headline=headline,
         sections=sections,
         questions=questions,
-        critical=_safeguarding(rubric, audits, answers_by_audit, critical or {}),
+        critical=_safeguarding(rubric, audits, answers_by_audit, tallies, critical or {}),
         case_types=tuple(sorted({a["case_type"] for a in audits})),
         teams=tuple(sorted({a["team"] or "" for a in audits})),
     )
@@ -312,15 +318,31 @@ def _safeguarding(
     rubric: Rubric,
     audits: Sequence[Mapping[str, Any]],
     case_answers: Mapping[str, Mapping[str, str]],
+    tallies: Mapping[str, _Tally],
     alerts: Mapping[str, int],
 ) -> dict[str, int]:
-    """Count children not adequately safeguarded once, and the alerts raised, apart."""
+    """Count children not adequately safeguarded once, and the alerts raised, apart.
+
+    With one critical question each case has one answer, so the adverse answers counted for
+    it are the cases; with several, a case adverse on two must count once, case by case.
+    """
     questions = rubric.critical_questions()
-    cases = sum(
-        1
-        for audit in audits
-        if any(q.is_adverse(case_answers.get(audit["audit_id"], {}).get(q.id)) for q in questions)
-    )
+    if len(questions) == 1:
+        (question,) = questions
+        cases = sum(
+            n
+            for values in tallies[question.id].values.values()
+            for value, n in values.items()
+            if question.is_adverse(value)
+        )
+    else:
+        cases = sum(
+            1
+            for audit in audits
+            if any(
+                q.is_adverse(case_answers.get(audit["audit_id"], {}).get(q.id)) for q in questions
+            )
+        )
     return {
         "cases": cases,
         "audited": len(audits),

@@ -1394,3 +1394,40 @@ def test_appendix_dagger_marks_the_moderated_answer_not_the_overall(db, dataset)
     for name in ("C02", "C03", "C04", "C05"):
         assert not rows[name]["moderated"] and not rows[name]["overall_moderated"]
         assert not any(g["moderated"] for g in rows[name]["grades"])
+
+
+def test_a_case_adverse_on_two_critical_questions_counts_once() -> None:
+    """With several critical questions the count goes case by case; with one, answers are cases."""
+    two = MINI.replace(
+        '        adverse_answer: "no"\n',
+        '        adverse_answer: "no"\n'
+        "      - id: harm_now\n"
+        "        text: Is the child at risk of significant harm now?\n"
+        "        type: yes_no\n"
+        "        critical: true\n"
+        '        good_answer: "no"\n'
+        '        adverse_answer: "yes"\n',
+        1,
+    )
+    rubric = parse_rubric(two)
+    assert [q.id for q in rubric.critical_questions()] == ["child_safe", "harm_now"]
+    assert findings.case_answer_questions(rubric) == ["child_safe", "harm_now"]
+    audits = [
+        {"audit_id": f"a{n}", "case_type": "cp", "team": "T", "sections_na": []} for n in (1, 2, 3)
+    ]
+    answers = {
+        "a1": {"child_safe": "no", "harm_now": "yes"},  # adverse on both: one case
+        "a2": {"child_safe": "yes", "harm_now": "yes"},
+        "a3": {"child_safe": "yes", "harm_now": "no"},
+    }
+    rows = [
+        {"question_id": q, "value": v, "not_applicable": 0, "case_type": "cp", "team": "T", "n": 1}
+        for given in answers.values()
+        for q, v in given.items()
+    ]
+    agg = findings.aggregate(rubric, audits, rows, case_answers=answers)
+    assert agg.critical["cases"] == 2 and agg.critical["audited"] == 3
+    # The single-question rubric reads the same count from its answers, not case by case.
+    mini = parse_rubric(MINI)
+    one = findings.aggregate(mini, audits, [r for r in rows if r["question_id"] == "child_safe"])
+    assert one.critical["cases"] == 1
