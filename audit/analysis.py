@@ -13,13 +13,14 @@ from typing import Any
 import sqlite_utils
 from markupsafe import Markup
 
-from audit import agreement, charts, findings, integrity, timeliness
+from audit import agreement, findings, integrity, timeliness
 from audit.data import audits, moderation, results
 from audit.data import findings as finding_data
 from audit.data import holidays as holidays_data
 from audit.data import integrity as integrity_data
 from audit.data.reviews import Review
 from audit.findings import percent
+from audit.reporting import charts
 from audit.stats import Proportion, wilson
 
 
@@ -459,9 +460,9 @@ def spreadsheet(
 
     ``viewer`` is (user, role in the review): whose calibration grades the export may hold.
     """
-    from audit import exports
     from audit.data import conversations
     from audit.data import exports as export_data
+    from audit.reporting import exports
 
     answers = exports.answers_table(review.rubric, export_data.answer_rows(db, review.id))
     found = exports.findings_table(
@@ -529,7 +530,7 @@ def action_plan_table(db: sqlite_utils.Database, review: Review) -> tuple[list[s
 
 def action_plan_file(db: sqlite_utils.Database, review: Review, fmt: str) -> tuple[bytes, str]:
     """Build the action plan as XLSX or CSV (formula-safe, like every export)."""
-    from audit import exports
+    from audit.reporting import exports
 
     header, rows = action_plan_table(db, review)
     if fmt == "xlsx":

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from audit.charts import DotRow
+from audit.reporting.charts import DotRow
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer, adverse
 from audit.stats import (

@@ -591,7 +591,7 @@ def _warn_data_errors(db: Any, review: Any) -> None:
 @output_option("The bundle file to write (JSON).")
 def export_command(instance: Path | None, review_key: str, output: Path) -> None:
     """Write REVIEW as a bundle: one JSON file another installation can import."""
-    from audit import bundle
+    from audit.bundles import bundle
 
     found, db = _review_and_db(instance, review_key)
     data = bundle.dumps(bundle.export_review(db, found.id, exported_by="command line"))
@@ -610,7 +610,7 @@ def import_command(instance: Path | None, file: Path) -> None:
     Records already here with different contents are reported as conflicts and kept as
     they are; a bad bundle is rejected whole and nothing is written.
     """
-    from audit import bundle
+    from audit.bundles import bundle
 
     db = _db(_app(instance))
     try:
@@ -723,8 +723,8 @@ def report_command(
 ) -> None:
     """Write REVIEW's findings report as a tagged PDF or a Word document (and optionally HTML)."""
     _import_in_background("weasyprint")
-    from audit import report, report_docx
     from audit.data import reviews
+    from audit.reporting import report, report_docx
 
     suffix = output.suffix.lower()
     if suffix not in (".pdf", ".docx"):
@@ -765,8 +765,8 @@ def pack_command(
     instance: Path | None, programme_key: str, start: str, end: str, output: Path
 ) -> None:
     """Write PROGRAMME's self-evaluation pack for the reviews that started in a period."""
-    from audit import selfeval
     from audit.data import programmes
+    from audit.reporting import selfeval
 
     if output.suffix.lower() not in (".pdf", ".docx"):
         raise click.ClickException(f"the output file must end in .pdf or .docx, not {output.name}")

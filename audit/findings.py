@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.charts import good_label
+from audit.reporting.charts import good_label
 from audit.rubric import DEFAULT_WORDING, NOT_APPLICABLE, Question, Rubric, Scale, Section
 from audit.stats import Proportion, clustered_share, share_of_answers, wilson
 

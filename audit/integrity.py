@@ -1,6 +1,6 @@
 """Stored values a review's rubric does not allow: keep them out of the figures and say so.
 
-Imports are checked whole (audit/bundle_checks.py), but a database edited by hand or filled
+Imports are checked whole (audit/bundles/bundle_checks.py), but a database edited by hand or filled
 by an older version can still hold a grade that is not on the scale, an answer to a question
 the rubric lacks, or a case type it does not declare. The figures are read through one
 :class:`Screen`, which leaves such values out, and :func:`data_errors` names each one so an

@@ -6,8 +6,8 @@ Targets (from the issue):
 - "the whole pipeline is at most 1.2x the time WeasyPrint alone takes to render the same
   finished HTML"
 
-The pipeline is ``audit.report.build_html`` (queries, charts, template) then
-``audit.report.render_pdf`` (WeasyPrint through the allow-listing URL fetcher, PDF/UA-1).
+The pipeline is ``audit.reporting.report.build_html`` (queries, charts, template) then
+``audit.reporting.report.render_pdf`` (WeasyPrint through the allow-listing URL fetcher, PDF/UA-1).
 "WeasyPrint alone" renders the very HTML the pipeline built, with WeasyPrint's own fetcher
 reading the stylesheet from disk, to the same PDF variant. Each measurement runs in a fresh
 process (after one small warm-up render that loads fonts), so peak RSS is that process's
@@ -192,7 +192,7 @@ def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> s
 
 def _warm_up() -> None:
     """Render a tiny document so font loading is not counted in either figure."""
-    from audit import report
+    from audit.reporting import report
 
     report.render_pdf(
         '<html lang="en-GB"><body><p>Warm-up</p></body></html>', title="warm", author="bench"
@@ -209,9 +209,9 @@ def child(instance: str, review_id: str, mode: str, repeats: int) -> None:
 
     import weasyprint
 
-    from audit import report
     from audit.data import reviews
     from audit.data.db import connect
+    from audit.reporting import report
 
     app = make_app(Path(instance))
     db = connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
@@ -276,7 +276,7 @@ def _timed(argv: list[str]) -> float:
 
 def whole_command(instance: Path, review_id: str, repeats: int) -> tuple[float, float]:
     """Return the best wall times of ``case-audit report`` and of bare WeasyPrint, in turns."""
-    from audit.report import PDF_VARIANT
+    from audit.reporting.report import PDF_VARIANT
 
     pdf, html, bare_pdf = (instance / name for name in ("cmd.pdf", "cmd.html", "bare.pdf"))
     command = [sys.executable, "-m", "audit", "report", review_id, "-o", str(pdf)]

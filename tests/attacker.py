@@ -9,7 +9,7 @@ pooled figures, the same figure printed twice. Some of those sums are guesses (a
 of every case, every case graded, no grade changed sideways at moderation): the attacker is
 given the luck to guess right, as a guess is kept only if it is true (checked against the
 internal version) and agrees with everything printed. Independent of
-:mod:`audit.disclosure`: it knows only the page.
+:mod:`audit.reporting.disclosure`: it knows only the page.
 """
 
 from __future__ import annotations

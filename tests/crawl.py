@@ -12,9 +12,10 @@ from collections.abc import Iterable
 
 from flask import Flask
 
-from audit import analysis, report
+from audit import analysis
 from audit.data import reviews as review_data
 from audit.data.db import connect
+from audit.reporting import report
 
 # Pages that take no record id, for any signed-in user.
 FIXED = (

@@ -33,8 +33,9 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from audit import analysis, bundle, policy
+from audit import analysis, policy
 from audit import findings as findings_domain
+from audit.bundles import bundle
 from audit.data import actions, audits, holidays, programmes, users
 from audit.data import calibration as calibration_data
 from audit.data import findings as finding_data

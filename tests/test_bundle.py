@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from audit import bundle, create_app, demo
+from audit import create_app, demo
+from audit.bundles import bundle
 from audit.data import audits
 from audit.data import reviews as review_data
 from audit.data.bundle_collab import TABLES as COLLAB_TABLES
@@ -617,7 +618,7 @@ def test_escalation_times_are_iso_8601_in_bundles(
 
 
 def test_the_schema_in_the_docs_is_the_one_the_code_checks() -> None:
-    from audit import bundle_schema
+    from audit.bundles import bundle_schema
 
     text = (Path(__file__).parent.parent / "docs" / "bundle.md").read_text()
     start = text.index("<!-- schema:start -->")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from audit import bundle
+from audit.bundles import bundle
 from audit.data import bundle_collab as collab_data
 from audit.data import calibration as calibration_data
 from audit.data import conversations as conversation_data

@@ -12,7 +12,7 @@ import copy
 import json
 from pathlib import Path
 
-from audit import bundle
+from audit.bundles import bundle
 from audit.collaboration import FamilyFeedback
 from audit.data import calibration as calibration_data
 from audit.data import conversations as conversation_data

@@ -12,10 +12,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from audit import calibration, charts
+from audit import calibration
 from audit.data import audits, moderation, programmes, users
 from audit.data import calibration as calibration_data
 from audit.data import reviews as review_data
+from audit.reporting import charts
 from audit.rubric import parse_rubric
 from audit.scoring import Answer
 from tests.conftest import PASSWORD, Auth, csrf_token

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from audit import charts
-from audit.charts import (
+from audit.reporting import charts
+from audit.reporting.charts import (
     WIDTH,
     Bar,
     Segment,

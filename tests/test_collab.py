@@ -464,7 +464,7 @@ def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> Non
 
 
 def test_only_the_internal_report_has_the_voices(app, db, recorded) -> None:  # type: ignore[no-untyped-def]
-    from audit import report
+    from audit.reporting import report
 
     review, _audit_id = recorded
     with app.app_context():
@@ -504,7 +504,7 @@ def test_the_demo_review_is_collaborative_with_a_dispute_and_family_feedback(tmp
 
 
 def test_a_review_without_collaboration_shows_no_practitioner_figures(app, db, people, setup):  # type: ignore[no-untyped-def]
-    from audit import report
+    from audit.reporting import report
 
     review, _cases = setup
     lead = app.test_client()

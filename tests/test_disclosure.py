@@ -16,11 +16,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from audit import create_app, demo, disclosure, report
+from audit import create_app, demo
 from audit.cli import main
 from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data.db import connect
+from audit.reporting import disclosure, report
 from audit.scoring import Answer, adverse, applicable
 from tests import attacker
 from tests.helpers import health_check
@@ -401,7 +402,7 @@ def test_shares_are_written_only_when_count_total_and_remainder_are_printed() ->
 
 
 def test_public_chart_draws_a_withheld_count_as_a_band_of_fixed_width() -> None:
-    from audit import charts
+    from audit.reporting import charts
 
     levels = [("good", "Good"), ("ri", "Requires improvement"), ("bad", "Inadequate")]
     svg = str(

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit import exports
 from audit.data import audits, moderation, reviews, users
 from audit.data import exports as export_data
 from audit.data import findings as finding_data
+from audit.reporting import exports
 from audit.rubric import Rubric
 from audit.scoring import Answer, adverse, answer_field, applicable, evidence_field
 from tests.helpers import full_answers, health_check, make_review

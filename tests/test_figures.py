@@ -30,11 +30,12 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit import analysis, create_app, demo, findings, report
+from audit import analysis, create_app, demo, findings
 from audit.data import audits, moderation, reviews, users
 from audit.data import findings as finding_data
 from audit.data import programmes as programme_data
 from audit.data.db import connect
+from audit.reporting import report
 from audit.rubric import Rubric, parse_rubric
 from audit.stats import Proportion, clustered_share, wilson
 from tests.conftest import PASSWORD, ROLES, Auth

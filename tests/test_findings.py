@@ -1373,8 +1373,8 @@ def test_findings_json_command_matches_the_aggregation(tmp_path: Path) -> None:
 
 def test_appendix_dagger_marks_the_moderated_answer_not_the_overall(db, dataset) -> None:  # type: ignore[no-untyped-def]
     """C01's overall judgement was moderated, C06's plan grade: each dagger where it belongs."""
-    from audit import report
     from audit.data import reports as report_data
+    from audit.reporting import report
 
     audited = report_data.audited_cases(db, dataset.review.id)
     from audit.data import moderation as moderation_data

@@ -362,8 +362,8 @@ def test_next_review_shows_last_time_beside_the_new_findings(
 def test_report_has_the_trend_and_the_action_plan(app, db, people, series, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner
 
-    from audit import report
     from audit.cli import main
+    from audit.reporting import report
 
     _, october, _, _, finding = series
     actions.add(db, october.id, finding_id=finding, what="Supervise every plan monthly",

@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from audit import analysis, create_app, demo, disclosure, report
+from audit import analysis, create_app, demo
 from audit.data import audits, reviews, users
 from audit.data import findings as finding_data
 from audit.data import reports as report_data
 from audit.data.db import connect
+from audit.reporting import disclosure, report
 from audit.stats import wilson
 from tests.conftest import Auth, csrf_token
 from tests.helpers import REPO
@@ -742,7 +743,7 @@ def test_importing_the_report_module_does_not_load_weasyprint() -> None:
         [
             sys.executable,
             "-c",
-            "import sys, audit.report, audit.views.report; "
+            "import sys, audit.reporting.report, audit.views.report; "
             "assert 'weasyprint' not in sys.modules, 'weasyprint imported'",
         ],
         cwd=REPO,

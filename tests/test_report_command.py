@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from audit import create_app, create_render_app, demo, report
+from audit import create_app, create_render_app, demo
 from audit.data import reviews
 from audit.data.db import connect
 from audit.instance import RenderApp
+from audit.reporting import report
 from tests.helpers import REPO
 
 

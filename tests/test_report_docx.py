@@ -20,11 +20,12 @@ import pytest
 from click.testing import CliRunner
 from docx.oxml.ns import qn
 
-from audit import create_app, demo, report, report_docx
+from audit import create_app, demo
 from audit.cli import main
 from audit.data import findings as finding_data
 from audit.data import reviews
 from audit.data.db import connect
+from audit.reporting import report, report_docx
 from tests.conftest import Auth, csrf_token
 from tests.test_report import flat, pdf_text
 

@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 from docx.oxml.ns import qn
 
-from audit import create_app, demo, selfeval
+from audit import create_app, demo
 from audit.cli import main
 from audit.data import actions, programmes
 from audit.data.db import connect
+from audit.reporting import selfeval
 from tests.conftest import Auth
 from tests.test_report import flat, pdf_text
 from tests.test_report_docx import figures_not_in

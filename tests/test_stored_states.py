@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from audit import analysis, create_app, demo, report
+from audit import analysis, create_app, demo
 from audit.cli import main
 from audit.data import reviews as review_data
 from audit.data.db import connect
+from audit.reporting import report
 from tests.crawl import crawl
 
 LEVELS = ("outstanding", "good", "requires_improvement", "inadequate")

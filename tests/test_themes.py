@@ -478,7 +478,7 @@ def _tag_counts(db: Any) -> tuple[int, ...]:
 
 
 def test_bundle_round_trip_keeps_themes_and_tags(world: dict, db: Any, tmp_path: Any) -> None:
-    from audit import bundle
+    from audit.bundles import bundle
 
     theme_data.set_retired(db, world["voice"], True, by=None)
     review_id = world["first"].id
@@ -504,7 +504,7 @@ def test_bundle_round_trip_keeps_themes_and_tags(world: dict, db: Any, tmp_path:
 def test_bundle_merge_adds_new_tags_and_keeps_a_differing_theme(
     world: dict, db: Any, tmp_path: Any
 ) -> None:
-    from audit import bundle
+    from audit.bundles import bundle
 
     review_id = world["first"].id
     other = _fresh(tmp_path, "lead")
@@ -525,7 +525,7 @@ def test_a_merged_theme_joins_the_programme_of_the_review_here(
     world: dict, db: Any, people: dict
 ) -> None:
     """A review already here in a programme: new themes join that programme's list."""
-    from audit import bundle
+    from audit.bundles import bundle
 
     review_id = world["first"].id
     doc = bundle.export_review(db, review_id)
@@ -548,7 +548,7 @@ def test_a_merged_theme_joins_the_programme_of_the_review_here(
 def test_a_conversation_tag_arrives_only_with_its_conversation(
     world: dict, db: Any, people: dict, tmp_path: Any
 ) -> None:
-    from audit import bundle
+    from audit.bundles import bundle
 
     review_id, audit_id = world["first"].id, world["first_audits"][0]
     conversation_data.save_conversation(
@@ -607,7 +607,7 @@ def test_a_conversation_tag_arrives_only_with_its_conversation(
 def test_bad_theme_records_are_rejected_by_path(
     world: dict, db: Any, tmp_path: Any, change: Any, message: str
 ) -> None:
-    from audit import bundle
+    from audit.bundles import bundle
 
     doc = bundle.export_review(db, world["first"].id)
     doc["theme_tags"].sort(key=lambda t: t["kind"])  # evidence, evidence, finding
@@ -651,7 +651,7 @@ def test_findings_json_counts_each_theme_in_the_review(world: dict, db: Any) -> 
 
 
 def test_themes_never_reach_the_public_report(app: Any, world: dict, db: Any) -> None:
-    from audit import report
+    from audit.reporting import report
 
     review = review_data.get(db, world["first"].id)
     with app.app_context():
@@ -748,7 +748,7 @@ def test_the_tagging_page_links_to_what_each_theme_covers(app: Any, world: dict)
 def test_deleting_an_imported_review_takes_its_own_themes_and_tags(
     world: dict, db: Any, tmp_path: Any
 ) -> None:
-    from audit import bundle
+    from audit.bundles import bundle
 
     review_id = world["first"].id
     other = _fresh(tmp_path, "delete")

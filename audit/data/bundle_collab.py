@@ -1,6 +1,6 @@
 """Read a review's calibration exercises, conversations and family feedback for a bundle.
 
-The rows come back as stored (user ids, not usernames); :mod:`audit.bundle_collab` names the
+The rows come back as stored (user ids, not usernames); :mod:`audit.bundles.bundle_collab` names the
 users and shapes the records. Writing goes through :func:`audit.data.bundles.write_records`,
 in the same transaction as the rest of an import, in the order of :data:`TABLES`.
 """

@@ -2,7 +2,7 @@
 
 Unlike the counting queries in ``results.py`` these keep drafts, second audits and
 re-audits, so a lead can see work in progress; the status and purpose say which is which.
-Labels are not applied here: ``audit/exports.py`` turns these rows into files.
+Labels are not applied here: ``audit/reporting/exports.py`` turns these rows into files.
 """
 
 from __future__ import annotations

@@ -15,11 +15,12 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import calibration, charts, policy, scoring
+from audit import calibration, policy, scoring
 from audit.data import calibration as calibration_data
 from audit.data import programmes, users
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, AgreedGradeForm, CalibrationForm, ProgrammeCalibrationForm
+from audit.reporting import charts
 from audit.rubric import Question
 from audit.scoring import applicable
 from audit.views import get_db, requires

@@ -19,11 +19,12 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import analysis, caselist, charts, findings, programme, report_docx, selfeval, trends
+from audit import analysis, caselist, findings, programme, trends
 from audit.data import actions, programmes
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
 from audit.forms import ActionForm, ActionNoteForm, ActionPlanForm, NextReviewForm, ProgrammeForm
+from audit.reporting import charts, report_docx, selfeval
 from audit.views import get_db, requires
 from audit.views.report import file_response
 

@@ -27,15 +27,15 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from audit import disclosure, report, report_docx
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.data.db import connect
 from audit.forms import ActionForm, ThresholdForm
+from audit.reporting import disclosure, report, report_docx
 from audit.views import get_db, requires
 
 bp = Blueprint("report", __name__, url_prefix="/reviews/<review_id>/report")
-log = logging.getLogger("audit.report")
+log = logging.getLogger("audit.reporting.report")
 
 # At most two renders at once (the machine has two cores); others wait in "queued".
 _RENDER_SLOTS = threading.BoundedSemaphore(2)

@@ -7,7 +7,8 @@ import re
 
 from flask import Blueprint, Response, abort, g, render_template
 
-from audit import analysis, bundle, policy
+from audit import analysis, policy
+from audit.bundles import bundle
 from audit.data import reviews as review_data
 from audit.forms import BundleForm
 from audit.views import get_db, requires

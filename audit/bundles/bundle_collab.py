@@ -1,6 +1,6 @@
 """Calibration exercises, conversations and family feedback in review bundles.
 
-:mod:`audit.bundle` calls :func:`export_parts` to add the three lists to a bundle and
+:mod:`audit.bundles.bundle` calls :func:`export_parts` to add the three lists to a bundle and
 :func:`merge` to turn them into rows an import writes. The merge works record by record, as
 for audits: an exercise, each of its cases, participants, grades and agreed grades, a
 conversation (with its section views, as one record) and a family feedback are each added

@@ -4,7 +4,7 @@ The schema is the one published in docs/bundle.md (a test keeps the two identica
 sender can check a bundle before sending it. It says what every key holds: kinds of value,
 enumerations, UUIDs, ISO 8601 dates and times, ranges and lengths. What depends on the
 bundle's own rubric (question ids, levels of the scale, case types) is checked afterwards by
-:mod:`audit.bundle_checks`.
+:mod:`audit.bundles.bundle_checks`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from audit import bundle_checks, bundle_collab, bundle_schema
+from audit.bundles import bundle_checks, bundle_collab, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data

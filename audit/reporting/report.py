@@ -7,7 +7,7 @@ PDF/UA-1 document; :func:`issue` does both and stores the bytes with their SHA-2
 
 Two audiences: ``internal`` (the protective marking, the case-level appendix with the host's
 references) and ``public`` (its own marking, no case-level appendix, and every count through
-disclosure control, :mod:`audit.disclosure`: counts below the review's threshold written
+disclosure control, :mod:`audit.reporting.disclosure`: counts below the review's threshold written
 "<5", and the counts that would let them be worked out "[c]").
 
 :func:`gather` computes the figures once (:class:`Figures`); :func:`report_context` asks one
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, disclosure, findings, paths, trends
+from audit import analysis, findings, paths, trends
 from audit.data import actions as action_data
 from audit.data import findings as finding_data
 from audit.data import moderation as moderation_data
@@ -44,6 +44,7 @@ from audit.data import programmes as programme_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.findings import Aggregation, percent
+from audit.reporting import disclosure
 from audit.stats import Proportion, Statistic
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ class Figures:
 
     ``table`` registers each printed count under a key with the sums that tie counts
     together; :attr:`internal` writes them as they are and :attr:`public` through
-    disclosure control (:mod:`audit.disclosure`). The chapter builders read only these.
+    disclosure control (:mod:`audit.reporting.disclosure`). The chapter builders read only these.
     """
 
     review: review_data.Review
@@ -675,7 +676,7 @@ def report_context(
     moderation), :func:`headline_chapter`, :func:`findings_chapter`,
     :func:`sections_chapter`, :func:`timeliness_chapter`, :func:`agreement_chapter`,
     :func:`trends_chapter`, :func:`actions_chapter` and :func:`appendix_chapter`. Every
-    count in it was written by ``numbers`` (a :class:`audit.disclosure.View`): as it is in
+    count in it was written by ``numbers`` (a :class:`audit.reporting.disclosure.View`): as it is in
     the internal version, protected in the public one.
     """
     check_audience(audience)
@@ -796,8 +797,8 @@ def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """
     from markupsafe import Markup
 
-    from audit import charts
     from audit.analysis import section_charts  # the dashboard's charts, reused
+    from audit.reporting import charts
 
     agg = figures.agg
     headline_caption = "Overall judgement of the cases audited, all together and by case type."

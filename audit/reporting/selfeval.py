@@ -4,7 +4,7 @@ For the reviews of a programme that started in a chosen period it gathers the tr
 its 95% intervals (``audit/trends.py``), the agreed strengths and areas for development,
 the actions and what happened to them, and the re-audits of earlier cases. One HTML
 document is rendered from it and turned into a PDF (WeasyPrint, as the findings report) or
-a Word document (``audit/report_docx.py``), so both carry the same figures.
+a Word document (``audit/reporting/report_docx.py``), so both carry the same figures.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, charts, report, report_docx, scoring, trends
+from audit import analysis, scoring, trends
 from audit.data import actions as action_data
 from audit.data import audits as audit_data
 from audit.data import findings as finding_data
 from audit.data import programmes
 from audit.data import reviews as review_data
+from audit.reporting import charts, report, report_docx
 
 if TYPE_CHECKING:  # a Flask app is passed in; the module itself needs no Flask
     from flask import Flask

@@ -29,8 +29,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.html import HtmlElement
 
-from audit import report
 from audit.data import reviews as review_data
+from audit.reporting import report
 
 if TYPE_CHECKING:  # a Flask app is passed in; the module itself needs no Flask
     from flask import Flask

@@ -20,7 +20,7 @@ Service's guidance on disclosure control for tables:
 Shares are written only when their count, their denominator and the count left over are all
 printed; otherwise "<5 of 24", "more than 19 of 24" or "[c] of 24" takes their place.
 
-Nothing here knows the report's chapters: :mod:`audit.report` says what it prints.
+Nothing here knows the report's chapters: :mod:`audit.reporting.report` says what it prints.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Check a bundle against its own rubric and itself: answers fit questions, references resolve.
 
-The schema (:mod:`audit.bundle_schema`) says what kind of value every key holds; this module
+The schema (:mod:`audit.bundles.bundle_schema`) says what kind of value every key holds; this module
 says whether the values make sense together: a grade is a level of the bundle's own scale, a
 question applies to the case's case type, an escalation names a critical question, every id
 a record mentions is in the bundle and no id appears twice. It reads the document defensively
@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from audit.bundle_schema import show
+from audit.bundles.bundle_schema import show
 from audit.rubric import NOT_APPLICABLE, YES_NO, Question, Rubric
 
 
