@@ -67,3 +67,28 @@ def shown(value: str | None) -> str:
     if moment.tzinfo is None:
         return moment.strftime("%d/%m/%Y %H:%M")
     return moment.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
+
+
+def day(value: str | date | datetime | None) -> str:
+    """Return a date as people read it in prose and tables: "27 October 2026".
+
+    Accepts an ISO date or moment (a moment is read in London time, so a late-evening UTC
+    time lands on the London day) or a ``date``; anything else comes back as it was given.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is None else value.astimezone(LOCAL)
+        when = moment.date()
+    elif isinstance(value, date):
+        when = value
+    else:
+        try:
+            if len(value) == 10:
+                when = date.fromisoformat(value)
+            else:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                when = (moment if moment.tzinfo is None else moment.astimezone(LOCAL)).date()
+        except ValueError:
+            return value
+    return f"{when.day} {when.strftime('%B %Y')}"

@@ -124,6 +124,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             db.conn.close()
 
     app.add_template_filter(moments.shown, "moment")
+    app.add_template_filter(moments.day, "day")
     app.add_template_filter(integrity.grade_label, "grade_label")
 
     @app.context_processor
