@@ -460,11 +460,17 @@ def _review_and_db(instance: Path | None, key: str):  # type: ignore[no-untyped-
         raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, limit: str = "CASE_LIST_BYTES") -> bytes:
+    """Read a file whole, refusing it (exit 1, nothing imported) if it is over the size limit."""
+    from audit import limits
+
     try:
-        return path.read_bytes()
+        return limits.read_file(path, limit)
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from exc
+    except limits.LimitExceeded as exc:
+        click.echo(f"{path}: rejected, nothing imported: {exc}", err=True)
+        sys.exit(1)
 
 
 def _fail_invalid(path: Path, exc: Exception) -> None:
@@ -614,7 +620,7 @@ def import_command(instance: Path | None, file: Path) -> None:
 
     db = _db(_app(instance))
     try:
-        report = bundle.import_bundle(db, file.read_bytes())
+        report = bundle.import_bundle(db, _read(file, "BUNDLE_BYTES"))
     except bundle.BundleInvalid as exc:
         click.echo(
             f"{file}: rejected, nothing imported ({len(exc.problems)} problem(s)):", err=True
