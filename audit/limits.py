@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 MB = 1024 * 1024
 
@@ -39,7 +39,7 @@ CASE_LIST_BYTES = 20 * MB
 CASE_LIST_ROWS = 20_000
 CASE_LIST_BLANK_ROWS = 10_000
 CASE_LIST_COLUMNS = 256
-CASE_LIST_CELLS = 1_000_000
+CASE_LIST_CELLS = 500_000
 CELL_CHARS = 32_767  # Excel's own limit for one cell
 XLSX_UNPACKED_BYTES = 50 * MB
 XLSX_PARTS = 1_000
@@ -292,3 +292,176 @@ class YamlBudget:
                 "more values, counting what aliases repeat",
                 f"line {line}",
             )
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+class Refused(Exception):
+    """A file holds something no file of its kind needs (a formula, a DTD); nothing was used."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _local(name: str) -> str:
+    """The local part of an expat name ("URI local" with namespaces on)."""
+    return name.rpartition(" ")[2]
+
+
+class _XmlScan:
+    """Stream one XML part through expat, counting what the limits bound.
+
+    No DTD is allowed (so no entity can expand), nesting is bounded, and no single tag or
+    text may run longer than XML_TOKEN_BYTES. In a worksheet, cells are counted per row and
+    in all; in the first worksheet, a formula is refused.
+    """
+
+    def __init__(self, part: str, *, worksheet: bool, first_sheet: bool, cells: list[int]):
+        from xml.parsers import expat
+
+        self.part = part
+        self.worksheet = worksheet
+        self.first_sheet = first_sheet
+        self.cells = cells  # [cells counted so far in the workbook], shared between parts
+        self.depth = 0
+        self.row_cells = 0
+        self.row = ""
+        self.cell = ""
+        self.text = 0
+        self.last_event = 0
+        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.StartDoctypeDeclHandler = self._doctype
+        self.parser.EntityDeclHandler = self._doctype
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._characters
+
+    def _doctype(self, *_args: object) -> None:
+        raise Refused(f"{self.part} declares a DTD or entities, which no workbook has")
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        self.last_event = self.parser.CurrentByteIndex
+        self.depth += 1
+        self.text = 0
+        if self.depth > XML_DEPTH:
+            raise LimitExceeded("XML_DEPTH", f"elements nested deeper in {self.part}")
+        if not self.worksheet:
+            return
+        local = _local(name)
+        if local == "row":
+            self.row = attrs.get("r", "")
+            self.row_cells = 0
+        elif local == "c":
+            self.cell = attrs.get("r", "")
+            self.row_cells += 1
+            self.cells[0] += 1
+            if self.row_cells > CASE_LIST_COLUMNS:
+                where = f"row {self.row}" if self.row else "a row"
+                raise LimitExceeded("CASE_LIST_COLUMNS", f"{where} has more cells")
+            if self.cells[0] > CASE_LIST_CELLS:
+                raise LimitExceeded("CASE_LIST_CELLS", "more cells")
+        elif local == "f" and self.first_sheet:
+            where = f"cell {self.cell}" if self.cell else "a cell"
+            raise Refused(
+                f"{where} holds a formula; a case list holds values only: copy the cells and"
+                " paste them as values (Paste Special, Values), then save the file again"
+            )
+
+    def _end(self, _name: str) -> None:
+        self.last_event = self.parser.CurrentByteIndex
+        self.depth -= 1
+        self.text = 0
+
+    def _characters(self, data: str) -> None:
+        self.last_event = self.parser.CurrentByteIndex
+        self.text += len(data)
+        if self.text > CELL_CHARS:
+            where = f"cell {self.cell}" if self.worksheet and self.cell else self.part
+            raise LimitExceeded("CELL_CHARS", f"a text of more characters in {where}")
+
+    def feed(self, stream: IO[bytes]) -> None:
+        fed = 0
+        while chunk := stream.read(64 * 1024):
+            self.parser.Parse(chunk, False)
+            fed += len(chunk)
+            if fed - self.last_event > XML_TOKEN_BYTES:
+                raise LimitExceeded("XML_TOKEN_BYTES", f"a longer tag or text in {self.part}")
+        self.parser.Parse(b"", True)
+
+
+def _first_sheet(archive: Any) -> str | None:
+    """Name the part holding the workbook's first worksheet, as a spreadsheet would open it."""
+    import posixpath
+
+    found: dict[str, str] = {}
+
+    def collect(part: str, wanted: set[str]) -> list[dict[str, str]]:
+        seen: list[dict[str, str]] = []
+        scan = _XmlScan(part, worksheet=False, first_sheet=False, cells=[0])
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            _XmlScan._start(scan, name, attrs)
+            if _local(name) in wanted and len(seen) < XLSX_PARTS:
+                seen.append({_local(key): value for key, value in attrs.items()})
+
+        scan.parser.StartElementHandler = start
+        with archive.open(part) as stream:
+            scan.feed(stream)
+        return seen
+
+    names = set(archive.namelist())
+    workbook = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        for rel in collect("_rels/.rels", {"Relationship"}):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                workbook = rel.get("Target", workbook).lstrip("/")
+    if workbook not in names:
+        return None
+    sheets = collect(workbook, {"sheet"})
+    folder, base = posixpath.split(workbook)
+    rels_part = posixpath.join(folder, "_rels", base + ".rels")
+    if not sheets or rels_part not in names:
+        return None
+    for rel in collect(rels_part, {"Relationship"}):
+        found[rel.get("Id", "")] = rel.get("Target", "")
+    target = found.get(sheets[0].get("id", ""), "")
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(folder, target)) if target else None
+
+
+def check_xlsx(data: bytes) -> None:
+    """Check an .xlsx workbook against the case-list limits before a spreadsheet library reads it.
+
+    The zip's declared sizes are summed first (Python's zipfile never unpacks more than a
+    part declares, and checks each part's CRC), then every XML part is streamed through
+    expat: no DTD, bounded nesting and token length, cells counted per row and in all, and no
+    formula in the first worksheet. Raises :class:`LimitExceeded` or :class:`Refused`;
+    a damaged zip or XML raises the zipfile or expat error for the caller to describe.
+    """
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        if len(infos) > XLSX_PARTS:
+            raise LimitExceeded("XLSX_PARTS", f"{len(infos):,} files inside")
+        unpacked = sum(info.file_size for info in infos)
+        if unpacked > XLSX_UNPACKED_BYTES:
+            raise LimitExceeded("XLSX_UNPACKED_BYTES", f"{unpacked / MB:,.0f} MB unpacked")
+        first = _first_sheet(archive)
+        cells = [0]
+        for info in infos:
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            worksheet = "worksheets/" in info.filename
+            scan = _XmlScan(
+                info.filename,
+                worksheet=worksheet,
+                first_sheet=info.filename == first,
+                cells=cells,
+            )
+            with archive.open(info) as stream:
+                scan.feed(stream)

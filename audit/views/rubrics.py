@@ -65,9 +65,9 @@ def rubric_upload() -> str | Response:
         try:
             text = limits.read_stream(upload.stream, "RUBRIC_BYTES").decode("utf-8-sig")
         except limits.LimitExceeded as exc:
-            form.rubric_file.errors = [f"{filename} was not accepted: {exc}"]
+            form.rubric_file.errors = [f"{filename} was not accepted, nothing was stored: {exc}"]
         except UnicodeDecodeError:
-            form.rubric_file.errors = ["The file must be saved as UTF-8 text"]
+            form.rubric_file.errors = ["The file must be saved as UTF-8 text; nothing was stored"]
         else:
             try:
                 rubric = parse_rubric(text, source=filename)
