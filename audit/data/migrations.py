@@ -423,6 +423,19 @@ CREATE INDEX idx_conversation_theme_theme ON conversation_theme(theme_id)
 """
 
 
+_BOUNDED_SESSIONS_SQL = """
+CREATE TABLE lapsed_session (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    lapsed_at TEXT NOT NULL
+);
+CREATE INDEX idx_lapsed_session_at ON lapsed_session(lapsed_at);
+DELETE FROM pending_save;
+ALTER TABLE pending_save ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX idx_pending_save_user ON pending_save(user_id)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -466,6 +479,10 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     ("themes_learning_themes", _run(_THEMES_SQL)),
+    # Unsaved work is kept only for the reviewer whose session ran out, who is proved by the
+    # lapsed session: remember for a day which user a timed-out session belonged to, and
+    # whose work each kept form is (kept forms from before had no owner: they are dropped).
+    ("bounded_lapsed_sessions_pending_owner", _run(_BOUNDED_SESSIONS_SQL)),
 ]
 
 
