@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from audit.data import stamps
 from audit.data.db import utcnow, write
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -483,6 +484,8 @@ MIGRATIONS: list[Migration] = [
     # lapsed session: remember for a day which user a timed-out session belonged to, and
     # whose work each kept form is (kept forms from before had no owner: they are dropped).
     ("bounded_lapsed_sessions_pending_owner", _run(_BOUNDED_SESSIONS_SQL)),
+    # Figures are cached per review until its data changes; triggers keep a stamp per review.
+    ("bounded_data_stamps", lambda db: stamps.ensure_triggers(db)),
 ]
 
 
@@ -515,6 +518,10 @@ def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
                 done.append(name)
         if name == upto:
             break
+    else:
+        # Tables added by any migration get their stamp triggers (audit/data/stamps.py).
+        with write(db):
+            stamps.ensure_triggers(db)
     return done
 
 
