@@ -37,7 +37,7 @@ from audit.stats import Proportion, wilson
 # give a review a new random stamp on any write to its rows), the state of the review row the
 # caller holds, and London's date (figures such as what is overdue move with the day).
 # Values are shared between requests: callers only read them.
-CACHE_ENTRIES = 32
+CACHE_ENTRIES = 256
 _cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _cache_lock = threading.Lock()
 _T = TypeVar("_T")

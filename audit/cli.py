@@ -214,7 +214,18 @@ def serve(instance: Path | None, host: str, port: int, threads: int, with_demo: 
             "trusted_proxy_count": proxies,
             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
         }
-    waitress.serve(app, host=host, port=port, threads=threads, ident="case-audit", **options)
+    # waitress buffers a request body to disk before the app sees it: no bigger than the app
+    # accepts (MAX_CONTENT_LENGTH), plus room for the form around an upload.
+    body_limit = int(app.config.get("MAX_CONTENT_LENGTH") or 0) + 1024 * 1024
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="case-audit",
+        max_request_body_size=body_limit,
+        **options,
+    )
 
 
 @main.group()
