@@ -463,6 +463,13 @@ def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[_Cell]]]:
             if values is None:
                 return
             number += 1
+            for index, value in enumerate(values):
+                if isinstance(value, str) and limits.over("CELL_CHARS", len(value)):
+                    raise limits.LimitExceeded(
+                        "CELL_CHARS",
+                        f"row {number}, column {_column_letter(index)} holds"
+                        f" {len(value):,} characters",
+                    )
             yield number, list(values)
     except (_FileProblem, limits.LimitExceeded):
         raise

@@ -214,9 +214,10 @@ def serve(instance: Path | None, host: str, port: int, threads: int, with_demo: 
             "trusted_proxy_count": proxies,
             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
         }
-    # waitress buffers a request body to disk before the app sees it: no bigger than the app
-    # accepts (MAX_CONTENT_LENGTH), plus room for the form around an upload.
-    body_limit = int(app.config.get("MAX_CONTENT_LENGTH") or 0) + 1024 * 1024
+    # waitress buffers a request body (to disk) before the app sees it. Bound it: up to ten
+    # times MAX_CONTENT_LENGTH the app answers with its own page naming the limit; beyond,
+    # waitress refuses the body itself with a plain "Request Entity Too Large".
+    body_limit = 10 * int(app.config.get("MAX_CONTENT_LENGTH") or 10 * 1024 * 1024)
     waitress.serve(
         app,
         host=host,

@@ -43,7 +43,6 @@ CASE_LIST_CELLS = 500_000
 CELL_CHARS = 32_767  # Excel's own limit for one cell
 XLSX_UNPACKED_BYTES = 50 * MB
 XLSX_PARTS = 1_000
-XML_DEPTH = 64
 XML_TOKEN_BYTES = 1 * MB
 
 
@@ -107,7 +106,6 @@ LIMITS: tuple[Limit, ...] = (
     Limit("CELL_CHARS", "case list", "length of one cell", "characters"),
     Limit("XLSX_UNPACKED_BYTES", "case list", "size of an .xlsx workbook once unpacked", "bytes"),
     Limit("XLSX_PARTS", "case list", "files inside an .xlsx workbook", "files"),
-    Limit("XML_DEPTH", "case list", "elements inside each other in a workbook's XML", "levels"),
     Limit("XML_TOKEN_BYTES", "case list", "one tag or text in a workbook's XML", "bytes"),
 )
 _BY_NAME = {limit.name: limit for limit in LIMITS}
@@ -310,105 +308,113 @@ def _local(name: str) -> str:
     return name.rpartition(" ")[2]
 
 
-class _XmlScan:
-    """Stream one XML part through expat, counting what the limits bound.
+# Tags counted in a part's bytes, with or without a namespace prefix ("<c " or "<x:c ").
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b":c ", b":c>", b":c/>")
+_FORMULA_TAGS = (b"<f>", b"<f ", b"<f/>", b":f>", b":f ", b":f/>")
+_STRING_TAGS = (b"<si>", b"<si ", b":si>", b":si ")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>]")
+_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3}[0-9]{1,7})"')
 
-    No DTD is allowed (so no entity can expand), nesting is bounded, and no single tag or
-    text may run longer than XML_TOKEN_BYTES. In a worksheet, cells are counted per row and
-    in all; in the first worksheet, a formula is refused.
+
+class _XmlScan:
+    """Stream one XML part of a workbook as bytes, counting what the limits bound.
+
+    No DTD or entity is allowed (so nothing can expand), the part must be UTF-8, and no
+    single tag or text may run longer than XML_TOKEN_BYTES. In a worksheet, cells are counted
+    per row and in all, and in the first worksheet a formula is refused; in the shared
+    strings, the strings are counted. Counting is done with ``bytes.count`` on each row's
+    stretch of the stream, so even a sheet at the cell limit is refused in about a second;
+    well-formedness is left to the spreadsheet library, which reads only a file that passed.
     """
 
     def __init__(self, part: str, *, worksheet: bool, first_sheet: bool, cells: list[int]):
-        from xml.parsers import expat
-
         self.part = part
         self.worksheet = worksheet
+        self.strings = part.endswith("sharedStrings.xml")
         self.first_sheet = first_sheet
         self.cells = cells  # [cells counted so far in the workbook], shared between parts
-        self.depth = 0
+        self.rows = 0
         self.row_cells = 0
-        self.row = ""
-        self.cell = ""
-        self.text = 0
-        self.last_event = 0
-        self.parser = expat.ParserCreate(namespace_separator=" ")
-        self.parser.StartDoctypeDeclHandler = self._doctype
-        self.parser.EntityDeclHandler = self._doctype
-        self.parser.StartElementHandler = self._start
-        self.parser.EndElementHandler = self._end
-        self.parser.CharacterDataHandler = self._characters
+        self.checked = False
 
-    def _doctype(self, *_args: object) -> None:
-        raise Refused(f"{self.part} declares a DTD or entities, which no workbook has")
+    def _check_encoding(self, head: bytes) -> None:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or re.match(
+            rb"<\?xml[^>]*encoding=[\"'](?!utf-?8)", head[:200], re.IGNORECASE
+        ):
+            raise Refused(f"{self.part} is not UTF-8, as every workbook's XML is")
+        self.checked = True
 
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
-        self.last_event = self.parser.CurrentByteIndex
-        self.depth += 1
-        self.text = 0
-        if self.depth > XML_DEPTH:
-            raise LimitExceeded("XML_DEPTH", f"elements nested deeper in {self.part}")
-        if not self.worksheet:
-            return
-        local = _local(name)
-        if local == "row":
-            self.row = attrs.get("r", "")
+    def _stretch(self, stretch: bytes, new_row: bool) -> None:
+        """Count one row's stretch of a worksheet (or the text before the first row)."""
+        if new_row:
+            self.rows += 1
             self.row_cells = 0
-        elif local == "c":
-            self.cell = attrs.get("r", "")
-            self.row_cells += 1
-            self.cells[0] += 1
-            if self.row_cells > CASE_LIST_COLUMNS:
-                where = f"row {self.row}" if self.row else "a row"
-                raise LimitExceeded("CASE_LIST_COLUMNS", f"{where} has more cells")
-            if self.cells[0] > CASE_LIST_CELLS:
-                raise LimitExceeded("CASE_LIST_CELLS", "more cells")
-        elif local == "f" and self.first_sheet:
-            where = f"cell {self.cell}" if self.cell else "a cell"
-            raise Refused(
-                f"{where} holds a formula; a case list holds values only: copy the cells and"
-                " paste them as values (Paste Special, Values), then save the file again"
-            )
-
-    def _end(self, _name: str) -> None:
-        self.last_event = self.parser.CurrentByteIndex
-        self.depth -= 1
-        self.text = 0
-
-    def _characters(self, data: str) -> None:
-        self.last_event = self.parser.CurrentByteIndex
-        self.text += len(data)
-        if self.text > CELL_CHARS:
-            where = f"cell {self.cell}" if self.worksheet and self.cell else self.part
-            raise LimitExceeded("CELL_CHARS", f"a text of more characters in {where}")
+        cells = sum(stretch.count(tag) for tag in _CELL_TAGS)
+        self.row_cells += cells
+        self.cells[0] += cells
+        if self.row_cells > CASE_LIST_COLUMNS:
+            raise LimitExceeded("CASE_LIST_COLUMNS", f"row {self.rows} has more cells")
+        if self.cells[0] > CASE_LIST_CELLS:
+            raise LimitExceeded("CASE_LIST_CELLS", f"more cells by row {self.rows}")
+        if self.first_sheet:
+            at = min((i for tag in _FORMULA_TAGS if (i := stretch.find(tag)) >= 0), default=-1)
+            if at >= 0:
+                refs = _CELL_REF.findall(stretch, 0, at)
+                where = f"cell {refs[-1].decode()}" if refs else f"a cell in row {self.rows}"
+                raise Refused(
+                    f"{where} holds a formula; a case list holds values only: copy the cells"
+                    " and paste them as values (Paste Special, Values), then save it again"
+                )
 
     def feed(self, stream: IO[bytes]) -> None:
-        fed = 0
-        while chunk := stream.read(64 * 1024):
-            self.parser.Parse(chunk, False)
-            fed += len(chunk)
-            if fed - self.last_event > XML_TOKEN_BYTES:
-                raise LimitExceeded("XML_TOKEN_BYTES", f"a longer tag or text in {self.part}")
-        self.parser.Parse(b"", True)
+        tail = b""
+        while chunk := stream.read(256 * 1024):
+            buf = tail + chunk
+            if not self.checked:
+                self._check_encoding(buf)
+            if b"<!DOCTYPE" in buf or b"<!ENTITY" in buf:
+                raise Refused(f"{self.part} declares a DTD or entities, which no workbook has")
+            cut = buf.rfind(b"<")  # keep an unfinished tag for the next chunk
+            if cut < 0 or len(buf) - cut > XML_TOKEN_BYTES:
+                if len(buf) > XML_TOKEN_BYTES:
+                    raise LimitExceeded("XML_TOKEN_BYTES", f"a longer tag or text in {self.part}")
+                cut = 0
+            whole, tail = buf[:cut], buf[cut:]
+            if self.worksheet:
+                stretches = _ROW_TAG.split(whole)
+                self._stretch(stretches[0], new_row=False)
+                for stretch in stretches[1:]:
+                    self._stretch(stretch, new_row=True)
+            elif self.strings:
+                self.cells[0] += sum(whole.count(tag) for tag in _STRING_TAGS)
+                if self.cells[0] > CASE_LIST_CELLS:
+                    raise LimitExceeded("CASE_LIST_CELLS", f"more texts in {self.part}")
+        if self.worksheet and tail:
+            self._stretch(tail, new_row=False)
 
 
 def _first_sheet(archive: Any) -> str | None:
     """Name the part holding the workbook's first worksheet, as a spreadsheet would open it."""
     import posixpath
+    from xml.parsers import expat
 
     found: dict[str, str] = {}
 
     def collect(part: str, wanted: set[str]) -> list[dict[str, str]]:
+        """The attributes of each ``wanted`` element of a small part (checked before)."""
         seen: list[dict[str, str]] = []
-        scan = _XmlScan(part, worksheet=False, first_sheet=False, cells=[0])
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.ordered_attributes = True
 
-        def start(name: str, attrs: dict[str, str]) -> None:
-            _XmlScan._start(scan, name, attrs)
+        def start(name: str, attrs: list[str]) -> None:
             if _local(name) in wanted and len(seen) < XLSX_PARTS:
-                seen.append({_local(key): value for key, value in attrs.items()})
+                seen.append({_local(attrs[i]): attrs[i + 1] for i in range(0, len(attrs), 2)})
 
-        scan.parser.StartElementHandler = start
+        parser.StartElementHandler = start
         with archive.open(part) as stream:
-            scan.feed(stream)
+            _XmlScan(part, worksheet=False, first_sheet=False, cells=[0]).feed(stream)
+        with archive.open(part) as stream:
+            parser.ParseFile(stream)
         return seen
 
     names = set(archive.namelist())
@@ -437,9 +443,10 @@ def check_xlsx(data: bytes) -> None:
 
     The zip's declared sizes are summed first (Python's zipfile never unpacks more than a
     part declares, and checks each part's CRC), then every XML part is streamed through
-    expat: no DTD, bounded nesting and token length, cells counted per row and in all, and no
-    formula in the first worksheet. Raises :class:`LimitExceeded` or :class:`Refused`;
-    a damaged zip or XML raises the zipfile or expat error for the caller to describe.
+    expat: no DTD, bounded token length, cells counted per row and in all, and no formula in
+    the first worksheet. The length of each cell's text is checked as rows are read.
+    Raises :class:`LimitExceeded` or :class:`Refused`; a damaged zip or XML raises the
+    zipfile or expat error for the caller to describe.
     """
     import io
     import zipfile
