@@ -118,17 +118,7 @@ class DatabaseSessionInterface(SessionInterface):
             value = self._signer(app).dumps(dict(session))
             if len(value) > self.ANONYMOUS_MAX_CHARS:
                 return  # never happens with the app's own keys; refuse rather than store
-            response.set_cookie(
-                name,
-                value,
-                httponly=self.get_cookie_httponly(app),
-                domain=domain,
-                path=path,
-                secure=self.get_cookie_secure(app),
-                samesite=self.get_cookie_samesite(app),
-                partitioned=self.get_cookie_partitioned(app),
-            )
-            response.vary.add("Cookie")
+            self._set_cookie(app, response, value, expires=None)
             return
         db = get_db()
         if session.token is not None and user_id != session.opened_for:
@@ -151,13 +141,17 @@ class DatabaseSessionInterface(SessionInterface):
                 return  # ended by another request meanwhile: do not bring it back
         else:
             return
+        self._set_cookie(app, response, session.token, self.get_expiration_time(app, session))
+
+    def _set_cookie(self, app: Flask, response: Response, value: str, expires: Any) -> None:
+        """Set the session cookie with the app's cookie settings (HttpOnly, SameSite, ...)."""
         response.set_cookie(
-            name,
-            session.token,
-            expires=self.get_expiration_time(app, session),
+            self.get_cookie_name(app),
+            value,
+            expires=expires,
             httponly=self.get_cookie_httponly(app),
-            domain=domain,
-            path=path,
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
             partitioned=self.get_cookie_partitioned(app),

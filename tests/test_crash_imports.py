@@ -23,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -75,9 +76,9 @@ def _wait_up(proc: subprocess.Popen[bytes], url: str) -> None:
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the server stopped"
         try:
-            requests.get(f"{url}/sign-in", timeout=2)
+            requests.get(f"{url}/sign-in", timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow on a busy machine
             time.sleep(0.1)
     raise AssertionError("the server did not start")
 
@@ -139,6 +140,26 @@ def _upload(web: requests.Session, url: str, route: str, field: str, name: str, 
         files={field: (name, data)},
         timeout=120,
     )
+
+
+def _post_in_background(  # type: ignore[no-untyped-def]
+    web: requests.Session, url: str, route: str, field: str, name: str, data: bytes
+):
+    """Start posting an upload on a thread (the server will die under it); return the thread."""
+    token = csrf_token(web.get(f"{url}{route}", timeout=30).text)
+
+    def post() -> None:
+        with contextlib.suppress(requests.RequestException):
+            web.post(
+                f"{url}{route}",
+                data={"csrf_token": token},
+                files={field: (name, data)},
+                timeout=120,
+            )
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    return poster
 
 
 @pytest.fixture
@@ -224,20 +245,7 @@ def test_sigkill_mid_bundle_import(instance: Path, tmp_path: Path) -> None:
     _wait_up(proc, url)
     web = _sign_in(url)
     sessions_before = table_counts(connect(db_path))
-    token = csrf_token(web.get(f"{url}/reviews/import", timeout=30).text)
-    import threading
-
-    def post() -> None:
-        with contextlib.suppress(requests.RequestException):  # the server dies under it
-            web.post(
-                f"{url}/reviews/import",
-                data={"csrf_token": token},
-                files={"bundle_file": ("big.case-audit.json", data)},
-                timeout=120,
-            )
-
-    poster = threading.Thread(target=post)
-    poster.start()
+    poster = _post_in_background(web, url, "/reviews/import", "bundle_file", "big.json", data)
     _kill_mid_write(proc, db_path)
     poster.join(timeout=30)
     _check_database(db_path)
@@ -268,20 +276,7 @@ def test_sigkill_mid_case_list_import(instance: Path, tmp_path: Path) -> None:
     web = _sign_in(url)
     route = f"/reviews/{review_id}/cases/import"
     before = table_counts(connect(db_path))
-    token = csrf_token(web.get(f"{url}{route}", timeout=30).text)
-    import threading
-
-    def post() -> None:
-        with contextlib.suppress(requests.RequestException):
-            web.post(
-                f"{url}{route}",
-                data={"csrf_token": token},
-                files={"case_file": ("cases.csv", data)},
-                timeout=120,
-            )
-
-    poster = threading.Thread(target=post)
-    poster.start()
+    poster = _post_in_background(web, url, route, "case_file", "cases.csv", data)
     _kill_mid_write(proc, db_path)
     poster.join(timeout=30)
     _check_database(db_path)

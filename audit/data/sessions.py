@@ -160,6 +160,8 @@ def end_all(db: sqlite_utils.Database, user_id: int, keep_token: str | None = No
             "DELETE FROM auth_session WHERE user_id = ? AND token_hash != ?",
             [user_id, _hash(keep_token) if keep_token else ""],
         )
+        # A timed-out session proves nothing more either (work is no longer kept for it).
+        db.execute("DELETE FROM lapsed_session WHERE user_id = ?", [user_id])
     return cursor.rowcount
 
 
