@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from audit.data import stamps
 from audit.data.db import utcnow, write
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -423,6 +424,19 @@ CREATE INDEX idx_conversation_theme_theme ON conversation_theme(theme_id)
 """
 
 
+_BOUNDED_SESSIONS_SQL = """
+CREATE TABLE lapsed_session (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    lapsed_at TEXT NOT NULL
+);
+CREATE INDEX idx_lapsed_session_at ON lapsed_session(lapsed_at);
+DELETE FROM pending_save;
+ALTER TABLE pending_save ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX idx_pending_save_user ON pending_save(user_id)
+"""
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -466,6 +480,12 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     ("themes_learning_themes", _run(_THEMES_SQL)),
+    # Unsaved work is kept only for the reviewer whose session ran out, who is proved by the
+    # lapsed session: remember for a day which user a timed-out session belonged to, and
+    # whose work each kept form is (kept forms from before had no owner: they are dropped).
+    ("bounded_lapsed_sessions_pending_owner", _run(_BOUNDED_SESSIONS_SQL)),
+    # Figures are cached per review until its data changes; triggers keep a stamp per review.
+    ("bounded_data_stamps", lambda db: stamps.ensure_triggers(db)),
 ]
 
 
@@ -498,6 +518,10 @@ def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
                 done.append(name)
         if name == upto:
             break
+    else:
+        # Tables added by any migration get their stamp triggers (audit/data/stamps.py).
+        with write(db):
+            stamps.ensure_triggers(db)
     return done
 
 
