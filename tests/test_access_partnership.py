@@ -402,3 +402,10 @@ def test_an_agency_auditor_edits_only_their_agency_s_draft(world: World) -> None
     assert saved.version == audit.version + 1
     assert saved.answers["child_safe"].value == "yes"
     assert answers_for(part, "cp")  # the part asks health visiting something about C1
+
+
+def test_an_agency_auditor_sees_only_their_own_reference(world: World) -> None:
+    page = world.open("police", "GET", world.url("partnership.overview", "c1")).text
+    assert "P-1" in page and "P-2" in page  # the police's own references
+    assert "H-1" not in page and "H-3" not in page  # health visiting's
+    assert "MACA-001" not in page  # the review's own reference for the child

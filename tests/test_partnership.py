@@ -402,3 +402,16 @@ def test_a_lead_who_belongs_to_an_agency_audits_for_it(app: Flask, db: Any) -> N
     page = client.get(response.headers["Location"])
     text = html.unescape(page.text)
     assert "Police's audit of C01" in text and "Submit Police's audit" in text
+
+
+def test_the_docs_name_the_installation_s_first_agencies() -> None:
+    from pathlib import Path
+
+    from audit.data.migrations import DEFAULT_AGENCIES
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    rubric_docs = (docs / "rubrics.md").read_text(encoding="utf-8")
+    guide = (docs / "multi-agency.md").read_text(encoding="utf-8").casefold()
+    for agency_id, name in DEFAULT_AGENCIES:
+        assert f"`{agency_id}`" in rubric_docs, agency_id
+        assert name.casefold() in guide, name

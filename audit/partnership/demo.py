@@ -70,10 +70,10 @@ THEMES = [
     ("Was not brought", "Missed health appointments treated as a sign of neglect."),
 ]
 NOTES = {
-    "good": "Records show {what} was done well and in time.",
-    "requires_improvement": "Records show {what} happened, but late or only in part.",
-    "inadequate": "Records show {what} did not happen when it should have.",
-    "no": "No record that {what} happened.",
+    "good": "The record shows this was done well and in good time.",
+    "requires_improvement": "The record shows this happened, but late or only in part.",
+    "inadequate": "The record shows this did not happen when it should have.",
+    "no": "Nothing in the record shows this happened ({what}).",
 }
 PANEL_TEXT = {
     "journey_summary": [
@@ -290,6 +290,11 @@ def _hold(
     )
 
 
+def _reference(agency_id: str, n: int) -> str:
+    """An invented reference in each agency's own style (different numbers per agency)."""
+    return f"{REF_PREFIX[agency_id]}{n * (37 + 11 * AGENCIES.index(agency_id)) % 9000 + 1000}"
+
+
 def _review(
     db: sqlite_utils.Database,
     rubric: Rubric,
@@ -323,9 +328,7 @@ def _review(
             review.id,
             reference=f"MACA-{reference_base + n:04d}",
             case_type=case_type,
-            agencies={
-                a: f"{REF_PREFIX[a]}{(reference_base + n) * 37 % 9000 + 1000}" for a in known
-            },
+            agencies={a: _reference(a, reference_base + n) for a in known},
             by=lead_id,
         )
         cases.append(reviews.case_file(db, case_id, review.id))

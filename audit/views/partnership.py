@@ -121,8 +121,18 @@ def overview(review_id: str) -> str:
         for row in progress:
             if row["agency_id"] == mine and row["case_id"] in cases:
                 case = cases[row["case_id"]]
+                # Only what the agency may see of the child: its pseudonym, its case type and
+                # the agency's own reference (not the review's, nor other agencies').
                 my_children.append(
-                    {**row, **case, "panel": states.get(case["id"]), "case_id": case["id"]}
+                    {
+                        "case_id": case["id"],
+                        "pseudonym": case["pseudonym"],
+                        "case_type": case["case_type"],
+                        "agency_reference": row["reference"],
+                        "audit_id": row["audit_id"],
+                        "status": row["status"],
+                        "panel": states.get(case["id"]),
+                    }
                 )
         my_children.sort(key=lambda r: r["pseudonym"])
     context: dict[str, Any] = {

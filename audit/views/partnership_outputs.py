@@ -46,6 +46,7 @@ def findings_page(review_id: str) -> str:
         actions=panels.actions(db, review_id),
         alerts=agency_audits.escalations(db, review_id, open_only=True),
         summary_form=form,
+        safety=partnership_report.safety_chapter({}, figures, InternalView(figures))["safety"],
     )
 
 
