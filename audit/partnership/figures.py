@@ -747,6 +747,8 @@ def share_words(
     if p is None or p.share is None:
         return "no answers yet"
     unit = unit_words.get(p.unit, p.unit)
+    if p.n == 1:
+        unit = {"children": "child", "answers": "answer"}.get(unit, unit)
     tail = f" from {p.cases} child{'ren' if p.cases != 1 else ''}" if p.unit == "answers" else ""
     return (
         f"{percent(p.share)} ({p.count} of {p.n} {unit}{tail}; 95% interval"

@@ -218,3 +218,34 @@ def test_the_lead_runs_a_panel_to_agreed_judgements_and_actions(
     )
     check_page(page, problems)
     assert_no_problems(problems)
+
+
+def test_an_admin_adds_an_agency_and_says_who_belongs_to_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    problems: list[str] = []
+    sign_in(page, live_server, "admin")
+    _tab_to(page, page.get_by_role("link", name="Agencies", exact=True))
+    _press_enter_and_wait(page)
+    assert page.get_by_role("heading", level=1).inner_text() == "Agencies"
+    check_page(page, problems)
+    _tab_to(page, page.get_by_label("Name of the agency"))
+    page.keyboard.type("Ambulance service")
+    _tab_to(page, page.get_by_role("button", name="Add agency"))
+    _press_enter_and_wait(page)
+    assert "Ambulance service added (its id in audit tools: ambulance_service)." in _flash(page)
+    assert page.get_by_role("rowheader", name=re.compile("^Ambulance service")).count() == 1
+    check_page(page, problems)
+    # reviewer3 belongs to no agency yet: choose them and the new agency with the keyboard.
+    person = page.get_by_label("Person", exact=True)
+    _tab_to(page, person)
+    page.keyboard.type("Demo Reviewer Three")
+    agency = page.get_by_label("Agency", exact=True)
+    _tab_to(page, agency)
+    page.keyboard.type("Ambulance")
+    assert person.input_value() and agency.input_value() == "ambulance_service"
+    _tab_to(page, page.get_by_role("button", name="Save"))
+    _press_enter_and_wait(page)
+    assert "Demo Reviewer Three belongs to Ambulance service." in _flash(page)
+    check_page(page, problems)
+    assert_no_problems(problems)
