@@ -10,6 +10,27 @@ its cells. The pages, the findings JSON and the partnership report all read coun
 here, and a share is always worked out from two counts, with the interval its unit calls
 for (:mod:`audit.stats`): Wilson for children, the clustered interval for answers pooled
 over children. A later disclosure model can take the same cells and counts as they are.
+
+The keys, ``<party>`` being an agency id or ``panel``:
+
+- ``children``; ``known/<agency>``; ``<party>/children`` (audits submitted, panels held);
+  ``panels/open``;
+- ``<party>/q/<question>/value/<value>`` (``na`` for not applicable), ``/answered``, ``/good``;
+- ``<party>/overall/value/<level>``, ``/judged``, ``/good``;
+- ``<party>/section/<section>/good``, ``/judged`` (children), ``/answers/good``,
+  ``/answers/answered`` (answers), for a section without a grade;
+- ``agencies/q/<question>/good``, ``/answered``: every agency's own answers, pooled (answers);
+- ``compare/<agency>/<question or grades>/pairs``, ``/same``, ``/higher``, ``/lower`` (answers);
+- ``safety/panel/not_safe``, ``safety/<agency>/not_safe``, ``safety/any_agency/not_safe``,
+  ``alerts/raised``, ``alerts/recorded`` (alerts), ``alerts/children``;
+- ``learning/items``, ``learning/theme/<theme id>``; ``actions/<agency>/all``, ``/open``,
+  ``/overdue``, ``/done`` (actions).
+
+Measures that are not a question: ``audited``, ``known``, ``overall``, ``section:<id>``,
+``compare:<question>`` (the agency's grade minus the panel's in scale steps, or same/differs),
+``not_safe``, ``alert:<id>``, ``alerted``, ``learning:<id>``, ``theme:<id>``,
+``action:<id>``, ``panel``, ``in_review``. A party ``any_agency`` stands for "at least one
+agency", so that a child counts once however many agencies said so.
 """
 
 from __future__ import annotations

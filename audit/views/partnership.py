@@ -243,6 +243,11 @@ def _chosen_agencies(form: Any, offered: list[tuple[str, str]]) -> dict[str, str
     }
 
 
+def _no_agency(form: Any, offered: list[tuple[str, str]]) -> Any:
+    """The field to hang "tick an agency" on: the first agency's box (the button if none)."""
+    return form[agency_field(offered[0][0])] if offered else form.submit
+
+
 def _save_problem(exc: Exception, form: Any, offered: list[tuple[str, str]]) -> str:
     names = dict(offered)
     if isinstance(exc, agency_audits.DuplicateReference):
@@ -275,9 +280,7 @@ def child_new(review_id: str) -> str | Response:
         if reference in review_data.references(get_db(), review_id):
             form.reference.errors = ["A child with that reference is already in the review"]
         elif not chosen:
-            form[agency_field(offered[0][0])].errors = [
-                "Tick at least one agency that knows the child"
-            ]
+            _no_agency(form, offered).errors = ["Tick at least one agency that knows the child"]
         else:
             try:
                 case_id = agency_audits.add_child(
@@ -313,9 +316,7 @@ def child_agencies(review_id: str, case_id: str) -> str | Response:
     if form.validate_on_submit():
         chosen = _chosen_agencies(form, offered)
         if not chosen:
-            form[agency_field(offered[0][0])].errors = [
-                "Tick at least one agency that knows the child"
-            ]
+            _no_agency(form, offered).errors = ["Tick at least one agency that knows the child"]
         else:
             try:
                 agency_audits.set_case_agencies(get_db(), review_id, case_id, chosen, by=g.user.id)
