@@ -23,6 +23,7 @@ from audit.data import reviews as review_data
 from audit.data import themes as theme_data
 from audit.data.db import utcnow, write
 from audit.moments import iso_moment
+from audit.partnership import bundle as partnership_bundle
 from audit.rubric import RubricInvalid, parse_rubric
 
 FORMAT = bundle_schema.FORMAT
@@ -248,6 +249,8 @@ def export_review(
     }
     doc.update(_export_themes(db, review_id, who))
     doc.update(bundle_collab.export_parts(db, review_id, who, for_user))
+    if review_data.get(db, review_id).rubric.multi_agency:
+        doc.update(partnership_bundle.export_part(db, review_id, who))
     doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
     return doc
 
@@ -328,6 +331,7 @@ def parse(data: bytes | Mapping[str, Any]) -> dict[str, Any]:
         problems.append("review.rubric.hash: does not match the rubric text: the file was edited")
     if rubric is not None:
         problems += bundle_checks.rubric_problems(doc, rubric)
+        problems += partnership_bundle.problems(doc, rubric)
     if problems:
         problems.sort(key=bundle_schema.problem_order)
         if len(problems) > MAX_PROBLEMS:
@@ -414,6 +418,9 @@ def import_bundle(
         _merge_simple(db, doc, records, report, uid)
         bundle_collab.merge(db, doc, records, report.conflicts, uid)
         _merge_themes(db, doc, records, report, uid, local_review)
+        partnership_bundle.merge(
+            db, doc, records, report.conflicts, uid, review_id=review["id"], by=by
+        )
         known = bundles.history_keys(db, review["id"])
         records["change_log"] = []
         for h in doc["history"]:
