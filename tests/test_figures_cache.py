@@ -182,3 +182,23 @@ def test_every_table_of_review_data_has_stamp_triggers(db) -> None:  # type: ign
     # A table added later gets them on the next migration run.
     db.execute("CREATE TABLE later_thing (id INTEGER PRIMARY KEY, review_id TEXT)")
     assert len(stamps.ensure_triggers(db)) == 3
+
+
+def test_an_agency_answer_renews_its_own_review_s_stamp_not_every_review_s(db) -> None:  # type: ignore[no-untyped-def]
+    """An agency's answers hang on its agency audit: a save must not empty every cache."""
+    from audit.data import agency_audits, users
+    from tests.partnership_helpers import auditor, partnership
+
+    lead = users.create(db, "stamp-lead", "correct-horse-battery", "lead")
+    review, (case_id,) = partnership(db, lead, [("cp", {"police": "P"})])
+    police = auditor(db, "stamp-pc", "police")
+    audit_id = agency_audits.start(db, review.id, case_id, "police", by=police.id)
+    before = stamps.current(db, review.id)
+    db.execute(
+        "INSERT INTO agency_answer (audit_id, question_id, value, updated_at)"
+        " VALUES (?, 'child_safe', 'yes', '2026-12-05T10:00:00Z')",
+        [audit_id],
+    )
+    after = stamps.current(db, review.id)
+    assert after[0] != before[0], "the review's own stamp did not change"
+    assert after[1] == before[1], "an agency answer emptied every review's cache"

@@ -45,6 +45,11 @@ VIA = (
     ("exercise_id", "(SELECT review_id FROM calibration_exercise WHERE id = {row}.exercise_id)"),
     ("action_id", "(SELECT review_id FROM action WHERE id = {row}.action_id)"),
 )
+# Tables whose first matching column above points elsewhere: an agency's answers hang on its
+# agency audit, not on a case audit.
+BY_TABLE = {
+    "agency_answer": "(SELECT review_id FROM agency_audit WHERE id = {row}.audit_id)",
+}
 # Only these changes to a user show in figures (names beside cases; who is still active).
 USER_COLUMNS = ("username", "display_name", "active", "role")
 
@@ -57,6 +62,8 @@ CREATE_TABLE = (
 def _scope(table: str, columns: set[str], row: str) -> str:
     if table == "review":
         return f"{row}.id"
+    if table in BY_TABLE:
+        return BY_TABLE[table].format(row=row)
     for column, expression in VIA:
         if column in columns:
             return expression.format(row=row)
