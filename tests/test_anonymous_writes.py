@@ -49,6 +49,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, dict[str, o
         "theme_id": first("SELECT id FROM theme"),
         "programme_id": first("SELECT id FROM programme"),
         "question_id": first("SELECT question_id FROM answer"),
+        "agency_id": first("SELECT id FROM agency"),
+        "alert_id": first("SELECT id FROM agency_escalation"),
+        "learning_id": first("SELECT id FROM panel_learning"),
     }
     db.conn.close()
     return app, values
