@@ -619,7 +619,8 @@ def make_generated(
             by=first.id,
             submit=True,
         )
-        submitted.append((case, audit_id, answers))
+        if audits.get(db, audit_id).status == "submitted":  # an unrecorded alert keeps it a draft
+            submitted.append((case, audit_id, answers))
     levels = [level.id for level in rubric.scale.levels]
     overall = rubric.overall.question
     for _case, audit_id, answers in submitted[: spec["moderate"]]:
@@ -657,7 +658,7 @@ def make_generated(
     return reviews.get(db, review.id)
 
 
-EXAMPLES = int(os.environ.get("DISCLOSURE_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("DISCLOSURE_EXAMPLES", "12"))
 
 
 @settings(

@@ -217,9 +217,14 @@ class Group:
 
 
 class Model:
-    """Every count a report prints, defined by the records it counts."""
+    """Every count a report prints, defined by the records it counts.
 
-    def __init__(self) -> None:
+    ``knowledge=False`` makes a model for the internal version only: it writes every count
+    as it is, so what a reader knows is never needed and is not worked out.
+    """
+
+    def __init__(self, *, knowledge: bool = True) -> None:
+        self.wants_knowledge = knowledge
         self.frames: dict[str, Frame] = {}
         self.cells: dict[str, Cell] = {}
         self.knowledge: list[Knowledge] = []
@@ -336,9 +341,10 @@ class Model:
         """Publish a share: ``prefix:count`` of ``prefix:n``, and what is left (``:rest``)."""
         count = count if isinstance(count, Selection) else Selection(count)
         n = n if isinstance(n, Selection) else Selection(n)
-        self.cell(f"{prefix}:n", n, anchor=anchor, **options)
-        self.cell(f"{prefix}:count", count, anchor=anchor, **options)
         weight = options.pop("weight", 1.0)
+        # Withholding the total loses the whole share: the count goes first where either would do.
+        self.cell(f"{prefix}:n", n, anchor=anchor, weight=weight * 1.5, **options)
+        self.cell(f"{prefix}:count", count, anchor=anchor, weight=weight, **options)
         self.cell(f"{prefix}:rest", n - count, implied=True, weight=weight, **options)
         return prefix
 
@@ -362,6 +368,8 @@ class Model:
         is right: it is added exactly when it holds, so the attacker is given every right
         guess. Returns whether it was added.
         """
+        if not self.wants_knowledge:
+            return False
         terms = Selection(lhs)
         constant = 0
         if isinstance(rhs, int):
@@ -399,6 +407,8 @@ class Model:
         The margins are compared for each combination of ``b``'s categories of ``on``
         (``b`` may cover fewer, e.g. only the case types a question applies to).
         """
+        if not self.wants_knowledge:
+            return
         for combo in itertools.product(*(b.domains[d] for d in on)):
             cond = dict(zip(on, combo, strict=True))
             self.know(
@@ -418,6 +428,8 @@ class Model:
         """Return the public view: small counts withheld, and enough others that none is found."""
         if threshold <= 1:
             return View(self, threshold=threshold, status={})
+        if not self.wants_knowledge:
+            raise DisclosureError("a model made without the reader's knowledge cannot protect")
         from audit.reporting import protection  # HiGHS is imported only for the public version
 
         result = protection.protect_once(self, threshold)
@@ -547,8 +559,13 @@ class View:
         text = self._log(self._cell_text(key), key, "chart")
         return int(text) if text.isdigit() else text
 
-    def words(self, key: str, noun: str = "", plural: str | None = None) -> str:
-        """Write a count in a sentence: "24 cases", "1 case", "fewer than 5 cases"."""
+    def words(
+        self, key: str, noun: str = "", plural: str | None = None, *, start: bool = False
+    ) -> str:
+        """Write a count in a sentence: "24 cases", "1 case", "fewer than 5 cases".
+
+        With ``start`` the words open a sentence ("Fewer than 5 cases ...").
+        """
         form = self._form(key)
         if form == "digits":
             value = self.value(key)
@@ -561,6 +578,8 @@ class View:
             number, many = "a number not shown", True
         if noun:
             number += " " + ((plural or noun + "s") if many else noun)
+        if start:
+            number = number[:1].upper() + number[1:]
         return self._log(number, key, "words")
 
     def one(self, key: str) -> bool:

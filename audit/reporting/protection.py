@@ -141,7 +141,13 @@ def _status_name(solver: Any) -> str:
 
 
 class _Programme:
-    """The model as rows over the inner cells a reader cannot already see are zero."""
+    """The model as rows over the inner cells a reader cannot already see are zero.
+
+    A printed zero (or knowledge that a sum is zero) fixes every inner cell in it, so those
+    cells are left out of the programmes. Should such a zero later be left out of the
+    report with its part, its cells stay fixed: the attacker then knows a little more than
+    the reader, which can only make the protection stricter.
+    """
 
     def __init__(self, model: Model, cells: Sequence[_Cell], status: Sequence[str]) -> None:
         zero: set[int] = set()
@@ -635,29 +641,24 @@ class _Protector:
         started = time.perf_counter()
         pending = self._order(i for i, s in enumerate(self.status) if s in (PRIMARY, SECONDARY))
         ranges: dict[int, tuple[int, float]] = {}
+        attacker = Attacker(self.model, self.cells, self.status, self.t)
+        alternatives = _Alternatives(self, attacker.program)
         while pending:
-            attacker = Attacker(self.model, self.cells, self.status, self.t)
-            program = attacker.program
-            alternatives = _Alternatives(self, program)
-            restart = False
-            while pending and not restart:
-                i = pending.pop(0)
-                if self.status[i] not in (PRIMARY, SECONDARY):
-                    continue
-                ok, lo, hi = attacker.passes(i, self.status[i])
-                ranges[i] = (int(max(lo, 0)), hi)
-                if ok:
-                    continue
-                dropped_before = len(self.dropped) + len(self.left)
-                new = self._free(i, lo, hi, alternatives)
-                for j in new:
-                    attacker.set_status(j, SECONDARY)
-                if len(self.dropped) + len(self.left) != dropped_before:
-                    restart = True  # rows went free: build both programmes again
-                    pending = self._order([*pending, *new])
-                else:
-                    pending = self._order([*pending, i, *new])
-            self.solves += attacker.solves
+            i = pending.pop(0)
+            if self.status[i] not in (PRIMARY, SECONDARY):
+                continue
+            ok, lo, hi = attacker.passes(i, self.status[i])
+            ranges[i] = (int(max(lo, 0)), hi)
+            if ok:
+                continue
+            before = list(self.status)
+            new = self._free(i, lo, hi, alternatives)
+            for j, status in enumerate(self.status):
+                if status != before[j]:  # withheld, or left out: the reader knows less
+                    attacker.set_status(j, status)
+                    alternatives.refresh(j)
+            pending = self._order([*pending, i, *new])
+        self.solves += attacker.solves
         status: dict[str, str] = {}
         for i, cell in enumerate(self.cells):
             s = self.status[i]

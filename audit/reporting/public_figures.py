@@ -140,10 +140,10 @@ def collapse(
 class _Definer:
     """Build the model from the review's records, chapter by chapter of the report."""
 
-    def __init__(self, figures: Figures) -> None:
+    def __init__(self, figures: Figures, *, knowledge: bool = True) -> None:
         self.f = figures
         self.rubric = figures.rubric
-        self.m = Model()
+        self.m = Model(knowledge=knowledge)
         for name, (label, droppable) in GROUPS.items():
             self.m.group(name, label, droppable=droppable)
         self.levels = [level.id for level in self.rubric.scale.levels]
@@ -806,9 +806,12 @@ class _Definer:
         self.m.cell("data_errors", frame.where(), sensitive=False, group="errors")
 
 
-def define(figures: Figures) -> Definitions:
-    """Define every number the findings report prints through one disclosure model."""
-    d = _Definer(figures)
+def define(figures: Figures, *, knowledge: bool = True) -> Definitions:
+    """Define every number the findings report prints through one disclosure model.
+
+    ``knowledge=False``: for the internal version, which needs the counts but no reader.
+    """
+    d = _Definer(figures, knowledge=knowledge)
     d.cases()
     definitions = d.method()
     d.sample()

@@ -323,9 +323,18 @@ class Figures:
         return public_figures.define(self)
 
     @cached_property
+    def plain(self) -> public_figures.Definitions:
+        """Return the same definitions without the reader's knowledge (internal version)."""
+        return public_figures.define(self, knowledge=False)
+
+    def defined(self, view: disclosure.View) -> public_figures.Definitions:
+        """Return the definitions a view was made from."""
+        return self.definitions if view.public else self.plain
+
+    @cached_property
     def internal(self) -> disclosure.View:
         """Return the unprotected view: every count as it is."""
-        return self.definitions.model.unprotected()
+        return self.plain.model.unprotected()
 
     @cached_property
     def public(self) -> disclosure.View:
@@ -511,7 +520,7 @@ def _rows(breakdown: public_figures.Breakdown, view: disclosure.View) -> list[di
 def method_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return how the review was done: cases by type and team, the sample, moderation."""
     rubric = figures.rubric
-    defs = figures.definitions
+    defs = figures.defined(view)
     sampling = figures.review.settings.get("sampling")
     strata = []
     if sampling and sampling.get("strata"):
@@ -615,7 +624,7 @@ def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
             ),
         }
     rubric = figures.rubric
-    defs = figures.definitions
+    defs = figures.defined(view)
     headline_rows = [("All audited cases", "overall")] + [
         (cat.label, f"overall/{cat.key}") for cat in defs.by_type.public if defs.type_levels
     ]
@@ -758,7 +767,7 @@ def finding_text(figures: Figures, view: disclosure.View, finding: finding_data.
     count away); a suggestion still in the tool's words is written again from the protected
     figures wherever one of them is withheld, so it never needs rewording.
     """
-    prefix = figures.definitions.findings_key.get(finding.id)
+    prefix = figures.defined(view).findings_key.get(finding.id)
     if not view.public or prefix is None or not tool_worded(figures, finding):
         return finding.text
     parts = [f"{prefix}:{part}" for part in ("count", "n", "rest")]
@@ -781,7 +790,7 @@ def findings_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return the curated findings: accepted only, in the lead's order, with evidence."""
     strengths, developments = [], []
     for finding in figures.findings:
-        prefix = figures.definitions.findings_key.get(finding.id)
+        prefix = figures.defined(view).findings_key.get(finding.id)
         if prefix is None:
             source = "From interviews and focus groups" if finding.origin == "other" else ""
         else:
@@ -832,7 +841,7 @@ def sections_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
                 "checks": checks,
             }
         )
-    defs = figures.definitions
+    defs = figures.defined(view)
     by_group = [
         {
             "heading": heading,
