@@ -35,7 +35,7 @@ from audit.data import audits, moderation, reviews, users
 from audit.data import findings as finding_data
 from audit.data import programmes as programme_data
 from audit.data.db import connect
-from audit.reporting import report
+from audit.reporting import disclosure, report
 from audit.rubric import Rubric, parse_rubric
 from audit.stats import Proportion, clustered_share, wilson
 from tests.conftest import PASSWORD, ROLES, Auth
@@ -336,7 +336,12 @@ def _in_public(before: str, p: dict[str, Any], public: str | None) -> bool:
     withheld = rf"(?:more than \d+|<\d+|\[c\]|\d+) of (?:<\d+|\[c\]|\d+) {unit}\b"
     if re.search(re.escape(before) + withheld, public) is not None:
         return True
-    return before.startswith("Evidence") and "Evidence: not shown in the public version" in public
+    if before.startswith("Evidence") and "Evidence: not shown in the public version" in public:
+        return True
+    # A share whose count or remainder is itself small may be withheld whole (docs/report.md:
+    # the headline is kept whenever it is not itself small).
+    small = min(p["count"], p["n"] - p["count"]) < disclosure.DEFAULT_THRESHOLD
+    return small and f"{before}not shown in the public version" in public
 
 
 def _row_in_public(row: str, p: dict[str, Any], public: str | None) -> bool:
