@@ -12,7 +12,7 @@ from typing import Any
 
 from audit.rubric import Rubric, Section
 from audit.scoring import Answer
-from audit.stats import Proportion, wilson
+from audit.stats import Proportion, clustered_share, wilson
 
 # The structured part of family feedback, in the order it is asked.
 FAMILY_QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -282,17 +282,23 @@ def summarise(
             FamilyShares(
                 key=key,
                 text=text,
-                shares={a: wilson(asked.count(a), len(asked)) for a in COUNTED_ANSWERS},
+                shares={
+                    a: replace(wilson(asked.count(a), len(asked)), unit="families asked")
+                    for a in COUNTED_ANSWERS
+                },
                 not_asked=len(answers) - len(asked),
             )
         )
+    # Section grades discussed in one conversation go together (one practitioner, one
+    # case): the interval allows for that clustering, as shares of answers do.
+    per_talk = [(sum(1 for v in c.sections if v.agrees), len(c.sections)) for c in talks]
     return Summary(
         audits=len(ids),
-        conversations=wilson(len(talks), len(ids)),
-        grades_agreed=replace(wilson(agreed, len(views)), unit="section grades"),
+        conversations=replace(wilson(len(talks), len(ids)), unit="audits"),
+        grades_agreed=replace(clustered_share(per_talk), unit="section grades"),
         disputed=len(views) - agreed,
-        feedback=wilson(len(heard), len(ids)),
-        consent=wilson(len(consented), len(heard)),
+        feedback=replace(wilson(len(heard), len(ids)), unit="audits"),
+        consent=replace(wilson(len(consented), len(heard)), unit="feedback records"),
         family=tuple(family),
         quotes=tuple(f.family_said for f in consented if f.quote_included and f.family_said),
     )

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
@@ -577,7 +575,9 @@ def seed_oversight(
                 review.id,
                 suggestion,
                 status="accepted",
-                text=_reworded_for_publication(suggestion),
+                # The tool's own words: the public report writes them through disclosure
+                # control, so they never need rewording (see docs/report.md).
+                text=suggestion.text,
                 by=lead_id,
             )
     finding_data.add_own(
@@ -593,26 +593,9 @@ def seed_oversight(
         review.id,
         "The peer team audited the sampled case files over three days, alongside interviews "
         "and focus groups. Practice is improving, with strengths in assessment and planning; "
-        "supervision and evidencing the impact of interventions need to become consistent. "
-        "Where a child was found not adequately safeguarded, the case was escalated the same "
-        "day.",
+        "supervision and evidencing the impact of interventions need to become consistent.",
         by=lead_id,
     )
-
-
-def _reworded_for_publication(suggestion: Any) -> str:
-    """Word a suggested finding as the demo's lead did: no number that gives a small count away.
-
-    The public report withholds counts below 5; a finding that said "(1 of 5)" would block
-    issuing it, so the lead writes "few" or "most" instead (see docs/report.md).
-    """
-    good = suggestion.good
-    small = min(good.count, good.n, good.n - good.count)
-    if not 0 < small < 5:
-        return str(suggestion.text)
-    words = "most of" if (good.share or 0) >= 0.5 else "few of"
-    text = re.sub(r"\s*\(\d+ of \d+\)", "", suggestion.text)
-    return re.sub(r"(?:only )?\d+% of", words, text)
 
 
 CONVERSATION_ROLES = [

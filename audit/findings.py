@@ -408,7 +408,8 @@ def safeguarding_sentences(
             f"{printed_missing} {'is' if printed_missing == '1' else 'are'} still to be recorded."
         )
     out.append(sentence)
-    return out
+    # A count written in words ("fewer than 5") may open a sentence.
+    return [s[:1].upper() + s[1:] for s in out]
 
 
 def describe_rubric(rubric: Rubric) -> list[str]:
@@ -491,10 +492,15 @@ class Suggestion:
     question_ids: tuple[str, ...]
     good: Proportion
     critical: bool = False
+    adverse: int | None = None
+    """For a critical suggestion: how many answers were adverse (the count it words)."""
 
     def evidence(self) -> dict[str, Any]:
         """Return the numbers behind the suggestion, as stored with a curated finding."""
-        return {"key": self.key, **self.good.as_dict()}
+        evidence = {"key": self.key, **self.good.as_dict()}
+        if self.adverse is not None:
+            evidence["adverse"] = self.adverse
+        return evidence
 
 
 def percent(value: float | None) -> str:
@@ -554,16 +560,13 @@ def suggest(agg: Aggregation) -> list[Suggestion]:
                 if item.basis == "grade" and item.section.grade_question
                 else [q.id for q in item.section.questions if q.type == "yes_no"]
             )
+            key = f"section:{item.section.id}"
             out.append(
                 Suggestion(
-                    key=f"section:{item.section.id}",
+                    key=key,
                     kind=kind,
                     subject=item.section.title,
-                    text=(
-                        _phrase(rubric, kind, item.section.title, good)
-                        if item.basis == "grade"
-                        else _checks_phrase(kind, item.section.title, good)
-                    ),
+                    text=suggestion_text(rubric, key, kind, good) or "",
                     question_ids=ids,
                     good=good,
                 )
@@ -581,17 +584,13 @@ def suggest(agg: Aggregation) -> list[Suggestion]:
         good = item.breakdown.whole.good
         kind = rules.suggestion(good.count, good.n)
         if kind:
-            subject = " ".join(q.text.split())
-            if q.type == "yes_no":
-                text = _check_phrase(kind, subject, q.good_answer or "yes", good)
-            else:
-                text = _phrase(rubric, kind, subject, good)
+            key = f"question:{q.id}"
             out.append(
                 Suggestion(
-                    key=f"question:{q.id}",
+                    key=key,
                     kind=kind,
-                    subject=subject,
-                    text=text,
+                    subject=" ".join(q.text.split()),
+                    text=suggestion_text(rubric, key, kind, good) or "",
                     question_ids=(q.id,),
                     good=good,
                 )
@@ -602,28 +601,94 @@ def suggest(agg: Aggregation) -> list[Suggestion]:
         adverse = sum(n for value, n in counts.items() if q.is_adverse(value))
         if adverse:
             good = item.breakdown.whole.good
-            subject = " ".join(q.text.split())
-            text = rules.phrase(
-                "critical",
-                subject=subject,
-                share=percent(good.share),
-                count=adverse,
-                n=good.n,
-                low=percent(good.low),
-                high=percent(good.high),
-            )
+            key = f"critical:{q.id}"
             out.append(
                 Suggestion(
-                    key=f"critical:{q.id}",
+                    key=key,
                     kind="development",
-                    subject=subject,
-                    text=text,
+                    subject=" ".join(q.text.split()),
+                    text=suggestion_text(rubric, key, "development", good, adverse) or "",
                     question_ids=(q.id,),
                     good=good,
                     critical=True,
+                    adverse=adverse,
                 )
             )
     return out
+
+
+def _subject(rubric: Rubric, key: str) -> tuple[str, Any] | None:
+    """Return (what, the section or question) a suggestion's key names, or None."""
+    what, _, ident = key.partition(":")
+    try:
+        if what == "section":
+            return what, next(s for s in rubric.sections if s.id == ident)
+        if what in ("question", "critical"):
+            return what, rubric.question(ident)
+    except (KeyError, LookupError, StopIteration):
+        return None
+    return None
+
+
+def suggestion_text(
+    rubric: Rubric, key: str, kind: str, good: Proportion, adverse: int | None = None
+) -> str | None:
+    """Word a suggestion in the tool's own words from its key and figures (None if unknown).
+
+    A finding whose text is still exactly this is the tool's wording: the public report
+    writes it again from the protected figures (:func:`public_suggestion_text`).
+    """
+    named = _subject(rubric, key)
+    if named is None:
+        return None
+    what, thing = named
+    if what == "section":
+        if thing.grade_question:
+            return _phrase(rubric, kind, thing.title, good)
+        return _checks_phrase(kind, thing.title, good)
+    subject = " ".join(thing.text.split())
+    if what == "critical":
+        if adverse is None:
+            return None
+        return rubric.findings.phrase(
+            "critical",
+            subject=subject,
+            share=percent(good.share),
+            count=adverse,
+            n=good.n,
+            low=percent(good.low),
+            high=percent(good.high),
+        )
+    if thing.type == "yes_no":
+        return _check_phrase(kind, subject, thing.good_answer or "yes", good)
+    return _phrase(rubric, kind, subject, good)
+
+
+def public_suggestion_text(rubric: Rubric, key: str, count: str, n: str) -> str | None:
+    """Word a suggestion for the public version from figures already protected.
+
+    ``count`` and ``n`` are written by the disclosure view ("fewer than 5", "24"; ``n`` empty
+    when it is withheld), so the sentence never needs rewording: "Plans: fewer than 5 of the
+    24 cases audited were good or better."
+    """
+    named = _subject(rubric, key)
+    if named is None:
+        return None
+    what, thing = named
+    of = f"{count} of the {n} cases audited" if n else f"{count} of the cases audited"
+    if what == "section":
+        if thing.grade_question:
+            return f"{thing.title}: {of} were {threshold_label(rubric.scale).lower()}."
+        return f"{thing.title}: every check met in {of}."
+    subject = " ".join(thing.text.split())
+    if what == "critical":
+        return (
+            f"{subject}: in {of} a child was found not adequately safeguarded; each must be "
+            "escalated to the responsible manager the same day."
+        )
+    if thing.type == "yes_no":
+        return f"“{subject}” {(thing.good_answer or 'yes').capitalize()} in {of}."
+    return f"{subject}: {of} were {threshold_label(rubric.scale).lower()}."
 
 
 def evidence_for(agg: Aggregation, question_ids: Sequence[str], key: str = "") -> dict[str, Any]:

@@ -19,7 +19,12 @@ a bare ``python -c`` process that imports WeasyPrint and renders the same HTML (
 command's own ``--html`` copy) to the same PDF variant. The two take turns, best of
 ``COMMAND_REPEATS`` each, in the same run; target: at most 1.2x.
 
-Run: .venv/bin/python bench/report.py (``--command-only`` for the whole-command figure alone)
+Protection: what the public version adds (defining every printed count in the disclosure
+model, then protecting it with the exact attacker), timed on its own line for the demo, the
+1,000-case review and a 1,000-case review with small counts to protect; target: at most 1 s.
+
+Run: .venv/bin/python bench/report.py (``--command-only`` for the whole-command figure alone,
+``--protection-only`` for the protection figures alone)
 """
 
 from __future__ import annotations
@@ -57,17 +62,29 @@ TARGETS_S = {"demo": 3.0, "large": 15.0}
 LARGE_RSS_MB = 300
 RATIO_TARGET = 1.2
 TEAMS = [f"Synthetic Team {n:02d}" for n in range(1, 21)]
+PROTECTION_REPEATS = 5
+PROTECTION_TARGET_S = 1.0
+PROTECTION_LABELS = {
+    "demo": "demo (24 cases audited)",
+    "large": f"{LARGE_CASES:,} cases",
+    "small counts": f"{LARGE_CASES:,} cases with small counts",
+}
 CASE_TYPES = ["early_help", "referral_assessment", "cin", "cp", "cla", "care_leaver"]
 
 
 # --------------------------------------------------------------------------- the large review
 
 
-def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> str:
+def seed_large_review(
+    app: Any, cases: int = LARGE_CASES, seed: int = 1000, *, small_counts: bool = False
+) -> str:
     """Create a review of ``cases`` submitted audits by SQL, as a council's year might hold.
 
     Case files go in through the data layer; audits, answers, a few second audits, moderations
     and escalations are inserted directly (executemany), which is what makes 1,000 quick.
+    With ``small_counts`` the review also has what gives a public report small counts to
+    protect: a few cases of a rare case type and of small teams, checks answered "not
+    applicable" now and then, a handful of children not adequately safeguarded.
     """
     from audit import analysis
     from audit import findings as findings_domain
@@ -84,7 +101,7 @@ def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> s
         rubric = app.extensions["rubric_library"].get(DEMO_RUBRIC)
         review = reviews.create(
             db,
-            title=LARGE_TITLE,
+            title=LARGE_TITLE + (", with small counts" if small_counts else ""),
             host_organisation="Synthetic Council",
             kind="self_audit",
             rubric=rubric,
@@ -95,14 +112,17 @@ def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> s
         reviews.add_member(db, review.id, lead, "lead", by=lead)
         for reviewer in reviewer_ids:
             reviews.add_member(db, review.id, reviewer, "reviewer", by=lead)
+        rare = dict.fromkeys((3, 400, 777), "care_leaver") if small_counts else {}
+        small_teams = {5: "Team 21", 50: "Team 21", 500: "Team 22"} if small_counts else {}
+        types_pool = [t for t in CASE_TYPES if not (small_counts and t == "care_leaver")]
         case_ids = reviews.add_case_files(
             db,
             review.id,
             [
                 {
                     "reference": f"SYN-{n:06d}",
-                    "case_type": rng.choice(CASE_TYPES),
-                    "team": rng.choice(TEAMS),
+                    "case_type": rare.get(n) or rng.choice(types_pool),
+                    "team": small_teams.get(n) or rng.choice(TEAMS),
                     "assigned_to": reviewer_ids[n % len(reviewer_ids)],
                     "dates": {
                         "referral_date": "2026-03-02",
@@ -120,6 +140,7 @@ def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> s
         levels = [level.id for level in rubric.scale.levels]
         now = utcnow()
         audits, answers, seconds = [], [], []
+        nas: list[tuple[str, str]] = []
         types = {
             row["id"]: row["case_type"]
             for row in db.execute(
@@ -138,11 +159,15 @@ def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> s
                         value = levels[min(3, int((1 - leaning) * 2.2 + rng.random() * 1.8))]
                     elif q.type == "yes_no":
                         good = q.critical or rng.random() < 0.4 + leaning * 0.5
+                        if small_counts and q.critical and index % 250 == 7:
+                            good = False  # four children not adequately safeguarded
                         value = (
                             (q.good_answer or "yes")
                             if good
                             else ("no" if (q.good_answer or "yes") == "yes" else "yes")
                         )
+                        if small_counts and q.allow_na and rng.random() < 0.004:
+                            nas.append((audit_id, q.id))
                     else:
                         value = "Synthetic summary."
                     values[q.id] = value
@@ -171,6 +196,11 @@ def seed_large_review(app: Any, cases: int = LARGE_CASES, seed: int = 1000) -> s
             db.conn.executemany(
                 "UPDATE case_file SET second_audit = 1, second_assigned_to = ? WHERE id = ?",
                 seconds,
+            )
+            db.conn.executemany(
+                "UPDATE answer SET value = NULL, not_applicable = 1"
+                " WHERE audit_id = ? AND question_id = ?",
+                nas,
             )
         agg = analysis.aggregate(db, reviews.get(db, review.id))
         suggestions = findings_domain.suggest(agg)
@@ -248,6 +278,83 @@ def child(instance: str, review_id: str, mode: str, repeats: int) -> None:
             }
         )
     )
+
+
+def protection_child(instance: str, review_id: str, repeats: int) -> None:
+    """Time the public version's own work in this process and print JSON.
+
+    Defining the model (``public_figures.define``) and protecting it (primary suppression,
+    the exact attacker, complementary suppression: ``protection.protect``, never the cache)
+    are what the public report adds to the internal one; the figures they start from are
+    gathered once, as both versions share them.
+    """
+    from audit.data import reviews
+    from audit.data.db import connect
+    from audit.reporting import disclosure, protection, public_figures, report
+
+    app = make_app(Path(instance))
+    db = connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
+    review = reviews.get(db, review_id)
+    figures = report.gather(app, db, review)
+    protection.protect(public_figures.define(figures).model, figures.threshold)  # imports
+    define, protect = [], []
+    result = None
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        model = public_figures.define(figures).model
+        defined = time.perf_counter()
+        result = protection.protect(model, figures.threshold)
+        protect.append(time.perf_counter() - defined)
+        define.append(defined - start)
+    assert result is not None
+    cost = disclosure.View(
+        model, figures.threshold, result.status, frozenset(result.dropped), result.ranges
+    ).cost()
+    print(
+        json.dumps(
+            {
+                "define": define,
+                "protect": protect,
+                "withheld": cost.withheld,
+                "primary": cost.primary,
+                "printed": cost.printed,
+                "left_out": len(cost.left_out),
+                "solves": result.solves,
+            }
+        )
+    )
+
+
+def _protection(instance: Path, review_id: str, repeats: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--protection", str(instance), review_id, str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def protection_figures(instance: Path, review_ids: dict[str, str]) -> None:
+    """Print the protection time of each review on its own line, and check the target."""
+    for kind, review_id in review_ids.items():
+        got = _protection(instance, review_id, PROTECTION_REPEATS)
+        define, protect = median(got["define"]), median(got["protect"])
+        print(
+            f"   protection, {PROTECTION_LABELS[kind]}: {secs(define + protect)}"
+            f" (defining the model {secs(define)}, protecting it {secs(protect)};"
+            f" {got['withheld']} of {got['printed']} counts withheld, {got['primary']} of them"
+            f" below 5, {got['left_out']} parts left out; {got['solves']} programmes solved)"
+        )
+        if kind == "small counts":
+            result(
+                f"protecting a {LARGE_CASES:,}-case review adds at most"
+                f" {PROTECTION_TARGET_S:.0f} s",
+                define + protect <= PROTECTION_TARGET_S,
+                secs(define + protect),
+            )
 
 
 def _measure(instance: Path, review_id: str, mode: str, repeats: int) -> dict[str, Any]:
@@ -350,6 +457,8 @@ def main() -> int:
             )
             if kind == "large":
                 result(f"large report under {LARGE_RSS_MB} MB", rss < LARGE_RSS_MB, f"{rss:.0f} MB")
+        small = seed_large_review(app, seed=1001, small_counts=True)
+        protection_figures(instance, {**reviews, "small counts": small})
         command, bare = whole_command(instance, reviews["demo"], COMMAND_REPEATS)
         print(
             f"   whole command, demo review: case-audit report {secs(command)}, bare WeasyPrint"
@@ -379,10 +488,28 @@ def command_only() -> int:
     return 0
 
 
+def protection_only() -> int:
+    """Measure only the protection figures (``--protection-only``)."""
+    header("Findings report: protecting the public version")
+    with temp_instance() as instance:
+        app = make_app(instance)
+        seed_demo(app)
+        large = seed_large_review(app)
+        small = seed_large_review(app, seed=1001, small_counts=True)
+        protection_figures(
+            instance, {"demo": demo_review_id(app), "large": large, "small counts": small}
+        )
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--protection":
+        protection_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif sys.argv[1:] == ["--command-only"]:
         sys.exit(command_only())
+    elif sys.argv[1:] == ["--protection-only"]:
+        sys.exit(protection_only())
     else:
         sys.exit(main())

@@ -12,7 +12,7 @@ from audit.collaboration import Conversation, FamilyFeedback, SectionView
 from audit.data import audits, moderation
 from audit.data import conversations as conversation_data
 from audit.data import reviews as review_data
-from audit.stats import wilson
+from audit.stats import clustered_share, wilson
 from tests.conftest import Auth, csrf_token
 from tests.helpers import full_answers, health_check, make_review
 
@@ -44,15 +44,27 @@ def test_summary_counts_audits_grades_and_family_answers_separately() -> None:
         FamilyFeedback("draft", True, "phone", "Not counted.", "yes", "yes", "yes", True),
     ]
     summary = collaboration.summarise(["a1", "a2", "a3", "a4"], talks, heard)
-    assert summary.conversations == wilson(2, 4)  # audits: the draft's talk is not counted
-    assert summary.grades_agreed == replace(wilson(3, 4), unit="section grades")
-    assert summary.conversations.unit == "cases"  # one conversation per counted audit
-    assert summary.disputed == 1
-    assert summary.feedback == wilson(3, 4)
-    assert summary.consent == wilson(2, 3)
+    # Each share names what it counts: audits, section grades, feedback records, families.
+    assert summary.conversations == replace(wilson(2, 4), unit="audits")  # not the draft's
+    assert summary.feedback == replace(wilson(3, 4), unit="audits")
+    assert summary.consent == replace(wilson(2, 3), unit="feedback records")
     listened, plan, better = summary.family
-    assert listened.shares["yes"] == wilson(1, 2) and listened.shares["no"] == wilson(1, 2)
-    assert plan.shares["partly"] == wilson(1, 2)
+    asked = "families asked"
+    assert listened.shares["yes"] == replace(wilson(1, 2), unit=asked)
+    assert listened.shares["no"] == replace(wilson(1, 2), unit=asked)
+    assert plan.shares["partly"] == replace(wilson(1, 2), unit=asked)
+    # Section grades from one conversation go together: the clustered interval, wider than
+    # Wilson's over four independent grades.
+    agreed = summary.grades_agreed
+    assert (agreed.count, agreed.n, agreed.unit) == (3, 4, "section grades")
+    assert agreed == replace(clustered_share([(2, 3), (1, 1)]), unit="section grades")
+    assert summary.disputed == 1
+    # Where one practitioner agreed with every grade and another with none, the grades are
+    # far from independent: the interval is wider than Wilson's.
+    split = collaboration.summarise(
+        ["a1", "a2"], [_talk("a1", True, True, True), _talk("a2", False, False, False)], []
+    ).grades_agreed
+    assert split.high - split.low > wilson(3, 6).high - wilson(3, 6).low
     assert better.not_asked == 2 and better.shares["yes"].n == 0
     assert summary.quotes == ("They listened.",)
     doc = summary.as_dict(with_quotes=False)
@@ -457,9 +469,10 @@ def test_findings_json_carries_the_shares_and_chosen_quotes(db, recorded) -> Non
     review, _audit_id = recorded
     doc = analysis.findings_document(db, review)["collaboration"]
     assert doc["collaborative"] is True
-    assert doc["audits_with_conversation"] == wilson(1, 1).as_dict()
-    assert doc["section_grades_agreed"] == wilson(1, 2).as_dict() | {"unit": "section grades"}
-    assert doc["family_answers"][2]["partly"] == wilson(1, 1).as_dict()
+    assert doc["audits_with_conversation"] == wilson(1, 1).as_dict() | {"unit": "audits"}
+    grades = clustered_share([(1, 2)]).as_dict() | {"unit": "section grades"}
+    assert doc["section_grades_agreed"] == grades
+    assert doc["family_answers"][2]["partly"] == wilson(1, 1).as_dict() | {"unit": "families asked"}
     assert doc["family_quotes"] == ["Family quote words."]
 
 

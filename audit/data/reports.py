@@ -216,7 +216,7 @@ def audited_cases(db: sqlite_utils.Database, review_id: str) -> list[dict[str, A
         dict(row)
         for row in db.execute(
             "SELECT case_file.pseudonym, case_file.reference, case_file.case_type,"
-            " case_file.team, case_audit.id AS audit_id,"
+            " case_file.team, case_audit.id AS audit_id, case_file.id AS case_id,"
             " EXISTS (SELECT 1 FROM moderation WHERE moderation.audit_id = case_audit.id"
             "   AND moderation.outcome = 'changed' AND moderation.question_id IS NOT NULL)"
             "   AS moderated"
@@ -250,3 +250,40 @@ def second_audits_chosen(db: sqlite_utils.Database, review_id: str) -> int:
     return db.execute(
         "SELECT count(*) FROM case_file WHERE review_id = ? AND second_audit = 1", [review_id]
     ).fetchone()[0]
+
+
+def case_file_facts(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return every case file's id, case type and team (the public report's case files)."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT id, case_type, team FROM case_file WHERE review_id = ? ORDER BY pseudonym",
+            [review_id],
+        )
+    ]
+
+
+def alerts(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Return each safeguarding alert not withdrawn: its case and whether it is recorded."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT case_id, recorded_at IS NOT NULL AS recorded FROM escalation"
+            " WHERE review_id = ? AND withdrawn_at IS NULL ORDER BY raised_at, id",
+            [review_id],
+        )
+    ]
+
+
+def submitted_audits(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
+    """Count submitted audits by purpose and whether the lead moderated them."""
+    return [
+        dict(row)
+        for row in db.execute(
+            "SELECT purpose, EXISTS (SELECT 1 FROM moderation WHERE moderation.audit_id ="
+            " case_audit.id AND moderation.question_id IS NULL) AS moderated, count(*) AS n"
+            " FROM case_audit WHERE review_id = ? AND status = 'submitted'"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+            [review_id],
+        )
+    ]

@@ -1,33 +1,42 @@
-"""Disclosure control: which counts the public report may print, and how it writes them.
+"""Disclosure control: one model of every public number, and how the public version writes it.
 
-Every public surface (the public PDF and its HTML, the public preview page) asks this module
-how to write a count. The report registers every count it prints in a :class:`Table`, with
-the sums that tie counts together ("the cases by case type add up to the cases audited",
-"a check's good answers plus its other answers make its answers", "answers plus N/A plus
-unanswered make the cases the check applies to"). :meth:`Table.protect` then applies the
-method described in ``docs/report.md``, cell suppression as in the Government Statistical
-Service's guidance on disclosure control for tables:
+A report says what it prints through a :class:`Model`, the way Statistics Norway's
+GaussSuppression and tau-ARGUS build a table: the records it counts (case files, audits,
+answers, alerts, ...) are cross-classified into **frames** whose combinations are the *inner
+cells*, and every printed count is a **published cell**, a sum of inner cells (a column of a
+sparse 0/1 model matrix). A reader's arithmetic needs no registering: any published cell that
+is a combination of others is found from the matrix itself. What a careful reader also knows
+(which case types a question applies to, that frames count the same records, that every
+audited case has an overall judgement) is added as **knowledge**: linear constraints over the
+inner cells, each kept only when it is true of the review (a guess that is right).
 
-* **Primary suppression**: every count from 1 to ``threshold - 1`` is withheld and written
-  "<5" (for the default threshold of 5). Zero is printed: it identifies no one.
-* **Secondary (complementary) suppression**: a withheld count must not be recoverable from
-  what is printed. The module plays the attacker: it works out, by interval propagation over
-  every registered sum, the smallest and largest value each withheld count could take given
-  everything printed (a "<5" is 1 to 4; a "[c]" is at least the threshold). While a withheld
-  count is pinned to one value, another count in one of its sums is withheld too (written
-  "[c]"), the one that frees it with the smallest value.
+:meth:`Model.protect` makes the public :class:`View` (see :mod:`audit.reporting.protection`):
 
-Shares are written only when their count, their denominator and the count left over are all
-printed; otherwise "<5 of 24", "more than 19 of 24" or "[c] of 24" takes their place.
+* **Primary suppression**: every sensitive count from 1 to ``threshold - 1`` is withheld.
+* **The attacker**: for each withheld count, its smallest and largest value given everything
+  printed, solved exactly as an integer programme with HiGHS.
+* **Complementary suppression** that loses least: while a withheld small count can be
+  narrowed to fewer than three values, or a complementary count pinned, the cheapest printed
+  counts that free it are withheld too (an optimisation over the model); the counts the
+  report hangs on (``anchor``) only when nothing else will do. Where no choice frees a count,
+  its group (a breakdown, a row) is left out. The public version can always be made.
 
-Nothing here knows the report's chapters: :mod:`audit.reporting.report` says what it prints.
+:class:`View` writes counts for one audience: digits, "<5" or "[c]" in tables, "fewer than 5
+cases" or "5 or more cases" in sentences, shares only when their count, total and remainder
+are all printed. Every number it writes is recorded in :attr:`View.printed`, so a test can
+check that the rendered report prints no number the model does not know.
+
+Nothing here knows the findings report: :mod:`audit.reporting.public_figures` defines its
+numbers; another report (a partnership audit's) defines its own the same way.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from audit.findings import percent
 from audit.stats import Proportion
@@ -37,366 +46,767 @@ WITHHELD = "[c]"
 """How a count withheld only so that a small count cannot be worked out is written."""
 PRIMARY = "primary"
 SECONDARY = "secondary"
-UNBOUNDED = 10**9
-"""An upper bound no count reaches: "at least the threshold, no more is known"."""
-_MAX_ROUNDS = 200
+LEFT_OUT = "left out"
+PRINTED = "printed"
+LEFT_OUT_WORDS = "not shown in the public version"
+MIN_VALUES = 3
+"""A withheld small count must keep at least this many possible values (fewer if the
+threshold itself allows fewer: a "<3" has only two)."""
 
 
 class DisclosureError(Exception):
-    """The figures cannot be protected (or are registered inconsistently)."""
+    """The model is defined inconsistently (a programming error, never the review's data)."""
 
 
-@dataclass(frozen=True)
-class Relation:
-    """One sum the reader can rely on: ``total`` is the sum of ``parts``."""
+# --------------------------------------------------------------------------- the model
 
-    total: str
-    parts: tuple[str, ...]
+
+class Selection(Mapping[int, int]):
+    """A linear combination of inner cells: column index -> coefficient (usually 1)."""
+
+    __slots__ = ("_terms",)
+
+    def __init__(self, terms: Mapping[int, int] | Iterable[tuple[int, int]] = ()) -> None:
+        if isinstance(terms, Selection):
+            self._terms: dict[int, int] = terms._terms
+            return
+        merged: dict[int, int] = {}
+        for col, coef in terms.items() if isinstance(terms, Mapping) else terms:
+            merged[col] = merged.get(col, 0) + coef
+        self._terms = {c: v for c, v in merged.items() if v}
+
+    @classmethod
+    def ones(cls, cols: Iterable[int]) -> Selection:
+        """Return the plain sum of distinct inner cells."""
+        selection = cls.__new__(cls)
+        selection._terms = dict.fromkeys(cols, 1)
+        return selection
+
+    def __getitem__(self, col: int) -> int:
+        return self._terms[col]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __contains__(self, col: object) -> bool:
+        return col in self._terms
+
+    def items(self) -> Any:
+        """Return (column, coefficient) pairs."""
+        return self._terms.items()
+
+    def __add__(self, other: Mapping[int, int]) -> Selection:
+        return Selection(itertools.chain(self._terms.items(), other.items()))
+
+    def __sub__(self, other: Mapping[int, int]) -> Selection:
+        return Selection(itertools.chain(self._terms.items(), ((c, -v) for c, v in other.items())))
+
+    def signature(self) -> tuple[tuple[int, int], ...]:
+        """Return the combination in a canonical order (equal sums have equal signatures)."""
+        return tuple(sorted(self._terms.items()))
+
+    def __repr__(self) -> str:
+        return f"Selection({self._terms})"
+
+
+def total(selections: Iterable[Mapping[int, int]]) -> Selection:
+    """Return the sum of several selections (a pooled figure, a row across frames)."""
+    return Selection(itertools.chain.from_iterable(s.items() for s in selections))
+
+
+class Frame:
+    """Records of one kind cross-classified by some dimensions: the inner cells.
+
+    Every combination of the dimensions' categories is an inner cell, except those
+    ``possible`` rules out: combinations a reader knows cannot occur (a question asked of
+    case types it does not apply to, a graded case that is still waiting for its audit).
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        name: str,
+        dims: Mapping[str, Sequence[str]],
+        possible: Callable[[Mapping[str, str]], bool] | None,
+    ) -> None:
+        self.model = model
+        self.name = name
+        self.dims = tuple(dims)
+        self.domains = {dim: tuple(dict.fromkeys(values)) for dim, values in dims.items()}
+        self.index: dict[tuple[str, ...], int] = {}
+        for combo in itertools.product(*(self.domains[d] for d in self.dims)):
+            if possible is None or possible(dict(zip(self.dims, combo, strict=True))):
+                self.index[combo] = model._column(self, combo)
+
+    def add(self, count: int = 1, **categories: str) -> None:
+        """Count ``count`` records with these categories (one per dimension)."""
+        combo = tuple(categories.get(d, "") for d in self.dims)
+        if set(categories) != set(self.dims):
+            raise DisclosureError(f"{self.name}: a record needs {self.dims}, got {categories}")
+        col = self.index.get(combo)
+        if col is None:
+            raise DisclosureError(f"{self.name}: {categories} is not a possible combination")
+        self.model._truth[col] += int(count)
+
+    def where(self, **conditions: str | Collection[str]) -> Selection:
+        """Select the inner cells whose categories meet the conditions (all, if none)."""
+        allowed = []
+        for dim in self.dims:
+            wanted = conditions.pop(dim, None)
+            domain = self.domains[dim]
+            if wanted is None:
+                allowed.append(domain)
+                continue
+            values = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+            unknown = [v for v in values if v not in domain]
+            if unknown:
+                raise DisclosureError(f"{self.name}.{dim}: unknown categories {unknown}")
+            allowed.append(values)
+        if conditions:
+            raise DisclosureError(f"{self.name}: no dimensions {sorted(conditions)}")
+        index = self.index
+        return Selection.ones(
+            index[combo] for combo in itertools.product(*allowed) if combo in index
+        )
+
+    def __repr__(self) -> str:
+        return f"Frame({self.name!r}, {self.dims})"
 
 
 @dataclass
-class Table:
-    """Every count a report prints, with the sums that tie them together."""
+class Cell:
+    """A published cell: a sum of inner cells printed somewhere, under one key."""
 
-    values: dict[str, int] = field(default_factory=dict)
-    relations: list[Relation] = field(default_factory=list)
-    known: set[str] = field(default_factory=set)
-    """Counts a reader may know though the report does not print them (never withheld)."""
-    unseen: set[str] = field(default_factory=set)
-    """Counts that only tie sums together: not printed, not known, never withheld."""
-    anchors: set[str] = field(default_factory=set)
-    """Counts the whole report hangs on (cases audited): withheld only when small."""
+    key: str
+    selection: Selection
+    value: int
+    sensitive: bool = True
+    """A count about children (withheld when small); False for counts of the review's own
+    work (audits moderated, cases audited twice), printed whatever their size."""
+    anchor: bool = False
+    """A count the report hangs on: withheld only when small, or when nothing else will do."""
+    group: str = ""
+    """What is left out together when no suppression can protect a count in it."""
+    weight: float = 1.0
+    """How much withholding it costs: complementary suppression picks the cheapest."""
+    implied: bool = False
+    """Never printed itself: what is left of a share (its total minus its count)."""
+    public: bool = True
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """A linear constraint a careful reader knows: ``lo <= sum(coef * cell) <= hi``."""
+
+    terms: Selection
+    lo: float
+    hi: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """A part of the report that can be left out of the public version as a whole."""
+
+    name: str
+    label: str
+    droppable: bool = True
+
+
+class Model:
+    """Every count a report prints, defined by the records it counts.
+
+    ``knowledge=False`` makes a model for the internal version only: it writes every count
+    as it is, so what a reader knows is never needed and is not worked out.
+    """
+
+    def __init__(self, *, knowledge: bool = True) -> None:
+        self.wants_knowledge = knowledge
+        self.frames: dict[str, Frame] = {}
+        self.cells: dict[str, Cell] = {}
+        self.knowledge: list[Knowledge] = []
+        self.groups: dict[str, Group] = {}
+        self.declined: list[str] = []
+        """Knowledge not added because it is not true of this review (for the curious)."""
+        self.notes: list[str] = []
+        """Sentences about how the public version was redesigned (collapsed breakdowns)."""
+        self._truth: list[int] = []
+        self._columns: list[tuple[str, tuple[str, ...]]] = []
+
+    # -- inner cells
+
+    def _column(self, frame: Frame, combo: tuple[str, ...]) -> int:
+        self._columns.append((frame.name, combo))
+        self._truth.append(0)
+        return len(self._truth) - 1
+
+    def frame(
+        self,
+        name: str,
+        dims: Mapping[str, Sequence[str]],
+        records: Iterable[Mapping[str, str]] = (),
+        *,
+        possible: Callable[[Mapping[str, str]], bool] | None = None,
+    ) -> Frame:
+        """Add a frame of records cross-classified by ``dims`` (name -> categories)."""
+        if name in self.frames:
+            raise DisclosureError(f"frame {name} defined twice")
+        frame = Frame(self, name, dims, possible)
+        self.frames[name] = frame
+        for record in records:
+            frame.add(**record)
+        return frame
+
+    @property
+    def size(self) -> int:
+        """Return the number of inner cells."""
+        return len(self._truth)
+
+    def truth(self) -> list[int]:
+        """Return the true count of every inner cell (for the attacker's tests)."""
+        return list(self._truth)
+
+    def column(self, col: int) -> tuple[str, tuple[str, ...]]:
+        """Return (frame name, categories) of an inner cell."""
+        return self._columns[col]
+
+    def fingerprint(self, threshold: int) -> str:
+        """Return a digest of everything protection depends on (equal models, equal views)."""
+        import hashlib
+
+        digest = hashlib.sha256(f"{threshold}|{self._truth}".encode())
+        for key, c in self.cells.items():
+            group = self.groups.get(c.group)
+            digest.update(
+                f"{key}|{c.selection.signature()}|{c.sensitive}|{c.anchor}|{c.group}|"
+                f"{group.droppable if group else ''}|{c.weight}|{c.implied}|{c.public}\n".encode()
+            )
+        for known in self.knowledge:
+            digest.update(f"{known.terms.signature()}|{known.lo}|{known.hi}\n".encode())
+        return digest.hexdigest()
+
+    def value(self, selection: Mapping[int, int]) -> int:
+        """Return the true value of a combination of inner cells."""
+        truth = self._truth
+        return sum(truth[col] * coef for col, coef in selection.items())
+
+    # -- published cells
+
+    def group(self, name: str, label: str = "", *, droppable: bool = True) -> str:
+        """Declare a part of the report that is left out whole when it cannot be protected."""
+        self.groups.setdefault(name, Group(name, label or name, droppable))
+        return name
 
     def cell(
         self,
         key: str,
-        value: int,
+        selection: Mapping[int, int],
         *,
-        known: bool = False,
-        unseen: bool = False,
+        sensitive: bool = True,
         anchor: bool = False,
+        group: str = "",
+        weight: float = 1.0,
+        implied: bool = False,
+        public: bool = True,
     ) -> str:
-        """Register a count under ``key``; the same key must always carry the same count."""
-        value = int(value)
+        """Publish a count under ``key``: the sum of the selected inner cells."""
+        selection = selection if isinstance(selection, Selection) else Selection(selection)
+        value = self.value(selection)
         if value < 0:
             raise DisclosureError(f"{key}: a count cannot be negative ({value})")
-        if key in self.values and self.values[key] != value:
-            raise DisclosureError(f"{key}: registered as {self.values[key]} and as {value}")
-        self.values[key] = value
-        if known:
-            self.known.add(key)
-        if unseen:
-            self.unseen.add(key)
-        if anchor:
-            self.anchors.add(key)
+        if key in self.cells:
+            old = self.cells[key]
+            if old.selection.signature() != selection.signature():
+                raise DisclosureError(f"{key}: defined twice as different sums")
+            return key
+        if group and group not in self.groups:
+            self.group(group)
+        self.cells[key] = Cell(
+            key, selection, value, sensitive, anchor, group, weight, implied, public
+        )
         return key
 
-    def relate(self, total: str, parts: Iterable[str]) -> None:
-        """Register that ``total`` is the sum of ``parts`` (all already registered)."""
-        parts = tuple(parts)
-        for key in (total, *parts):
-            if key not in self.values:
-                raise DisclosureError(f"{key}: not registered")
-        if not parts:
-            return
-        if sum(self.values[p] for p in parts) != self.values[total]:
-            raise DisclosureError(
-                f"{total} = {self.values[total]} is not the sum of {', '.join(parts)}"
-            )
-        self.relations.append(Relation(total, parts))
-
-    def same(self, a: str, b: str) -> None:
-        """Register that two printed counts are the same figure (one truth per number)."""
-        if a != b:
-            self.relate(a, [b])
-
-    def share(self, prefix: str, count: int, n: int) -> str:
-        """Register a share's count, denominator and remainder: ``n = count + rest``."""
-        self.cell(f"{prefix}:n", n)
-        self.cell(f"{prefix}:count", count)
-        self.cell(f"{prefix}:rest", n - count)
-        self.relate(f"{prefix}:n", [f"{prefix}:count", f"{prefix}:rest"])
+    def share(
+        self,
+        prefix: str,
+        count: Mapping[int, int],
+        n: Mapping[int, int],
+        *,
+        anchor: bool = False,
+        **options: Any,
+    ) -> str:
+        """Publish a share: ``prefix:count`` of ``prefix:n``, and what is left (``:rest``)."""
+        count = count if isinstance(count, Selection) else Selection(count)
+        n = n if isinstance(n, Selection) else Selection(n)
+        weight = options.pop("weight", 1.0)
+        # Withholding the total loses the whole share: the count goes first where either would do.
+        self.cell(f"{prefix}:n", n, anchor=anchor, weight=weight * 1.5, **options)
+        self.cell(f"{prefix}:count", count, anchor=anchor, weight=weight, **options)
+        self.cell(f"{prefix}:rest", n - count, implied=True, weight=weight, **options)
         return prefix
+
+    def same_as(self, key: str, other: str) -> None:
+        """Publish ``key`` as the very figure ``other`` (printed twice, one truth)."""
+        self.cell(key, self.cells[other].selection, **_options(self.cells[other]))
+
+    # -- what a careful reader knows
+
+    def know(
+        self,
+        lhs: Mapping[int, int],
+        op: str = "==",
+        rhs: Mapping[int, int] | int = 0,
+        *,
+        why: str,
+    ) -> bool:
+        """Add a constraint a reader may rely on, if it is true of this review.
+
+        A reader's guess ("every case was graded", "no re-audits") helps them only when it
+        is right: it is added exactly when it holds, so the attacker is given every right
+        guess. Returns whether it was added.
+        """
+        if not self.wants_knowledge:
+            return False
+        terms = Selection(lhs)
+        constant = 0
+        if isinstance(rhs, int):
+            constant = rhs
+        else:
+            terms = terms - rhs
+        value = self.value(terms)
+        if op == "==":
+            holds, lo, hi = value == constant, float(constant), float(constant)
+        elif op == "<=":
+            holds, lo, hi = value <= constant, float("-inf"), float(constant)
+        elif op == ">=":
+            holds, lo, hi = value >= constant, float(constant), float("inf")
+        else:
+            raise DisclosureError(f"unknown comparison {op!r}")
+        if not holds:
+            self.declined.append(why)
+            return False
+        if terms:
+            self.knowledge.append(Knowledge(terms, lo, hi, why))
+        return True
+
+    def link(
+        self,
+        a: Frame,
+        b: Frame,
+        on: Sequence[str],
+        *,
+        where_a: Mapping[str, str | Collection[str]] | None = None,
+        where_b: Mapping[str, str | Collection[str]] | None = None,
+        why: str,
+    ) -> None:
+        """Know that ``a`` and ``b`` count the same records: equal margins over ``on``.
+
+        The margins are compared for each combination of ``b``'s categories of ``on``
+        (``b`` may cover fewer, e.g. only the case types a question applies to).
+        """
+        if not self.wants_knowledge:
+            return
+        for combo in itertools.product(*(b.domains[d] for d in on)):
+            cond = dict(zip(on, combo, strict=True))
+            self.know(
+                a.where(**{**(where_a or {}), **cond}),
+                "==",
+                b.where(**{**(where_b or {}), **cond}),
+                why=f"{why} ({', '.join(combo)})",
+            )
+
+    # -- the two views
 
     def unprotected(self) -> View:
         """Return the internal view: every count as it is."""
-        return View(self, threshold=0, withheld={})
+        return View(self, threshold=0, status={})
 
     def protect(self, threshold: int = DEFAULT_THRESHOLD) -> View:
         """Return the public view: small counts withheld, and enough others that none is found."""
         if threshold <= 1:
-            return View(self, threshold=threshold, withheld={})
-        withheld = {
-            key: PRIMARY
-            for key, value in self.values.items()
-            if 0 < value < threshold and key not in self.known and key not in self.unseen
-        }
-        touching: dict[str, list[Relation]] = {}
-        for relation in self.relations:
-            for key in (relation.total, *relation.parts):
-                touching.setdefault(key, []).append(relation)
-        for _ in range(len(self.values) + 1):
-            pinned = [k for k, (lo, hi) in self.bounds(withheld, threshold).items() if lo == hi]
-            pinned = [k for k in pinned if k in withheld]
-            if not pinned:
-                return View(self, threshold=threshold, withheld=withheld)
-            target = pinned[0]
-            choice = self._complement(target, withheld, threshold, touching)
-            if choice is None:
-                raise DisclosureError(
-                    f"{target} cannot be protected by withholding other counts; "
-                    "the public version cannot be made"
-                )
-            withheld[choice] = SECONDARY
-        raise DisclosureError("complementary suppression did not settle")  # pragma: no cover
+            return View(self, threshold=threshold, status={})
+        if not self.wants_knowledge:
+            raise DisclosureError("a model made without the reader's knowledge cannot protect")
+        from audit.reporting import protection  # HiGHS is imported only for the public version
 
-    def _complement(
-        self,
-        target: str,
-        withheld: Mapping[str, str],
-        threshold: int,
-        touching: Mapping[str, list[Relation]],
-    ) -> str | None:
-        """Choose the count to withhold next so that ``target`` is no longer pinned."""
-        candidates: list[str] = []
-        frontier, seen = [target], {target}
-        # Counts in the target's own sums first; then, if none will do, one sum further out.
-        for _depth in range(3):
-            found = []
-            for key in frontier:
-                for relation in touching.get(key, []):
-                    for other in (relation.total, *relation.parts):
-                        if other not in seen:
-                            seen.add(other)
-                            found.append(other)
-            candidates = [
-                k
-                for k in found
-                if k not in withheld
-                and k not in self.known
-                and k not in self.unseen
-                and self.values[k] >= threshold
-            ]
-            # The counts the report hangs on only as a last resort.
-            if any(k not in self.anchors for k in candidates):
-                candidates = [k for k in candidates if k not in self.anchors]
-            # Withhold the cheapest: a count in few sums (a total in many would cascade), then
-            # the smallest, as the GSS guidance advises.
-            candidates.sort(key=lambda k: (len(touching.get(k, ())), self.values[k], k))
-            for key in candidates[:4]:
-                trial = {**withheld, key: SECONDARY}
-                lo, hi = self.bounds(trial, threshold)[target]
-                if lo != hi:
-                    return key
-            if candidates:
-                return candidates[0]
-            frontier = found
-        return None
-
-    def bounds(self, withheld: Mapping[str, str], threshold: int) -> dict[str, tuple[int, int]]:
-        """Return what a reader can work out: the range of each count, given what is printed."""
-        lo: dict[str, int] = {}
-        hi: dict[str, int] = {}
-        for key, value in self.values.items():
-            status = withheld.get(key)
-            if status == PRIMARY:
-                lo[key], hi[key] = 1, threshold - 1
-            elif status == SECONDARY:
-                lo[key], hi[key] = threshold, UNBOUNDED
-            elif key in self.unseen:
-                lo[key], hi[key] = 0, UNBOUNDED
-            else:
-                lo[key] = hi[key] = value
-        return propagate(lo, hi, self.relations)
+        result = protection.protect_once(self, threshold)
+        return View(
+            self,
+            threshold=threshold,
+            status=result.status,
+            dropped=frozenset(result.dropped),
+            ranges=result.ranges,
+            seconds=result.seconds,
+        )
 
 
-def propagate(
-    lo: dict[str, int], hi: dict[str, int], relations: Sequence[Relation]
-) -> dict[str, tuple[int, int]]:
-    """Narrow integer bounds through sums until nothing changes (interval propagation).
+def _options(cell: Cell) -> dict[str, Any]:
+    return {
+        "sensitive": cell.sensitive,
+        "anchor": cell.anchor,
+        "group": cell.group,
+        "weight": cell.weight,
+        "implied": cell.implied,
+        "public": cell.public,
+    }
 
-    A worklist: a sum is looked at again only when one of its counts has narrowed.
-    """
-    touching: dict[str, list[int]] = {}
-    for index, relation in enumerate(relations):
-        for key in (relation.total, *relation.parts):
-            touching.setdefault(key, []).append(index)
-    queue = list(range(len(relations)))
-    queued = set(queue)
-    steps = 0
-    while queue and steps < _MAX_ROUNDS * max(len(relations), 1):
-        steps += 1
-        index = queue.pop()
-        queued.discard(index)
-        relation = relations[index]
-        parts, t = relation.parts, relation.total
-        low_sum = sum(lo[p] for p in parts)
-        high_sum = sum(hi[p] for p in parts)
-        narrowed = []
-        new_lo, new_hi = max(lo[t], low_sum), min(hi[t], high_sum)
-        if (new_lo, new_hi) != (lo[t], hi[t]):
-            lo[t], hi[t] = new_lo, new_hi
-            narrowed.append(t)
-        for p in parts:
-            new_lo = max(lo[p], lo[t] - (high_sum - hi[p]))
-            new_hi = min(hi[p], hi[t] - (low_sum - lo[p]))
-            if (new_lo, new_hi) != (lo[p], hi[p]):
-                low_sum += new_lo - lo[p]
-                high_sum += new_hi - hi[p]
-                lo[p], hi[p] = new_lo, new_hi
-                narrowed.append(p)
-        for key in narrowed:
-            if lo[key] > hi[key]:
-                raise DisclosureError(f"{key}: the printed figures contradict each other")
-            for other in touching[key]:
-                if other not in queued:
-                    queued.add(other)
-                    queue.append(other)
-    return {key: (lo[key], min(hi[key], UNBOUNDED)) for key in lo}
+
+def needed_width(threshold: int) -> int:
+    """Return how far apart a withheld small count's smallest and largest value must stay."""
+    return max(0, min(MIN_VALUES, threshold - 1) - 1)
+
+
+# --------------------------------------------------------------------------- writing
 
 
 @dataclass(frozen=True)
-class View:
-    """Write the registered counts for one audience (threshold 0: the internal version)."""
+class Printed:
+    """One number-bearing piece of text the view wrote, and what it stands for."""
 
-    table: Table
+    text: str
+    key: str | None
+    kind: str  # "count", "words", "share", "part", "percent", "fact"
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A phrase in the lead's words that gives a withheld count away, and a rewording."""
+
+    text: str
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What protecting the public version cost, for the lead to see on the preview."""
+
+    printed: int
+    withheld: int
+    primary: int
+    secondary: int
+    left_out: tuple[str, ...]
+    notes: tuple[str, ...]
+    protected: bool
+    """The attacker's verdict: every withheld count keeps enough possible values."""
+    seconds: float
+    """How long protecting took (the attacker's programmes included)."""
+
+
+@dataclass
+class View:
+    """Write the model's counts for one audience (threshold 0: the internal version)."""
+
+    model: Model
     threshold: int
-    withheld: Mapping[str, str]
+    status: Mapping[str, str]
+    dropped: frozenset[str] = frozenset()
+    ranges: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    printed: list[Printed] = field(default_factory=list)
 
     @property
     def public(self) -> bool:
         """Tell whether this is the protected (public) view."""
         return self.threshold > 1
 
-    def hidden(self, key: str) -> bool:
-        """Tell whether a count is withheld in this view."""
-        return key in self.withheld
+    # -- what is shown
 
     def value(self, key: str) -> int:
-        """Return a registered count's true value (for the report's own wording choices)."""
-        return self.table.values[key]
+        """Return a published cell's true value (for wording choices, never printed as is)."""
+        return self.model.cells[key].value
+
+    def hidden(self, key: str) -> bool:
+        """Tell whether a count is withheld (or left out) in this view."""
+        return self.status.get(key, PRINTED) != PRINTED
+
+    def left_out(self, key_or_group: str) -> bool:
+        """Tell whether a cell, or a whole group, is left out of this view."""
+        if key_or_group in self.dropped:
+            return True
+        return self.status.get(key_or_group) == LEFT_OUT
+
+    def _form(self, key: str) -> str:
+        status = self.status.get(key, PRINTED)
+        if status == PRINTED:
+            return "digits"
+        if status == LEFT_OUT:
+            return "left out"
+        return "small" if 0 < self.value(key) < self.threshold else "withheld"
+
+    def _log(self, text: str, key: str | None, kind: str) -> str:
+        self.printed.append(Printed(text, key, kind))
+        return text
+
+    # -- counts
+
+    def _cell_text(self, key: str) -> str:
+        form = self._form(key)
+        if form == "digits":
+            return str(self.value(key))
+        if form == "small":
+            return f"<{self.threshold}"
+        return WITHHELD if form == "withheld" else "not shown"
 
     def count(self, key: str) -> str:
-        """Write a count: its digits, "<5" (a small count) or "[c]" (withheld to protect one)."""
-        status = self.withheld.get(key)
-        if status == PRIMARY:
-            return f"<{self.threshold}"
-        if status == SECONDARY:
-            return WITHHELD
-        return str(self.table.values[key])
+        """Write a count in a table: its digits, "<5" (a small count) or "[c]" (withheld)."""
+        return self._log(self._cell_text(key), key, "count")
+
+    def number(self, key: str) -> int | str:
+        """Return a count for a chart: the number when printed, else how it is written."""
+        text = self._log(self._cell_text(key), key, "chart")
+        return int(text) if text.isdigit() else text
+
+    def words(
+        self, key: str, noun: str = "", plural: str | None = None, *, start: bool = False
+    ) -> str:
+        """Write a count in a sentence: "24 cases", "1 case", "fewer than 5 cases".
+
+        With ``start`` the words open a sentence ("Fewer than 5 cases ...").
+        """
+        form = self._form(key)
+        if form == "digits":
+            value = self.value(key)
+            number, many = str(value), value != 1
+        elif form == "small":
+            number, many = f"fewer than {self.threshold}", True
+        elif form == "withheld":
+            number, many = f"{self.threshold} or more", True
+        else:
+            number, many = "a number not shown", True
+        if noun:
+            number += " " + ((plural or noun + "s") if many else noun)
+        if start:
+            number = number[:1].upper() + number[1:]
+        return self._log(number, key, "words")
+
+    def one(self, key: str) -> bool:
+        """Tell whether a sentence about this count takes the singular (a printed 1)."""
+        return self._form(key) == "digits" and self.value(key) == 1
+
+    def verb(self, key: str, singular: str, plural: str) -> str:
+        """Return the verb that agrees with the count as written ("was" or "were")."""
+        return singular if self.one(key) else plural
+
+    def fact(self, value: Any, kind: str) -> str:
+        """Write a documented non-count (days, a version, a statistic) and record it."""
+        return self._log(str(value), None, kind)
+
+    # -- shares
 
     def share(self, prefix: str, p: Proportion, *, none: str = "no answers") -> str:
         """Write a share, its interval and counts: "50% (95% interval 31% to 69%; 12 of 24)".
 
-        Where the count, the total or the remainder is withheld, so is the share.
+        Where the count, the total or the remainder is withheld, so is the share: "<5 of 24
+        cases", "more than 19 of 24 cases" (fewer than the threshold left over) or "[c] of 24".
         """
         if p.share is None or p.n == 0:
             return none
         count, n, rest = (f"{prefix}:{part}" for part in ("count", "n", "rest"))
+        if any(self.left_out(k) for k in (count, n)):
+            return self._log(LEFT_OUT_WORDS, None, "fact")
+        cells = self.model.cells
+        if count in cells and (self.value(count), self.value(n)) != (p.count, p.n):
+            raise DisclosureError(f"{prefix}: printed as {p.count} of {p.n}, modelled otherwise")
         unit = f" {p.unit}" if p.unit else ""
         if not any(self.hidden(k) for k in (count, n, rest)):
             if p.unit == "answers" and p.cases is not None:
-                cases = self._mask(p.cases)
-                unit += f" from {cases} case{'' if cases == '1' else 's'}"
-            return (
-                f"{percent(p.share)} (95% interval {percent(p.low)} to {percent(p.high)}; "
-                f"{p.count} of {p.n}{unit})"
+                cases_key = f"{prefix}:cases"
+                if cases_key in self.model.cells and self.value(cases_key) == p.cases:
+                    unit += f" from {self.words(cases_key, 'case')}"
+                elif not self.public:  # a count the model does not define: internal only
+                    unit += f" from {p.cases} case{'' if p.cases == 1 else 's'}"
+            shown = (
+                f"{self._log(percent(p.share), None, 'percent')} (95% interval "
+                f"{self._log(percent(p.low), None, 'percent')} to "
+                f"{self._log(percent(p.high), None, 'percent')}; "
+                f"{self.count(count)} of {self.count(n)}{unit})"
             )
-        if (
-            self.withheld.get(rest) == PRIMARY
-            and self.withheld.get(count) != PRIMARY
-            and not self.hidden(n)
-        ):
-            return f"more than {p.n - self.threshold} of {p.n}{unit}"
+            return shown
+        if self._form(rest) == "small" and self._form(count) != "small" and not self.hidden(n):
+            more = self._log(f"more than {p.n - self.threshold}", count, "share")
+            return f"{more} of {self.count(n)}{unit}"
         return f"{self.count(count)} of {self.count(n)}{unit}"
+
+    def share_words(self, prefix: str) -> tuple[str, str]:
+        """Write a share's count and total for a sentence: ("fewer than 5", "24")."""
+        count, n, rest = (f"{prefix}:{part}" for part in ("count", "n", "rest"))
+        total = self.words(n)
+        if self._form(rest) == "small" and self._form(count) != "small" and not self.hidden(n):
+            return self._log(f"more than {self.value(n) - self.threshold}", count, "share"), total
+        return self.words(count), total
 
     def part(self, key: str, total: str) -> str:
         """Write a table cell "count (share%)", the share left out when either is withheld."""
-        n = self.table.values[total]
-        if n == 0:
+        n = self.value(total)
+        if n == 0 or self.hidden(key) or self.hidden(total):
             return self.count(key)
-        if self.hidden(key) or self.hidden(total):
-            return self.count(key)
-        return f"{self.table.values[key]} ({percent(self.table.values[key] / n)})"
+        share = self._log(percent(self.value(key) / n), None, "percent")
+        return f"{self.count(key)} ({share})"
 
-    def text(self, words: str) -> str:
-        """Hide small counts written into prose as "N of M" (belt and braces: see wording)."""
-        if not self.public:
-            return words
-
-        def hide(match: re.Match[str]) -> str:
-            count, n = int(match[1]), int(match[2])
-            if self._small(n - count) and not self._small(count) and not self._small(n):
-                return f"more than {n - self.threshold} of {n}"
-            return f"{self._mask(count)} of {self._mask(n)}"
-
-        return _OF.sub(hide, words)
-
-    def _printed(self, key: str) -> bool:
-        return (
-            key not in self.withheld
-            and key not in self.table.known
-            and key not in self.table.unseen
-        )
-
-    def printed_shares(self) -> set[tuple[int, int]]:
+    def shares_printed(self) -> set[tuple[int, int]]:
         """Return the (count, n) of every share printed in full (count, n and rest shown)."""
-        values = self.table.values
         out = set()
-        for key in values:
-            if key.endswith(":count"):
+        for key, cell in self.model.cells.items():
+            if key.endswith(":count") and cell.public:
                 prefix = key[: -len(":count")]
-                if all(self._printed(f"{prefix}:{part}") for part in ("count", "n", "rest")):
-                    out.add((values[key], values[f"{prefix}:n"]))
+                parts = (f"{prefix}:{part}" for part in ("count", "n", "rest"))
+                if not any(self.hidden(k) for k in parts):
+                    out.add((cell.value, self.value(f"{prefix}:n")))
         return out
 
-    def _small(self, n: int) -> bool:
-        return 0 < n < self.threshold
+    def shares_withheld(self) -> set[tuple[int, int]]:
+        """Return the (count, n) of every share not printed in full."""
+        out = set()
+        for key, cell in self.model.cells.items():
+            if key.endswith(":count") and cell.public and f"{key[:-6]}:n" in self.model.cells:
+                prefix = key[: -len(":count")]
+                if any(self.hidden(f"{prefix}:{part}") for part in ("count", "n", "rest")):
+                    out.add((cell.value, self.value(f"{prefix}:n")))
+        return out
 
-    def _mask(self, n: int) -> str:
-        return f"<{self.threshold}" if self._small(n) else str(n)
+    # -- what it cost
 
-    def revealing(self, words: str, *, shares: Iterable[tuple[int, int]] = ()) -> list[str]:
-        """Return each phrase in ``words`` that gives a withheld count away in this view.
+    def cost(self) -> Cost:
+        """Say how many counts were withheld of how many printed, and the attacker's verdict."""
+        shown = [
+            k
+            for k, c in self.model.cells.items()
+            if c.public and not c.implied and self.status.get(k) != LEFT_OUT
+        ]
+        withheld = [k for k in shown if self.hidden(k)]
+        primary = sum(1 for k in withheld if self.status.get(k) == PRIMARY)
+        need = needed_width(self.threshold)
+        protected = all(
+            key in self.ranges
+            and self.ranges[key][1] - self.ranges[key][0] >= (need if status == PRIMARY else 1)
+            for key, status in self.status.items()
+            if status in (PRIMARY, SECONDARY) and self.model.cells[key].public
+        )
+        return Cost(
+            printed=len(shown),
+            withheld=len(withheld),
+            primary=primary,
+            secondary=len(withheld) - primary,
+            left_out=tuple(
+                self.model.groups[g].label for g in sorted(self.dropped) if g in self.model.groups
+            ),
+            notes=tuple(self.model.notes),
+            protected=protected,
+            seconds=self.seconds,
+        )
 
-        A phrase gives a count away when it writes a number from 1 to ``threshold - 1``
-        ("1 case", "3 of 20", "two children"), the value of any withheld count, a remainder
-        "N of M" whose M - N is small or withheld, or a percentage equal to a withheld share
-        (``shares``: the (count, n) of each share whose figures are withheld). Numbers that
-        are clearly not counts of cases (days, weeks, years, dates) are left alone.
+    # -- the lead's words
+
+    def revealing(
+        self,
+        words: str,
+        *,
+        shares: Iterable[tuple[int, int]] = (),
+        singular: bool = False,
+        quantified: bool = False,
+    ) -> list[Phrase]:
+        """Return each phrase in ``words`` that gives a withheld count away, with a rewording.
+
+        Flagged: a number from 1 to ``threshold - 1`` ("1 case", "3 of 20", "two
+        children"); the value of a withheld count; "N of M" whose remainder is small or
+        withheld; a percentage equal to a withheld share (``shares``: (count, n) pairs). With
+        ``singular`` (the count of children found not safeguarded is withheld), a singular
+        child and case ("a child ... the case"); with ``quantified`` (the words sit beside a
+        withheld figure), "most", "few", "half", "all" and the like. Threshold phrases
+        ("fewer than five", "under 5", "less than 5") are accepted, as are numbers of days,
+        weeks, months or years.
         """
         if not self.public:
             return []
-        values = self.table.values
-        secret = {values[k] for k in self.withheld}
-        printed = {v for k, v in values.items() if self._printed(k)}
-        shown = self.printed_shares()
+        t = self.threshold
+        cleared = _accepted(words, t)
+        values = {k: c.value for k, c in self.model.cells.items() if c.public}
+        secret = {v for k, v in values.items() if self.hidden(k)}
+        printed = {v for k, v in values.items() if not self.hidden(k)}
+        shown = self.shares_printed()
         percents = {round(100 * c / n) for c, n in shares if n}
         shown_percents = {round(100 * c / n) for c, n in shown if n}
-        found: list[str] = []
+        found: list[Phrase] = []
+
+        def small(n: int) -> bool:
+            return 0 < n < t
 
         def bad(n: int) -> bool:
-            return self._small(n) or (n in secret and n not in printed)
+            return small(n) or (n in secret and n not in printed)
 
-        for match in _PHRASE.finditer(words):
+        def instead(n: int, noun: str = "") -> str:
+            if small(n):
+                return f"fewer than {t}{noun}"
+            return f"{t} or more{noun}"
+
+        for match in _PHRASE.finditer(cleared):
             phrase = match[0].strip()
             if match["of_n"] is not None:
                 count, n = int(match["of_n"]), int(match["of_m"])
-                if (count, n) not in shown and (bad(count) or bad(n) or bad(n - count)):
-                    found.append(phrase)
+                if (count, n) in shown or not (bad(count) or bad(n) or bad(n - count)):
+                    continue
+                if small(n - count) and not small(count) and not bad(n):
+                    better = f"more than {n - t} of {n}"
+                elif bad(n):
+                    better = "a share without its counts, e.g. “few” or “most”"
+                else:
+                    better = f"{instead(count)} of {n}"
+                found.append(Phrase(phrase, f"write “{better}”"))
             elif match["pct"] is not None:
                 pct = round(float(match["pct"]))
                 if pct in percents and pct not in shown_percents:
-                    found.append(phrase)
+                    found.append(
+                        Phrase(phrase, "leave the percentage out: the evidence line gives it")
+                    )
             elif match["word"] is not None:
-                if bad(_WORDS[match["word"].lower()]):
-                    found.append(phrase)
-            elif match["num"] is not None and bad(int(match["num"])):
-                found.append(phrase)
+                n = _WORDS[match["word"].lower()]
+                if bad(n):
+                    noun = match["noun"] or ""
+                    found.append(
+                        Phrase(phrase, f"write “{instead(n, ' ' + noun if noun else '')}”")
+                    )
+            elif match["num"] is not None:
+                n = int(match["num"])
+                if bad(n):
+                    noun = match["dnoun"] or ""
+                    found.append(
+                        Phrase(phrase, f"write “{instead(n, ' ' + noun if noun else '')}”")
+                    )
+        if singular:
+            for match in _SINGULAR.finditer(cleared):
+                found.append(
+                    Phrase(
+                        match[0].strip(),
+                        "write it in the plural (“where children were found not adequately "
+                        "safeguarded, their cases were escalated”): the report says how many",
+                    )
+                )
+        if quantified:
+            for match in _QUANTITY.finditer(cleared):
+                found.append(
+                    Phrase(
+                        match[0].strip(),
+                        "leave the quantity to the evidence line, which gives the protected "
+                        f"figure (“fewer than {t} of …”)",
+                    )
+                )
         return found
 
 
-_OF = re.compile(r"\b(\d+) of (\d+)\b")
+def _accepted(words: str, threshold: int) -> str:
+    """Blank out threshold phrases ("fewer than five", "under 5"): they give nothing away."""
+    number = rf"(?:{threshold}|{_WORD_OF.get(threshold, str(threshold))})"
+    pattern = re.compile(
+        rf"\b(?:fewer\s+than|less\s+than|under|below)\s+{number}\b"
+        rf"|\b{number}\s+or\s+more\b|<\s?{threshold}\b",
+        re.IGNORECASE,
+    )
+    return pattern.sub(lambda m: " " * len(m[0]), words)
+
+
 _NOUNS = (
     r"(?:case\(s\)|cases?|child\(ren\)|children|child|families|family|young (?:people|person)"
     r"|audits?|files?|care leavers?|plans?|visits?|assessments?|records?|people|persons?)"
@@ -416,12 +826,22 @@ _WORDS = {
     "a single": 1,
     "only one": 1,
 }
+_WORD_OF = {v: k for k, v in _WORDS.items() if " " not in k}
 _PHRASE = re.compile(
     r"(?P<of>\b(?P<of_n>\d+)\s+(?:out\s+)?of\s+(?:the\s+)?(?P<of_m>\d+)\b(?:\s+" + _NOUNS + r")?)"
     r"|(?P<p>\b(?P<pct>\d+(?:\.\d+)?)\s?%(?:\s+of\s+(?:the\s+)?" + _NOUNS + r")?)"
     r"|(?P<w>\b(?P<word>" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\s+"
-    r"(?:(?:more|other|further|more|of\s+the)\s+)?" + _NOUNS + r"\b)"
+    r"(?:(?:more|other|further|of\s+the)\s+)?(?P<noun>" + _NOUNS + r")\b)"
     r"|(?P<d>(?<![\d.,/:-])\b(?P<num>\d+)\b(?![\d.,/:-]\d)(?!\s*%)(?!\s+" + _TIME + r")"
-    r"(?:\s+" + _NOUNS + r")?)",
+    r"(?:\s+(?P<dnoun>" + _NOUNS + r"))?)",
+    re.IGNORECASE,
+)
+_SINGULAR = re.compile(
+    r"\b(?:a|one|the)\s+(?:child|young\s+person)\b[^.;]*?\b(?:the|this|that|their|its)\s+case\b",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\b(?:most|(?:a\s+)?few|half|all|none|every|majority|minority|nearly\s+all|almost\s+all"
+    r"|hardly\s+any|no\s+case)\b",
     re.IGNORECASE,
 )

@@ -27,7 +27,7 @@ import binascii
 import html as html_lib
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -44,7 +44,7 @@ from audit.data import programmes as programme_data
 from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.findings import Aggregation, percent
-from audit.reporting import disclosure
+from audit.reporting import disclosure, public_figures
 from audit.stats import Proportion, Statistic
 
 if TYPE_CHECKING:
@@ -179,14 +179,16 @@ def build_html(
     *,
     audience: str = "internal",
     standalone: bool = False,
+    figures: Figures | None = None,
 ) -> str:
     """Render the complete report as one HTML document (no request needed).
 
     With ``standalone`` the stylesheet is written into the document, for an HTML file to be
     opened on its own (``case-audit report --html``); otherwise it is linked, and served to
-    WeasyPrint by the allow-listing fetcher.
+    WeasyPrint by the allow-listing fetcher. ``figures`` (from :func:`gather`) may be given,
+    so that its views record what this rendering printed.
     """
-    figures = gather(app, db, review)
+    figures = figures or gather(app, db, review)
     if audience == "public":
         check_public(figures)
     context = report_context(app, db, review, audience=audience, figures=figures)
@@ -277,9 +279,9 @@ def threshold_for(app: Flask, review: review_data.Review) -> int:
 class Figures:
     """Every number the report prints, gathered once and shared by both versions.
 
-    ``table`` registers each printed count under a key with the sums that tie counts
-    together; :attr:`internal` writes them as they are and :attr:`public` through
-    disclosure control (:mod:`audit.reporting.disclosure`). The chapter builders read only these.
+    :attr:`definitions` defines each printed count through one disclosure model
+    (:mod:`audit.reporting.public_figures`); :attr:`internal` writes them as they are and
+    :attr:`public` through disclosure control. The chapter builders read only these.
     """
 
     review: review_data.Review
@@ -300,7 +302,11 @@ class Figures:
     left_out: int
     voices: Any
     threshold: int
-    table: disclosure.Table = field(default_factory=disclosure.Table)
+    case_files: list[dict[str, Any]] = field(default_factory=list)
+    overall_by_audit: dict[str, str | None] = field(default_factory=dict)
+    alert_records: list[dict[str, Any]] = field(default_factory=list)
+    submitted: list[dict[str, Any]] = field(default_factory=list)
+    adverse_audits: frozenset[str] = frozenset()
 
     @property
     def rubric(self) -> Any:
@@ -313,14 +319,28 @@ class Figures:
         return [(level.id, level.label) for level in self.rubric.scale.levels]
 
     @cached_property
+    def definitions(self) -> public_figures.Definitions:
+        """Return the model of every printed count and the redesigned breakdowns."""
+        return public_figures.define(self)
+
+    @cached_property
+    def plain(self) -> public_figures.Definitions:
+        """Return the same definitions without the reader's knowledge (internal version)."""
+        return public_figures.define(self, knowledge=False)
+
+    def defined(self, view: disclosure.View) -> public_figures.Definitions:
+        """Return the definitions a view was made from."""
+        return self.definitions if view.public else self.plain
+
+    @cached_property
     def internal(self) -> disclosure.View:
         """Return the unprotected view: every count as it is."""
-        return self.table.unprotected()
+        return self.plain.model.unprotected()
 
     @cached_property
     def public(self) -> disclosure.View:
-        """Return the protected view (raises DisclosureError if it cannot be protected)."""
-        return self.table.protect(self.threshold)
+        """Return the protected view (it can always be made)."""
+        return self.definitions.model.protect(self.threshold)
 
     def view(self, audience: str) -> disclosure.View:
         """Return the view of the figures for one version of the report."""
@@ -329,10 +349,10 @@ class Figures:
 
 
 def gather(app: Flask, db: sqlite_utils.Database, review: review_data.Review) -> Figures:
-    """Compute every figure the report shows, once, and register what it prints."""
+    """Compute every figure the report shows, once."""
     members = review_data.members(db, review.id)
     audited = report_data.audited_cases(db, review.id)
-    figures = Figures(
+    return Figures(
         review=review,
         agg=analysis.aggregate(db, review),
         leads=[m["display_name"] for m in members if m["role"] == "lead"],
@@ -351,26 +371,52 @@ def gather(app: Flask, db: sqlite_utils.Database, review: review_data.Review) ->
         left_out=len(analysis.data_errors(db, review)),
         voices=analysis.collaboration_summary(db, review),
         threshold=threshold_for(app, review),
+        case_files=report_data.case_file_facts(db, review.id),
+        overall_by_audit=_overall_by_audit(db, review, audited),
+        alert_records=report_data.alerts(db, review.id),
+        submitted=report_data.submitted_audits(db, review.id),
+        adverse_audits=_adverse_audits(db, review),
     )
-    _register(figures)
-    return figures
 
 
-# Keys of the figures in the table (one place, read by registration and by the builders).
-def _type(ct: str) -> str:
-    return f"type/{ct}"
+def _overall_by_audit(
+    db: sqlite_utils.Database, review: review_data.Review, audited: Sequence[Mapping[str, Any]]
+) -> dict[str, str | None]:
+    """Return each counted audit's overall judgement (as moderated), or None if undecided."""
+    from audit import integrity
+    from audit.data import results
+
+    rubric = review.rubric
+    questions = (
+        [rubric.overall.question]
+        if rubric.overall.question
+        else findings.grade_questions_for_rule(rubric)
+    )
+    sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
+    grades = integrity.Screen(rubric).grades(
+        results.case_grades(db, review.id, questions, sections)
+    )
+    return {
+        case["audit_id"]: rubric.overall.judge(grades.get(case["audit_id"], {}), rubric)
+        for case in audited
+    }
 
 
-def _team(team: str) -> str:
-    return f"team/{team}"
+def _adverse_audits(db: sqlite_utils.Database, review: review_data.Review) -> frozenset[str]:
+    """Return the counted audits adverse on a critical question (needed with several)."""
+    from audit.data import results
 
-
-def _overall(ct: str | None = None) -> str:
-    return "overall" if ct is None else f"overall/{ct}"
-
-
-def _overall_team(team: str) -> str:
-    return f"overall/team/{team}"
+    rubric = review.rubric
+    critical = rubric.critical_questions()
+    if len(critical) < 2:
+        return frozenset()
+    sections = {q.id: rubric.section_of(q.id).id for q in rubric.questions}
+    answers = results.case_grades(db, review.id, [q.id for q in critical], sections)
+    return frozenset(
+        audit_id
+        for audit_id, values in answers.items()
+        if any(q.is_adverse(values.get(q.id)) for q in critical)
+    )
 
 
 _SAFEGUARDING = {
@@ -381,263 +427,7 @@ _SAFEGUARDING = {
     "recorded": "alerts/recorded",
     "waiting": "alerts/waiting",
 }
-"""The table keys of the counts ``findings.safeguarding_sentences`` writes."""
-
-
-def _section(section_id: str) -> str:
-    return f"section/{section_id}"
-
-
-def _check(question_id: str) -> str:
-    return f"check/{question_id}"
-
-
-def _measure(index: int) -> str:
-    return f"time/{index}"
-
-
-def _register(figures: Figures) -> None:
-    """Register every count the report prints and every sum a reader could use."""
-    t = figures.table
-    agg, rubric = figures.agg, figures.rubric
-    t.cell("audited", len(figures.audited), anchor=True)
-    t.cell("cases", figures.total_cases, anchor=True)
-    if figures.total_cases >= len(figures.audited):
-        t.cell("cases/waiting", figures.total_cases - len(figures.audited))
-        t.relate("cases", ["audited", "cases/waiting"])
-    by_type = Counter(c["case_type"] for c in figures.audited)
-    by_team = Counter(c["team"] or "No team given" for c in figures.audited)
-    t.relate("audited", [t.cell(_type(ct), n) for ct, n in by_type.items()])
-    t.relate("audited", [t.cell(_team(team), n) for team, n in by_team.items()])
-    _register_sample(figures)
-    _register_moderation(figures)
-    critical = agg.critical
-    t.cell(_SAFEGUARDING["cases"], int(critical.get("cases", 0) or 0))
-    alerts = int(critical.get("alerts", 0) or 0)
-    recorded = min(int(critical.get("recorded", 0) or 0), alerts)
-    t.cell(_SAFEGUARDING["alert_cases"], int(critical.get("alert_cases", 0) or 0))
-    t.cell(_SAFEGUARDING["alerts"], alerts)
-    t.relate(
-        _SAFEGUARDING["alerts"],
-        [
-            t.cell(_SAFEGUARDING["recorded"], recorded),
-            t.cell(_SAFEGUARDING["waiting"], alerts - recorded),
-        ],
-    )
-    # The overall judgement: all together and by case type, each adding up to its cases.
-    keys = [key for key, _ in figures.levels]
-    good = rubric.scale.good_or_better
-    _distribution(t, _overall(), agg.headline.whole, keys, good, population="audited")
-    for ct, dist in agg.headline.by_case_type.items():
-        pop = _type(ct) if ct in by_type else None
-        _distribution(t, _overall(ct), dist, keys, good, population=pop)
-    if agg.headline.by_case_type:
-        for part in ("n", "count", "rest", *keys):
-            t.relate(
-                f"overall:{part}", [f"{_overall(ct)}:{part}" for ct in agg.headline.by_case_type]
-            )
-    for team, dist in agg.headline.by_team.items():
-        t.share(_overall_team(team), dist.good.count, dist.good.n)
-    if agg.headline.by_team:
-        for part in ("n", "count", "rest"):
-            t.relate(
-                f"overall:{part}",
-                [f"{_overall_team(team)}:{part}" for team in agg.headline.by_team],
-            )
-    overall_section = _overall_section(rubric)
-    checks_by_section: dict[str, list[str]] = {}
-    for q in agg.questions:
-        if q.question.type != "yes_no":
-            continue
-        dist = q.breakdown.whole
-        if dist.answered == 0 and dist.not_applicable == 0:
-            continue
-        section = rubric.section_of(q.question.id)
-        types = [ct for ct in by_type if section.applies(ct) and q.question.applies(ct)]
-        prefix = _check(q.question.id)
-        # A check prints only its share (good answers of answers) and its N/A.
-        _distribution(t, prefix, dist, (), (), population=_eligible(t, types, by_type))
-        checks_by_section.setdefault(q.section_id, []).append(prefix)
-    for result in agg.sections:
-        sid = result.section.id
-        if sid == overall_section and result.basis == "grade":
-            continue
-        dist = result.breakdown.whole
-        prefix = _section(sid)
-        if result.basis == "grade":
-            types = [ct for ct in by_type if result.section.applies(ct)]
-            _distribution(t, prefix, dist, keys, good, population=_eligible(t, types, by_type))
-        else:
-            t.share(prefix, dist.good.count, dist.good.n)
-            # The share of check answers met pools the section's checks: their sum.
-            if result.answers is not None:
-                pooled = f"{prefix}/answers"
-                t.share(pooled, result.answers.count, result.answers.n)
-                parts = checks_by_section.get(sid, [])
-                if parts and sum(t.values[f"{p}:n"] for p in parts) == result.answers.n:
-                    for part in ("n", "count", "rest"):
-                        t.relate(f"{pooled}:{part}", [f"{p}:{part}" for p in parts])
-    for i, row in enumerate(figures.timeliness):
-        prefix = _measure(i)
-        t.share(prefix, row.on_time.count, row.on_time.n)
-        t.cell(f"{prefix}:unrecorded", row.result.not_recorded)
-        other = len(figures.audited) - row.on_time.n - row.result.not_recorded
-        if other >= 0:
-            t.relate(
-                "audited",
-                [
-                    f"{prefix}:n",
-                    f"{prefix}:unrecorded",
-                    t.cell(f"{prefix}:other", other, unseen=True),
-                ],
-            )
-        t.share(f"{prefix}/quality", row.quality.count, row.quality.n)
-    agreed = figures.agreement
-    t.cell("twice", agreed["cases"])
-    t.cell("second", figures.second_chosen)
-    for item in _agreement_items(figures):
-        key = t.cell(f"agreement/{item.key or 'overall'}:pairs", item.pairs)
-        if item.pairs == agreed["cases"]:
-            t.same("twice", key)
-    shares = _printed_shares(t)
-    if figures.trend is not None:
-        for li, line in enumerate([figures.trend["overall"], *figures.trend["sections"]]):
-            for pi, point in enumerate(line.points):
-                _linked_share(t, f"trend/{li}/{pi}", point.good, shares)
-    for finding in figures.findings:
-        if finding.origin != "other" and finding.evidence.get("n"):
-            _linked_share(
-                t, f"finding/{finding.id}", _evidence_proportion(finding.evidence), shares
-            )
-
-
-def _register_sample(figures: Figures) -> None:
-    """Register the sample's list sizes and draws by stratum."""
-    t = figures.table
-    sampling = figures.review.settings.get("sampling") or {}
-    population = int(sampling.get("population", 0) or 0)
-    t.cell("sample/population", population)
-    strata = sampling.get("strata") or {}
-    keys = []
-    for name, counts in strata.items():
-        keys.append(t.cell(f"stratum/{name}:population", int(counts.get("population", 0))))
-        t.cell(f"stratum/{name}:sample", int(counts.get("sample", 0)))
-    if keys and sum(t.values[k] for k in keys) == population:
-        t.relate("sample/population", keys)
-
-
-def _register_moderation(figures: Figures) -> None:
-    """Register moderation's counts: changed grades are raised, lowered or moved otherwise."""
-    t = figures.table
-    m = figures.moderation
-    t.cell("moderation/submitted", m["submitted"])
-    t.cell("moderation/moderated", m["moderated"])
-    t.cell("moderation/changed", m["grades_changed"])
-    parts = [
-        t.cell("moderation/raised", m["raised"]),
-        t.cell("moderation/lowered", m["lowered"]),
-        t.cell("moderation/other", m["other_changes"], known=True),
-    ]
-    if m["raised"] + m["lowered"] + m["other_changes"] == m["grades_changed"]:
-        t.relate("moderation/changed", parts)
-
-
-def _eligible(t: disclosure.Table, types: Sequence[str], by_type: Mapping[str, int]) -> str:
-    """Return the key of the cases a question applies to: the sum of its case types' cases."""
-    if set(types) == set(by_type):
-        return "audited"
-    key = "eligible/" + ",".join(sorted(types))
-    t.cell(key, sum(by_type[ct] for ct in types), unseen=True)
-    t.relate(key, [_type(ct) for ct in types])
-    return key
-
-
-def _distribution(
-    t: disclosure.Table,
-    prefix: str,
-    dist: Any,
-    keys: Sequence[str],
-    good: Collection[str],
-    *,
-    population: str | None,
-) -> None:
-    """Register a distribution: each answer's count, the share good, and what they add to.
-
-    ``population`` is the key of the cases asked. For a check, its answers, its N/A (printed)
-    and its unanswered add up to it, and the unanswered are treated as known to a reader (to
-    be safe: a reader may guess there are none). For a grade, N/A and unanswered are not
-    printed: a reader who guesses none are left over is right only when none are.
-    """
-    t.share(prefix, dist.good.count, dist.good.n)
-    if keys:
-        cells = {key: t.cell(f"{prefix}:{key}", dist.counts.get(key, 0)) for key in keys}
-        t.relate(f"{prefix}:n", cells.values())
-        t.relate(f"{prefix}:count", [c for key, c in cells.items() if key in good])
-        t.relate(f"{prefix}:rest", [c for key, c in cells.items() if key not in good])
-    if population is None:
-        return
-    if keys:
-        left = t.values[population] - dist.good.n
-        if left >= 0:
-            # A reader may guess every case was graded: right when none is left over.
-            leftover = t.cell(f"{prefix}:left", left, known=left == 0, unseen=left > 0)
-            t.relate(population, [f"{prefix}:n", leftover])
-        return
-    t.cell(f"{prefix}:na", dist.not_applicable)
-    left = t.values[population] - dist.good.n - dist.not_applicable
-    if left >= 0:
-        t.relate(
-            population,
-            [f"{prefix}:n", f"{prefix}:na", t.cell(f"{prefix}:unanswered", left, known=True)],
-        )
-
-
-def _printed_shares(t: disclosure.Table) -> dict[tuple[int, int], str]:
-    """Return the shares registered so far by their (count, n), to link repeats to."""
-    out: dict[tuple[int, int], str] = {}
-    for key in t.values:
-        if key.endswith(":count"):
-            prefix = key[: -len(":count")]
-            out.setdefault((t.values[key], t.values[f"{prefix}:n"]), prefix)
-    return out
-
-
-def _linked_share(
-    t: disclosure.Table, prefix: str, p: Proportion, shares: Mapping[tuple[int, int], str]
-) -> None:
-    """Register a share printed again elsewhere; one with the same counts is the same figure.
-
-    A reader who sees "23 of 28" beside a finding and "[c] of 28" in a table would take them
-    for the same figure, so they are protected together.
-    """
-    t.share(prefix, p.count, p.n)
-    same = shares.get((p.count, p.n))
-    if same is not None:
-        for part in ("n", "count", "rest"):
-            t.same(f"{same}:{part}", f"{prefix}:{part}")
-
-
-def _agreement_items(figures: Figures) -> list[Any]:
-    """Return the agreement rows the report prints: overall, then each other section."""
-    agreed = figures.agreement
-    overall_section = _overall_section(figures.rubric)
-    return [
-        item
-        for item in [agreed["overall"], *agreed["sections"]]
-        if item is agreed["overall"] or item.key != overall_section
-    ]
-
-
-def _overall_section(rubric: Any) -> str | None:
-    """Return the id of the section whose grade is the overall judgement, if any."""
-    return next(
-        (
-            s.id
-            for s in rubric.sections
-            if rubric.overall.question and s.grade_question == rubric.overall.question
-        ),
-        None,
-    )
+"""The model's keys of the counts ``findings.safeguarding_sentences`` writes."""
 
 
 # --------------------------------------------------------------------------- context
@@ -653,11 +443,12 @@ def marking_for(app: Flask, audience: str) -> str:
 def safeguarding_statement(view: disclosure.View) -> str:
     """Word the safeguarding headline as every surface does (``findings.safeguarding_sentences``).
 
-    No case details: only counts, and whether each escalation has been recorded.
+    No case details: only counts, written by the view ("fewer than 5" in public), with the
+    singular or plural of the count as written, and whether each escalation is recorded.
     """
     values = {name: view.value(key) for name, key in _SAFEGUARDING.items()}
     return " ".join(
-        findings.safeguarding_sentences(values, lambda name, _: view.count(_SAFEGUARDING[name]))
+        findings.safeguarding_sentences(values, lambda name, _: view.words(_SAFEGUARDING[name]))
     )
 
 
@@ -676,8 +467,8 @@ def report_context(
     moderation), :func:`headline_chapter`, :func:`findings_chapter`,
     :func:`sections_chapter`, :func:`timeliness_chapter`, :func:`agreement_chapter`,
     :func:`trends_chapter`, :func:`actions_chapter` and :func:`appendix_chapter`. Every
-    count in it was written by ``numbers`` (a :class:`audit.reporting.disclosure.View`): as it is in
-    the internal version, protected in the public one.
+    count in it was written by ``numbers`` (a :class:`audit.reporting.disclosure.View`): as
+    it is in the internal version, protected in the public one.
     """
     check_audience(audience)
     figures = figures or gather(app, db, review)
@@ -703,7 +494,7 @@ def cover_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         "public": view.public,
         "draft": review.status not in COMPLETE_STATUSES,
         "threshold": figures.threshold,
-        "withheld_any": any(s == disclosure.SECONDARY for s in view.withheld.values()),
+        "withheld_any": any(s == disclosure.SECONDARY for s in view.status.values()),
         "numbers": view,
         "generated": produced_words(datetime.now(UTC)),
         "generated_iso": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -715,17 +506,22 @@ def cover_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         "leads": figures.leads,
         "reviewers": figures.reviewers,
         "rubric": figures.rubric,
-        "summary": [view.text(p) for p in _paragraphs(review.executive_summary)],
+        "summary": _paragraphs(review.executive_summary),
+        # The escalation sentence is the tool's, written through the model like the headline.
+        "summary_safety": safeguarding_statement(view),
     }
+
+
+def _rows(breakdown: public_figures.Breakdown, view: disclosure.View) -> list[dict[str, str]]:
+    return [
+        {"label": cat.label, "count": view.count(cat.key)} for cat in breakdown.rows(view.public)
+    ]
 
 
 def method_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return how the review was done: cases by type and team, the sample, moderation."""
     rubric = figures.rubric
-    by_type = sorted(
-        {c["case_type"] for c in figures.audited}, key=lambda ct: _case_type_label(rubric, ct)
-    )
-    by_team = sorted({c["team"] or "No team given" for c in figures.audited})
+    defs = figures.defined(view)
     sampling = figures.review.settings.get("sampling")
     strata = []
     if sampling and sampling.get("strata"):
@@ -742,15 +538,20 @@ def method_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
                     "sample": view.count(f"stratum/{name}:sample"),
                 }
             )
+    notes = {
+        name: view.fact(breakdown.note, "note") if view.public and breakdown.note else ""
+        for name, breakdown in (("type", defs.by_type), ("team", defs.by_team))
+    }
     return {
         "audited": figures.agg.audited,
         "left_out": figures.left_out,
         "total_cases": figures.total_cases,
-        "by_type": [
-            {"label": _case_type_label(rubric, ct), "count": view.count(_type(ct))}
-            for ct in by_type
-        ],
-        "by_team": [{"label": team, "count": view.count(_team(team))} for team in by_team],
+        "by_type": _rows(defs.by_type, view),
+        "by_team": _rows(defs.by_team, view),
+        "by_type_note": notes["type"],
+        "by_team_note": notes["team"],
+        "by_type_left_out": view.public and not defs.by_type.public and bool(figures.audited),
+        "by_team_left_out": view.public and not defs.by_team.public and bool(figures.audited),
         "sampling": sampling,
         "strata": strata,
         "stratified_by": {"case_type": "case type", "team": "team"}.get(
@@ -758,35 +559,45 @@ def method_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         ),
         "sample_population": view.count("sample/population"),
         "moderation": {
-            key: view.count(f"moderation/{key}")
+            key: view.words(f"moderation/{key}")
             for key in ("moderated", "submitted", "changed", "raised", "lowered")
         },
-        "second_chosen": view.count("second"),
-        "twice": view.count("twice"),
-        "twice_n": figures.agreement["cases"],
         "good_label": findings.threshold_label(rubric.scale),
     }
 
 
 def headline_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return the headline: safeguarding, the overall share, its spread and its charts."""
-    whole = figures.agg.headline.whole
-    prefix = _overall()
     return {
-        "headline": view.share(prefix, whole.good),
-        "headline_share": percent(whole.good.share) if whole.good.share is not None else None,
-        "headline_hidden": any(view.hidden(f"{prefix}:{part}") for part in ("count", "n", "rest")),
+        "headline": view.share("overall", _proportion(view, "overall")),
+        "headline_hidden": any(view.hidden(f"overall:{part}") for part in ("count", "n", "rest")),
         "distribution": [
             {
                 "label": label,
-                "cell": view.part(f"{prefix}:{key}", f"{prefix}:n"),
+                "cell": view.part(f"overall:{key}", "overall:n"),
                 "good": figures.rubric.scale.is_good(key),
             }
             for key, label in figures.levels
+            if not view.left_out(f"overall:{key}")
         ],
+        "distribution_left_out": any(view.left_out(f"overall:{key}") for key, _ in figures.levels),
         "safeguarding": safeguarding_statement(view),
         "figures": _charts(figures, view),
+        "type_levels_note": (
+            view.fact(public_figures.TYPE_LEVELS_NOTE.format(threshold=view.threshold), "note")
+            if view.public
+            and figures.definitions.by_type.public
+            and not figures.definitions.type_levels
+            else ""
+        ),
     }
+
+
+def _proportion(view: disclosure.View, prefix: str) -> Proportion:
+    """Return a share as the model counts it, with the dashboard's Wilson interval."""
+    from audit.stats import wilson
+
+    return wilson(view.value(f"{prefix}:count"), view.value(f"{prefix}:n"))
 
 
 def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
@@ -814,17 +625,18 @@ def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
             ),
         }
     rubric = figures.rubric
-    headline_rows = [("All audited cases", _overall(), agg.headline.whole)] + [
-        (_case_type_label(rubric, ct), _overall(ct), dist)
-        for ct, dist in agg.headline.by_case_type.items()
+    defs = figures.defined(view)
+    headline_rows = [("All audited cases", "overall")] + [
+        (cat.label, f"overall/{cat.key}") for cat in defs.by_type.public if defs.type_levels
     ]
+    overall_section = public_figures.overall_section_of(rubric)
     section_rows = [
-        (s.section.title, _section(s.section.id), s.breakdown.whole)
+        (s.section.title, f"section/{s.section.id}")
         for s in agg.sections
-        if s.basis == "grade" and s.section.id != _overall_section(rubric)
+        if s.basis == "grade" and s.section.id != overall_section
     ]
     out = {}
-    for name, rows, caption, title, header in (
+    for name, every, caption, title, header in (
         (
             "headline",
             headline_rows,
@@ -834,29 +646,50 @@ def _charts(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         ),
         ("sections", section_rows, sections_caption, "Grades by section", "Section"),
     ):
+        # A row that could not be protected is left out whole, and the caption says so.
+        rows = [
+            (label, prefix)
+            for label, prefix in every
+            if not any(view.left_out(f"{prefix}:{key}") for key, _ in figures.levels)
+        ]
+        gone = [label for label, _ in every if (label, _) not in rows]
+        left_out = (
+            view.fact(
+                "Left out of the public version, because their small counts could not "
+                f"otherwise be protected: {'; '.join(gone)}.",
+                "note",
+            )
+            if gone
+            else ""
+        )
         table = Markup(_protected_table(figures, view, rows, title, header))
         if not rows:
-            out[name] = {"caption": caption, "table": table, "withheld": False}
+            out[name] = {
+                "caption": caption,
+                "table": table,
+                "withheld": False,
+                "left_out": left_out,
+            }
             continue
-        cells = [(label, _chart_cells(figures, view, prefix)) for label, prefix, _ in rows]
+        cells = [(label, _chart_cells(figures, view, prefix)) for label, prefix in rows]
         svg = charts.protected_bars(
             cells, title=title, levels=figures.levels, chart_id=f"report-{name}"
         )
         out[name] = _figure(str(svg), table, caption)
         out[name]["withheld"] = any(isinstance(c, str) for _, row in cells for c in row)
+        out[name]["left_out"] = left_out
     return out
 
 
 def _chart_cells(figures: Figures, view: disclosure.View, prefix: str) -> list[int | str]:
     """Return a public chart row: each level's printed count, or how its withheld count reads."""
-    keys = [f"{prefix}:{key}" for key, _ in figures.levels]
-    return [view.count(k) if view.hidden(k) else view.value(k) for k in keys]
+    return [view.number(f"{prefix}:{key}") for key, _ in figures.levels]
 
 
 def _protected_table(
     figures: Figures,
     view: disclosure.View,
-    rows: Sequence[tuple[str, str, Any]],
+    rows: Sequence[tuple[str, str]],
     caption: str,
     row_header: str,
 ) -> str:
@@ -873,7 +706,7 @@ def _protected_table(
         f'<th scope="col" {num}>{esc(good_label)}</th>',
     ]
     body = []
-    for label, prefix, _dist in rows:
+    for label, prefix in rows:
         cells = [f'<th scope="row" class="govuk-table__header">{esc(label)}</th>']
         cells += [
             f"<td {cell}>{esc(view.part(f'{prefix}:{key}', f'{prefix}:n'))}</td>"
@@ -913,36 +746,66 @@ def _figure(svg: str, table: Any, caption: str) -> dict[str, Any]:
     }
 
 
+def tool_worded(figures: Figures, finding: finding_data.Finding) -> bool:
+    """Tell whether a finding's text is still exactly the tool's suggestion for its evidence."""
+    if finding.origin == "other" or not finding.evidence.get("key"):
+        return False
+    evidence = finding.evidence
+    text = findings.suggestion_text(
+        figures.rubric,
+        str(evidence["key"]),
+        finding.kind,
+        public_figures.evidence_proportion(evidence),
+        public_figures.critical_adverse(figures.rubric, evidence),
+    )
+    return text is not None and text == finding.text
+
+
+def finding_text(figures: Figures, view: disclosure.View, finding: finding_data.Finding) -> str:
+    """Return a finding's words for this version: the tool's own rewritten through the model.
+
+    The lead's words are printed as typed (the public version is refused while they give a
+    count away); a suggestion still in the tool's words is written again from the protected
+    figures wherever one of them is withheld, so it never needs rewording.
+    """
+    prefix = figures.defined(view).findings_key.get(finding.id)
+    if not view.public or prefix is None or not tool_worded(figures, finding):
+        return finding.text
+    parts = [f"{prefix}:{part}" for part in ("count", "n", "rest")]
+    key = str(finding.evidence["key"])
+    critical = key.startswith("critical:")
+    if critical:
+        parts.append(f"{prefix}/adverse")
+    if not any(view.hidden(k) for k in parts):
+        return finding.text
+    if critical:
+        count, n = view.words(f"{prefix}/adverse"), view.words(f"{prefix}:n")
+    else:
+        count, n = view.share_words(prefix)
+    if view.hidden(f"{prefix}:n"):
+        n = ""
+    return findings.public_suggestion_text(figures.rubric, key, count, n) or finding.text
+
+
 def findings_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return the curated findings: accepted only, in the lead's order, with evidence."""
     strengths, developments = [], []
     for finding in figures.findings:
-        evidence = finding.evidence
-        if finding.origin == "other" or not evidence.get("n"):
+        prefix = figures.defined(view).findings_key.get(finding.id)
+        if prefix is None:
             source = "From interviews and focus groups" if finding.origin == "other" else ""
         else:
-            p = _evidence_proportion(evidence)
-            source = "Evidence: " + view.share(f"finding/{finding.id}", p)
-        item = {"text": view.text(finding.text), "source": source}
+            p = public_figures.evidence_proportion(finding.evidence)
+            source = "Evidence: " + view.share(prefix, p)
+        item = {"text": finding_text(figures, view, finding), "source": source}
         (strengths if finding.kind == "strength" else developments).append(item)
     return {"strengths": strengths, "developments": developments}
-
-
-def _evidence_proportion(evidence: Mapping[str, Any]) -> Proportion:
-    """Return a finding's stored evidence as the share it was when the lead agreed it."""
-    return Proportion(
-        count=int(evidence.get("count", 0)),
-        n=int(evidence.get("n", 0)),
-        share=evidence.get("share"),
-        low=evidence.get("low"),
-        high=evidence.get("high"),
-    )
 
 
 def sections_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return section by section: the grade, then the yes/no checks beside it."""
     agg = figures.agg
-    overall_section = _overall_section(figures.rubric)
+    overall_section = public_figures.overall_section_of(figures.rubric)
     sections = []
     for result in agg.sections:
         if result.section.id == overall_section and result.basis == "grade":
@@ -959,13 +822,13 @@ def sections_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
                     "text": " ".join(q.question.text.split()),
                     "good_answer": (q.question.good_answer or "yes").capitalize(),
                     "good_is_no": (q.question.good_answer or "yes") == "no",
-                    "share": view.share(_check(q.question.id), dist.good),
-                    "not_applicable": view.count(f"{_check(q.question.id)}:na"),
+                    "share": view.share(f"check/{q.question.id}", dist.good),
+                    "not_applicable": view.count(f"check/{q.question.id}:na"),
                 }
             )
         if result.basis == "none" and not checks:
             continue
-        prefix = _section(result.section.id)
+        prefix = f"section/{result.section.id}"
         sections.append(
             {
                 "id": result.section.id,
@@ -979,30 +842,30 @@ def sections_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
                 "checks": checks,
             }
         )
-    rubric = figures.rubric
+    defs = figures.defined(view)
     by_group = [
         {
             "heading": heading,
             "rows": [
-                {"label": label(key), "share": view.share(prefix(key), d.good)}
-                for key, d in sorted(rows.items(), key=lambda kv: label(kv[0]))
+                {"label": cat.label, "share": _group_share(figures, view, cat)}
+                for cat in breakdown.rows(view.public)
             ],
+            "note": view.fact(breakdown.note, "note") if view.public and breakdown.note else "",
+            "left_out": view.public and not breakdown.public and bool(figures.audited),
         }
-        for heading, rows, label, prefix in (
-            (
-                "Case type",
-                agg.headline.by_case_type,
-                lambda k: _case_type_label(rubric, k),
-                _overall,
-            ),
-            ("Team", agg.headline.by_team, lambda k: k or "No team given", _overall_team),
-        )
+        for heading, breakdown in (("Case type", defs.by_type), ("Team", defs.by_team))
     ]
     return {
         "sections": sections,
         "by_group": by_group,
-        "rubric_sentences": findings.describe_rubric(rubric),
+        "rubric_sentences": findings.describe_rubric(figures.rubric),
     }
+
+
+def _group_share(figures: Figures, view: disclosure.View, cat: public_figures.Category) -> str:
+    """Write one row's share good or better overall (a category, or several shown together)."""
+    prefix = f"overall/{cat.key}"
+    return view.share(prefix, _proportion(view, prefix))
 
 
 def timeliness_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
@@ -1011,14 +874,25 @@ def timeliness_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any
         "timeliness": [
             {
                 "name": row.result.measure.name,
-                "on_time": view.share(_measure(i), row.on_time, none="no cases with both dates"),
-                "late": view.count(f"{_measure(i)}:rest"),
-                "not_recorded": view.count(f"{_measure(i)}:unrecorded"),
-                "quality": view.share(f"{_measure(i)}/quality", row.quality),
+                "on_time": view.share(f"time/{i}", row.on_time, none="no cases with both dates"),
+                "late": view.count(f"time/{i}:late"),
+                "not_recorded": view.count(f"time/{i}:unrecorded"),
+                "quality": view.share(f"time/{i}/quality", row.quality),
             }
             for i, row in enumerate(figures.timeliness)
         ]
     }
+
+
+def _agreement_items(figures: Figures) -> list[Any]:
+    """Return the agreement rows the report prints: overall, then each other section."""
+    agreed = figures.agreement
+    overall_section = public_figures.overall_section_of(figures.rubric)
+    return [
+        item
+        for item in [agreed["overall"], *agreed["sections"]]
+        if item is agreed["overall"] or item.key != overall_section
+    ]
 
 
 def agreement_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
@@ -1047,9 +921,9 @@ def agreement_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]
             {
                 "label": item.label,
                 "pairs": view.count(key),
-                "exact": stat(item.exact, as_percent=True),
-                "kappa": stat(item.kappa),
-                "alpha": stat(item.alpha),
+                "exact": view.fact(stat(item.exact, as_percent=True), "statistic"),
+                "kappa": view.fact(stat(item.kappa), "statistic"),
+                "alpha": view.fact(stat(item.alpha), "statistic"),
             }
         )
     return {"agreement": rows}
@@ -1085,7 +959,11 @@ def trends_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
             ):
                 change = "not shown: too few cases"
             points.append(
-                {"label": point.label, "share": view.share(prefix, point.good), "change": change}
+                {
+                    "label": point.label,
+                    "share": view.share(prefix, point.good),
+                    "change": view.fact(change, "change"),
+                }
             )
         rows.append({"label": line.label, "points": points})
     return {"trend": {"rows": rows, "left_out": list(result["comparability"].left_out)}}
@@ -1093,19 +971,25 @@ def trends_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
 
 def actions_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
     """Return the action plan as it stands."""
-    return {
-        "plan": [
+    by_id = {f.id: f for f in figures.findings}
+    plan = []
+    for item in figures.actions:
+        finding = by_id.get(item.get("finding_id") or "")
+        plan.append(
             {
-                "finding": view.text(item["finding_text"] or ""),
+                "finding": (
+                    finding_text(figures, view, finding)
+                    if finding is not None
+                    else item["finding_text"] or ""
+                ),
                 "what": item["what"],
                 "owner": item["owner"],
                 "due": _long_date(item["due_date"]) if item["due_date"] else "",
                 "status": "Overdue" if item["overdue"] else item["status_label"],
                 "last": _long_date(item["last_note"]) if item["last_note"] else "",
             }
-            for item in figures.actions
-        ]
-    }
+        )
+    return {"plan": plan}
 
 
 def voices_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
@@ -1156,47 +1040,47 @@ def _trend_series(db: sqlite_utils.Database, review: review_data.Review) -> Any:
 
 @dataclass(frozen=True)
 class Blocker:
-    """A phrase in the lead's wording that gives a withheld count away in public."""
+    """Words of the lead's that give a withheld count away in public, with rewordings."""
 
     where: str
     text: str
-    phrases: tuple[str, ...]
+    phrases: tuple[disclosure.Phrase, ...]
 
 
 def public_blockers(figures: Figures) -> list[Blocker]:
     """Return the lead's wording that must change before the public version can be issued.
 
-    Findings, the executive summary and the actions are the lead's own words: a number in
-    them that matches a withheld count, or any count below the threshold, would undo the
-    protection.
+    Findings the lead wrote or reworded, the executive summary and the actions are the
+    lead's own words: a number in them that matches a withheld count, any count below the
+    threshold, a singular child while the count of children found not safeguarded is
+    withheld, or "most"/"few" beside a finding's withheld evidence would undo the
+    protection. Findings still in the tool's words are written through the model instead.
     """
     view = figures.public
-    values = view.table.values
-    shares = [
-        (values[key], values[f"{key.rsplit(':', 1)[0]}:n"])
-        for key in view.withheld
-        if ":" in key and f"{key.rsplit(':', 1)[0]}:n" in values
-    ]
+    shares = sorted(view.shares_withheld())
+    singular = any(view.hidden(key) for key in ("safeguarding", "alerts", "alerts/cases"))
     out = []
     for finding in figures.findings:
-        evidence = _evidence_proportion(finding.evidence)
+        if tool_worded(figures, finding):
+            continue
         own = list(shares)
-        if (
-            finding.origin != "other"
-            and evidence.n
-            and any(view.hidden(f"finding/{finding.id}:{part}") for part in ("count", "n", "rest"))
-        ):
-            own.append((evidence.count, evidence.n))
-        phrases = view.revealing(finding.text, shares=own)
+        prefix = figures.definitions.findings_key.get(finding.id)
+        hidden = prefix is not None and any(
+            view.hidden(f"{prefix}:{part}") for part in ("count", "n", "rest")
+        )
+        if hidden:
+            evidence = finding.evidence
+            own.append((int(evidence.get("count", 0)), int(evidence.get("n", 0))))
+        phrases = view.revealing(finding.text, shares=own, singular=singular, quantified=hidden)
         if phrases:
             kind = "Strength" if finding.kind == "strength" else "Area for development"
             out.append(Blocker(kind, finding.text, tuple(phrases)))
     for paragraph in _paragraphs(figures.review.executive_summary):
-        phrases = view.revealing(paragraph, shares=shares)
+        phrases = view.revealing(paragraph, shares=shares, singular=singular)
         if phrases:
             out.append(Blocker("Executive summary", paragraph, tuple(phrases)))
     for action in figures.actions:
-        phrases = view.revealing(action["what"] or "", shares=shares)
+        phrases = view.revealing(action["what"] or "", shares=shares, singular=singular)
         if phrases:
             out.append(Blocker("Action plan", action["what"], tuple(phrases)))
     return out
@@ -1207,7 +1091,10 @@ class PublicBlocked(ReportError):
 
     def __init__(self, blockers: Sequence[Blocker]) -> None:
         self.blockers = list(blockers)
-        listed = "; ".join(f"{b.where}: “{'”, “'.join(b.phrases)}”" for b in self.blockers)
+        listed = "; ".join(
+            f"{b.where}: " + ", ".join(f"“{p.text}” ({p.suggestion})" for p in b.phrases)
+            for b in self.blockers
+        )
         super().__init__(
             "The public version cannot be issued until the lead rewords what gives a withheld "
             f"count away: {listed}."
@@ -1216,10 +1103,7 @@ class PublicBlocked(ReportError):
 
 def check_public(figures: Figures) -> None:
     """Refuse the public version while the lead's wording gives a withheld count away."""
-    try:
-        blockers = public_blockers(figures)
-    except disclosure.DisclosureError as exc:
-        raise ReportError(f"The public version cannot be made: {exc}") from None
+    blockers = public_blockers(figures)
     if blockers:
         raise PublicBlocked(blockers)
 

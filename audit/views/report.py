@@ -116,29 +116,20 @@ def _is_small() -> bool:
 def preview(review_id: str) -> str:
     """Show the report as it stands, in either version, with download and issue buttons.
 
-    The public version lists the lead's words that give a withheld count away: until they
-    are reworded it can be neither downloaded nor issued.
+    The public version says what protecting it cost (counts withheld of those printed,
+    breakdowns shown together or left out, the attacker's verdict) and lists the lead's words
+    that give a withheld count away: until they are reworded it can be neither downloaded nor
+    issued.
     """
     db = get_db()
     audience = _audience(request.args.get("audience"))
     figures = report.gather(current_app, db, g.review)
     blockers: list[report.Blocker] = []
-    cannot_protect = ""
+    cost = None
     if audience == "public":
-        try:
-            blockers = report.public_blockers(figures)
-        except disclosure.DisclosureError as exc:
-            cannot_protect = str(exc)
-    context = (
-        report.report_context(current_app, db, g.review, audience=audience, figures=figures)
-        if not cannot_protect
-        else {
-            "public": True,
-            "review": g.review,
-            "threshold": figures.threshold,
-            "audience": audience,
-        }
-    )
+        blockers = report.public_blockers(figures)
+        cost = figures.public.cost()
+    context = report.report_context(current_app, db, g.review, audience=audience, figures=figures)
     return render_template(
         "report/preview.html",
         **context,
@@ -147,7 +138,8 @@ def preview(review_id: str) -> str:
         issued_count=len(report_data.issued(db, review_id)),
         inline=_is_small(),
         blockers=blockers,
-        cannot_protect=cannot_protect,
+        cost=cost,
+        min_values=disclosure.needed_width(figures.threshold) + 1,
         threshold_form=ThresholdForm(threshold=figures.threshold),
     )
 

@@ -1,8 +1,9 @@
 """The lead meets the disclosure check on the public report, in a real browser.
 
 A finding that gives a withheld count away ("1 case(s) ...") is listed on the public preview
-with the offending phrase, issuing the public version is refused with the same message, and
-rewording it clears the block. The threshold is set from the keyboard. Other browser tests
+with the offending phrase and a suggested rewording, beside what protecting the public
+version cost; issuing the public version is refused with the same message, and rewording it
+clears the block. The threshold is set from the keyboard. Other browser tests
 share the demo, so this one reads what the pages show and leaves its finding reworded.
 """
 
@@ -62,6 +63,13 @@ def test_wording_that_gives_a_count_away_blocks_the_public_version(
     marked = [" ".join(t.split()) for t in blockers.locator("mark").all_inner_texts()]
     assert "1 case(s)" in marked, marked
     assert REVEALING in " ".join(blockers.inner_text().split())
+    # The rewording suggested beside the phrase, and what protection cost.
+    assert "fewer than 5 case(s)" in blockers.inner_text()
+    cost = page.get_by_role("heading", name="What protecting the public version cost")
+    assert cost.count() == 1
+    summary = " ".join(page.locator("ul[aria-labelledby='protection']").inner_text().split())
+    assert re.search(r"\d+ of the \d+ counts in the report are withheld", summary), summary
+    assert "verdict: protected" in summary, summary
     # The withheld counts themselves are on the page: "<5" and "[c]".
     body = page.locator(".report").inner_text()
     assert "<5" in body and "[c]" in body
