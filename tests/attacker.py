@@ -41,7 +41,7 @@ NUMERAL = re.compile(r"<\s?\d+|\[c\]|-?\d+(?:\.\d+)?%?")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 # Documented non-counts (docs/report.md, "Every number accounted for").
 NON_COUNTS = [
-    rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}(?:, \d{{1,2}}:\d{{2}}(?: UTC)?)?",  # a date
+    rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}(?:(?:, | at )\d{{1,2}}:\d{{2}}(?: UTC)?)?",  # a date
     rf"\b(?:{MONTHS}) \d{{4}}\b",  # a month
     r"\b\d{4}-\d{2}-\d{2}(?:T[\d:]+Z?)?",  # an ISO date
     r"\(\d+ days?\)|over \d+ days?",  # the review's length

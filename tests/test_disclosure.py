@@ -318,7 +318,7 @@ def attack_rendered(
     if docx:
         data = report_docx.html_to_docx(html, title="t", author="a")
         text, alts = attacker.docx_text(data)
-        text = re.sub(r"Page \d+", " ", text)  # the footer's page number field
+        text = re.sub(r"Page \d+(?: of \d+)?", " ", text)  # the footer's page number fields
         extra = attacker.unaccounted(attacker.numerals(text), page)
         assert not extra, f"numbers in the Word document only: {dict(extra)}"
         for alt in alts:
