@@ -739,9 +739,14 @@ def restore_command(instance: Path | None, file: Path, yes: bool) -> None:
 def report_command(
     instance: Path | None, review_key: str, output: Path, html_path: Path | None, public: bool
 ) -> None:
-    """Write REVIEW's findings report as a tagged PDF or a Word document (and optionally HTML)."""
+    """Write REVIEW's findings report as a tagged PDF or a Word document (and optionally HTML).
+
+    For a multi-agency review, the partnership report (a chapter per agency); its public
+    version goes through the partnership's disclosure control (docs/multi-agency.md).
+    """
     _import_in_background("weasyprint")
     from audit.data import reviews
+    from audit.partnership import is_multi_agency
     from audit.reporting import report, report_docx
 
     suffix = output.suffix.lower()
@@ -756,7 +761,9 @@ def report_command(
         raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
     try:
         audience = "public" if public else "internal"
-        if suffix == ".docx":
+        if is_multi_agency(found):  # the partnership report, a chapter per agency
+            size = _partnership_report(app, db, found, output, audience, html_path)
+        elif suffix == ".docx":
             size = report_docx.write_docx(app, db, found, output, audience=audience)
             if html_path is not None:
                 html = report.build_html(app, db, found, audience=audience, standalone=True)
@@ -771,6 +778,25 @@ def report_command(
     click.echo(
         f"Wrote {output} ({size:,} bytes)" + (f" and {html_path}" if html_path else "") + "."
     )
+
+
+def _partnership_report(
+    app: Any, db: Any, review: Any, output: Path, audience: str, html_path: Path | None
+) -> int:
+    """Write a multi-agency review's partnership report; return the file's size."""
+    from audit.partnership import report as partnership_report
+
+    if output.suffix.lower() == ".docx":
+        data = partnership_report.render_docx(app, db, review, audience)
+    else:
+        data = partnership_report.render_pdf(app, db, review, audience)
+    partial = output.with_name(output.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(output)  # never a half-written report under the name asked for
+    if html_path is not None:
+        html = partnership_report.build_html(app, db, review, audience=audience, standalone=True)
+        html_path.write_text(html, encoding="utf-8")
+    return len(data)
 
 
 @main.command("pack")

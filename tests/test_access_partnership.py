@@ -375,13 +375,20 @@ def test_downloads_hold_only_what_the_reader_may_see(world: World) -> None:
     assert all(r["Status"].startswith("Not submitted") for r in fixed)
 
 
-def test_the_public_partnership_report_is_refused_with_a_sentence(world: World) -> None:
+def test_the_public_partnership_report_is_previewed_and_downloaded_by_the_lead_only(
+    world: World,
+) -> None:
     url = world.url("partnership.report_page", "c1", audience="public")
     response = world.open("lead", "GET", url)
-    assert response.status_code == 409
-    assert "A public version of the partnership report is not available yet" in response.text
+    assert response.status_code == 200
+    assert "What protecting the public version cost" in response.text
+    assert "The attacker’s verdict: protected" in response.text
     response = world.open("lead", "POST", url, {"fmt": "pdf"})
-    assert response.status_code == 409
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert "partnership-public-" in response.headers["Content-Disposition"]
+    for person in ("police", "health"):
+        assert world.open(person, "GET", url).status_code in (403, 404)
+        assert world.open(person, "POST", url, {"fmt": "pdf"}).status_code in (403, 404)
 
 
 def test_an_agency_auditor_edits_only_their_agency_s_draft(world: World) -> None:

@@ -13,6 +13,7 @@ from flask import Flask
 
 from audit.data import agency_audits, panels, reviews, users
 from audit.partnership import report
+from audit.reporting import report as findings_report
 from tests.conftest import PASSWORD
 from tests.partnership_helpers import agency_audit, auditor, hold_panel, partnership
 
@@ -73,11 +74,11 @@ def test_the_pdf_has_a_chapter_per_agency_and_the_same_figures_as_the_word(
     assert share in words and share in " ".join(text.split())
 
 
-def test_the_public_version_is_refused_in_words() -> None:
-    with pytest.raises(report.PublicNotAvailable) as refused:
-        report.check_audience("public")
-    assert "not available yet" in str(refused.value)
+def test_the_report_has_an_internal_and_a_public_version_and_no_other() -> None:
     report.check_audience("internal")
+    report.check_audience("public")
+    with pytest.raises(findings_report.ReportError, match="no 'scrutiny' version"):
+        report.check_audience("scrutiny")
 
 
 def test_a_closed_multi_agency_review_is_deleted_whole(db: Any, audited: reviews.Review) -> None:

@@ -834,9 +834,10 @@ def _comparison_dict(c: Comparison) -> dict[str, Any]:
 class InternalView:
     """How the internal outputs (pages, internal report) print the figures: every count as is.
 
-    The partnership report's templates print every number through a view's :meth:`count`
-    and :meth:`share`, never from the counts directly, so a public view can later withhold
-    small counts without any change to the chapters.
+    The partnership report's chapters print every number through a view's :meth:`count`,
+    :meth:`words` and :meth:`share`, never from the counts directly, so the public view
+    (:class:`audit.partnership.public.PublicView`) withholds small counts with no change to
+    the chapters.
     """
 
     public = False
@@ -851,3 +852,26 @@ class InternalView:
     def share(self, share: Share | Proportion | None) -> str:
         """Print a share with what it counts and its interval."""
         return share_words(share)
+
+    def words(self, key: str, noun: str = "", plural: str | None = None) -> str:
+        """Write a count in a sentence, its noun agreeing with it: "1 child", "6 children"."""
+        value = self.figures.count(key)
+        if not noun:
+            return str(value)
+        return f"{value} {noun if value == 1 else (plural or noun + 's')}"
+
+    def one(self, key: str) -> bool:
+        """Tell whether a sentence about this count takes the singular."""
+        return self.figures.count(key) == 1
+
+    def zero(self, key: str) -> bool:
+        """Tell whether the count is 0 ("no child")."""
+        return self.figures.count(key) == 0
+
+    def hidden(self, key: str) -> bool:
+        """Nothing is withheld in the internal version."""
+        return False
+
+    def left_out(self, group: str) -> bool:
+        """Nothing is left out of the internal version."""
+        return False

@@ -1,15 +1,14 @@
-"""The internal partnership report of a multi-agency audit (PDF and Word), a chapter per agency.
+"""The partnership report of a multi-agency audit (PDF and Word), a chapter per agency.
 
 Built like the findings report (:mod:`audit.reporting.report`): one HTML document from
 ``templates/partnership/report/``, rendered to PDF by the same allow-listing WeasyPrint
 renderer and to Word by the same converter, so both carry the same figures. Every figure
 comes from :func:`audit.partnership.analysis.figures` and every number is printed through a
-view (:class:`audit.partnership.figures.InternalView`): the chapters never format a count
-themselves.
-
-Only the internal version exists. Per agency the numbers are small (five to ten children,
-some known to two agencies), so a public version needs the new disclosure control first;
-until then it is refused with :data:`PUBLIC_NOT_YET`.
+view: :class:`audit.partnership.figures.InternalView` for the internal version (every count
+as it is) or :class:`audit.partnership.public.PublicView` for the public one (the
+partnership's disclosure model, protected at the review's threshold). The chapters never
+format a count themselves, and are the same for both versions; what the public version
+leaves out by design is listed in :data:`audit.partnership.public.LEFT_OUT_BY_DESIGN`.
 """
 
 from __future__ import annotations
@@ -27,55 +26,54 @@ from audit.data import agencies as agency_data
 from audit.data import agency_audits, panels
 from audit.data import reviews as review_data
 from audit.findings import percent
-from audit.partnership import analysis
+from audit.partnership import analysis, public
 from audit.partnership.figures import InternalView, PartnershipFigures, steps_words
+from audit.partnership.public import PublicView
+from audit.reporting import disclosure
 from audit.reporting import report as findings_report
 from audit.rubric import PANEL
 
-PUBLIC_NOT_YET = (
-    "A public version of the partnership report is not available yet: per agency the counts"
-    " are small enough to identify a child, so it will come with the partnership's disclosure"
-    " control. Share this internal report within the partnership only."
-)
-
-
-class PublicNotAvailable(findings_report.ReportError):
-    """Only the internal partnership report can be made for now."""
+AUDIENCES = ("internal", "public")
+View = InternalView | PublicView
 
 
 def check_audience(audience: str) -> None:
-    """Refuse anything but the internal version, saying why."""
-    if audience != "internal":
-        raise PublicNotAvailable(PUBLIC_NOT_YET)
+    """Refuse an audience the partnership report does not have."""
+    if audience not in AUDIENCES:
+        raise findings_report.ReportError(f"There is no {audience!r} version of the report.")
 
 
 # --------------------------------------------------------------------------- chapters
 
-Chapter = Callable[[dict[str, Any], PartnershipFigures, InternalView], dict[str, Any]]
+Chapter = Callable[[dict[str, Any], PartnershipFigures, View], dict[str, Any]]
 
 
-def cover_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def cover_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """The cover: the audit, its dates, agencies and lead."""
     review = facts["review"]
     return {
         "dates": {"start": moments.day(review.start_date), "end": moments.day(review.end_date)},
         "agency_names": [name for _id, name in f.agencies],
         "leads": facts["leads"],
-        "generated": moments.day(facts["now"]),
+        "generated": findings_report.produced_words(facts["now"]),
         "draft": review.status not in ("complete", "closed"),
     }
 
 
-def method_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def method_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """How the audit was done: children, agencies, panels, the tool."""
+    children = view.words("children", "child", "children")
+    held = view.words(f"{PANEL}/children", "child", "children")
+    still = view.words("panels/open")
     return {
-        "children": view.count("children"),
-        "panels_held": view.count(f"{PANEL}/children"),
-        "panels_open": view.count("panels/open"),
+        "children_chosen": (
+            f"{children[:1].upper()}{children[1:]} known to several agencies"
+            f" {'was' if view.one('children') else 'were'} chosen for the audit."
+        ),
+        "panels_sentence": (
+            f"Audit discussions were held for {held}; {still} more"
+            f" {'is' if view.one('panels/open') else 'are'} open."
+        ),
         "participation": [
             {
                 "name": name,
@@ -88,49 +86,57 @@ def method_chapter(
     }
 
 
-def safety_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def _children(view: View, key: str, what: str, zero: str) -> str:
+    """Word "N children <what>" through the view: "no child", "1 child", "fewer than 5"."""
+    if view.zero(key):
+        return zero
+    return f"{view.words(key, 'child', 'children')} {what}"
+
+
+def safety_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """Children found not adequately safeguarded, and the alerts: worded once, from counts."""
-    held = view.count(f"{PANEL}/children")
-    panel = view.count("safety/panel/not_safe")
-    anyone = view.count("safety/any_agency/not_safe")
-    raised = view.count("alerts/raised")
-    children = view.count("alerts/children")
-    recorded = view.count("alerts/recorded")
+    held = view.words(f"{PANEL}/children", "audit discussion", "audit discussions")
+    panel_key = "safety/panel/not_safe"
     sentences = []
-    if panel == "0":
+    if view.zero(panel_key):
         sentences.append(
-            f"At the {held} audit discussions held, the panel agreed no child was left not"
-            " adequately safeguarded."
+            f"At the {held} held, the panel agreed no child was left not adequately safeguarded."
         )
     else:
         sentences.append(
-            f"At the {held} audit discussions held, the panel agreed {panel}"
-            f" child{'ren were' if panel != '1' else ' was'} not adequately safeguarded"
+            f"At the {held} held, the panel agreed "
+            + view.words(panel_key, "child", "children")
+            + f" {'was' if view.one(panel_key) else 'were'} not adequately safeguarded"
             " (each child counted once)."
         )
+    anyone = "safety/any_agency/not_safe"
+    found = "no child" if view.zero(anyone) else view.words(anyone, "child", "children")
     sentences.append(
-        f"In their own audits, the agencies found {anyone}"
-        f" child{'ren' if anyone != '1' else ''} not adequately safeguarded (a child counted"
-        " once however many agencies said so)."
+        f"In their own audits, the agencies found {found} not adequately safeguarded (a child"
+        " counted once however many agencies said so)."
     )
-    if raised == "0":
+    if view.zero("alerts/raised"):
         sentences.append("No safeguarding alert was raised.")
     else:
+        raised = view.words("alerts/raised", "safeguarding alert", "safeguarding alerts")
+        about = (
+            "" if view.public else f", about {view.words('alerts/children', 'child', 'children')}"
+        )
         sentences.append(
-            f"{raised} safeguarding alert{'s were' if raised != '1' else ' was'} raised, about"
-            f" {children} child{'ren' if children != '1' else ''};"
-            f" the escalation and the action agreed are recorded for {recorded}."
+            f"{raised[:1].upper()}{raised[1:]}"
+            f" {'was' if view.one('alerts/raised') else 'were'} raised{about};"
+            f" the escalation and the action agreed are recorded for"
+            f" {view.words('alerts/recorded')}."
         )
     return {"safety": " ".join(sentences)}
 
 
-def _party(f: PartnershipFigures, view: InternalView, party: str) -> dict[str, Any]:
+def _party(f: PartnershipFigures, view: View, party: str) -> dict[str, Any]:
     results = f.panel if party == PANEL else f.by_agency[party]
     return {
         "name": results.name,
-        "children": view.count(results.children),
+        "left_out": view.left_out(public.party_group(party)),
+        "children_words": view.words(results.children, "child", "children"),
         "overall_share": view.share(results.overall_good),
         "overall": [(label, view.count(key)) for label, key in results.overall],
         "sections": [
@@ -138,8 +144,10 @@ def _party(f: PartnershipFigures, view: InternalView, party: str) -> dict[str, A
                 "title": s.section.title,
                 "basis": s.basis,
                 "cases": view.share(s.cases) if s.cases else "",
-                "answers": view.share(s.answers) if s.answers else "",
-                "questions": [
+                "answers": view.share(s.answers) if s.answers and not view.public else "",
+                "questions": []
+                if view.public
+                else [
                     {
                         "text": " ".join(q.question.text.split()),
                         "counts": [(label, view.count(key)) for label, key in q.values],
@@ -154,14 +162,14 @@ def _party(f: PartnershipFigures, view: InternalView, party: str) -> dict[str, A
     }
 
 
-def partnership_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def partnership_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """The panel's agreed judgements across the children: the partnership-wide findings."""
     return {"panel": _party(f, view, PANEL), "threshold": f.threshold}
 
 
-def _comparisons(f: PartnershipFigures, view: InternalView, agency_id: str) -> list[dict[str, Any]]:
+def _comparisons(f: PartnershipFigures, view: View, agency_id: str) -> list[dict[str, Any]]:
+    if view.public:  # left out by design: a handful of children per agency
+        return []
     return [
         {
             "what": "All graded questions"
@@ -178,10 +186,10 @@ def _comparisons(f: PartnershipFigures, view: InternalView, agency_id: str) -> l
     ]
 
 
-def differences_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def differences_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """How each agency's own grades compare with the panel's, and the agencies' answers pooled."""
+    if view.public:
+        return {"compared": [], "pooled": []}
     return {
         "compared": [
             {"name": name, "rows": _comparisons(f, view, agency_id)[:1]}
@@ -193,21 +201,20 @@ def differences_chapter(
     }
 
 
-def learning_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
-    """The learning the panels agreed, by theme."""
+def learning_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
+    """The learning the panels agreed, by theme (its words in the internal version only)."""
     return {
-        "learning_items": view.count("learning/items"),
+        "learning_sentence": (
+            f"The panels recorded {view.words('learning/items', 'piece', 'pieces')} of learning."
+        ),
+        "themes_left_out": view.left_out(public.THEMES),
         "themes": [{"name": name, "children": view.count(key)} for _id, name, key in f.themes],
-        "learning": facts["learning"],
+        "learning": [] if view.public else facts["learning"],
     }
 
 
-def actions_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
-    """The actions each agency owns."""
+def actions_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
+    """The actions each agency owns (each action's words in the internal version only)."""
     owners = sorted(
         {a["agency_id"] for a in facts["actions"]}, key=lambda a: facts["order"].get(a, 99)
     )
@@ -223,32 +230,40 @@ def actions_chapter(
             }
             for agency_id in owners
         ],
-        "actions": facts["actions"],
+        "actions": [] if view.public else facts["actions"],
     }
 
 
-def agency_chapters(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def agency_chapters(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """A chapter per agency: its own audits, how they compare with the panel, its actions."""
     chapters = []
-    for agency_id, _name in f.agencies:
+    for agency_id, name in f.agencies:
         party = _party(f, view, agency_id)
+        submitted = view.words(f"{agency_id}/children", "audit", "audits")
+        not_safe = _children(
+            view, f"safety/{agency_id}/not_safe", "not adequately safeguarded", "no child"
+        )
+        if not_safe == "no child":
+            not_safe = "no child not adequately safeguarded"
         party.update(
             id=agency_id,
-            known=view.count(f"known/{agency_id}"),
-            not_safe=view.count(f"safety/{agency_id}/not_safe"),
+            opening=(
+                f"{name} knew {view.words(f'known/{agency_id}')} of the children and submitted"
+                f" {submitted}. In its own audits it found {not_safe}."
+            ),
             compared=_comparisons(f, view, agency_id),
-            actions=[a for a in facts["actions"] if a["agency_id"] == agency_id],
+            actions=[]
+            if view.public
+            else [a for a in facts["actions"] if a["agency_id"] == agency_id],
         )
         chapters.append(party)
     return {"agency_chapters": chapters}
 
 
-def trend_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
-    """The overall judgement across the programme's multi-agency audits, panel and agencies."""
+def trend_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
+    """The overall judgement across the programme's multi-agency audits (internal only)."""
+    if view.public:
+        return {"trend": []}
     series = facts["trend"]
     return {
         "trend": [
@@ -262,11 +277,9 @@ def trend_chapter(
     }
 
 
-def appendix_chapter(
-    facts: dict[str, Any], f: PartnershipFigures, view: InternalView
-) -> dict[str, Any]:
+def appendix_chapter(facts: dict[str, Any], f: PartnershipFigures, view: View) -> dict[str, Any]:
     """The children one by one (internal only): agencies, when the panel was held, its overall."""
-    return {"appendix": facts["children"]}
+    return {"appendix": [] if view.public else facts["children"]}
 
 
 CHAPTERS: tuple[Chapter, ...] = (
@@ -330,50 +343,124 @@ def _facts(db: sqlite_utils.Database, review: review_data.Review) -> dict[str, A
     }
 
 
+def view_for(app: Flask, review: review_data.Review, f: PartnershipFigures, audience: str) -> View:
+    """Return the view the audience reads: every count as is, or protected for the public."""
+    check_audience(audience)
+    if audience == "internal":
+        return InternalView(f)
+    return public.protected(f, findings_report.threshold_for(app, review))
+
+
+def summary_paragraphs(review: review_data.Review) -> list[str]:
+    """The lead's summary, split at blank lines."""
+    return [p.strip() for p in re.split(r"\n\s*\n", review.executive_summary or "") if p.strip()]
+
+
+def public_blockers(review: review_data.Review, view: View) -> list[findings_report.Blocker]:
+    """Return the summary's phrases that would give a withheld count away in public.
+
+    The summary is the lead's own words (the rest of the public version is written by the
+    view): a count below the threshold, a withheld count's value, or a singular child while
+    the count of children found not safeguarded is withheld would undo the protection.
+    """
+    if not isinstance(view, PublicView):
+        return []
+    shown = view.view
+    shares = sorted(shown.shares_withheld())
+    singular = any(
+        shown.hidden(key)
+        for key in ("safety/panel/not_safe", "safety/any_agency/not_safe", "alerts/raised")
+    )
+    out = []
+    for paragraph in summary_paragraphs(review):
+        phrases = shown.revealing(paragraph, shares=shares, singular=singular)
+        if phrases:
+            out.append(findings_report.Blocker("Summary", paragraph, tuple(phrases)))
+    return out
+
+
 def report_context(
     app: Flask,
     db: sqlite_utils.Database,
     review: review_data.Review,
     *,
+    audience: str = "internal",
     figures: PartnershipFigures | None = None,
 ) -> dict[str, Any]:
-    """Gather everything the partnership report shows, chapter by chapter."""
+    """Gather everything the partnership report shows for an audience, chapter by chapter."""
     f = figures or analysis.figures(db, review)
-    view = InternalView(f)
+    view = view_for(app, review, f, audience)
     facts = _facts(db, review)
     context: dict[str, Any] = {}
     for chapter in CHAPTERS:
         context.update(chapter(facts, f, view))
-    summary = [p.strip() for p in re.split(r"\n\s*\n", review.executive_summary or "") if p.strip()]
+    cost = view.view.cost() if isinstance(view, PublicView) else None
+    protection = ""
+    if isinstance(view, PublicView) and cost is not None:
+        fact = view.view.fact
+        protection = (
+            f"Per agency an audit like this counts a handful of children, so this version"
+            f" withholds {fact(cost.withheld, 'cost')} of the {fact(cost.printed, 'cost')}"
+            f" counts it could print: {fact(cost.primary, 'cost')} below"
+            f" {fact(view.view.threshold, 'threshold')} and {fact(cost.secondary, 'cost')} more"
+            " so that those cannot be worked out."
+        )
     context.update(
         review=review,
-        summary=summary,
-        marking=findings_report.marking_for(app, "internal"),
+        audience=audience,
+        public=view.public,
+        view=view,
+        cost=cost,
+        protection=protection,
+        threshold_n=view.view.threshold if isinstance(view, PublicView) else 0,
+        min_values=(
+            disclosure.needed_width(view.view.threshold) + 1 if isinstance(view, PublicView) else 0
+        ),
+        left_out_by_design=public.LEFT_OUT_BY_DESIGN if view.public else (),
+        blockers=public_blockers(review, view),
+        summary=summary_paragraphs(review),
+        marking=findings_report.marking_for(app, audience),
         service_name=app.config["SERVICE_NAME"],
-        title=pdf_title(review),
+        title=pdf_title(review, audience),
         author=", ".join(facts["leads"]) or app.config["SERVICE_NAME"],
         percent=percent,
     )
     return context
 
 
-def pdf_title(review: review_data.Review) -> str:
+def check_public(app: Flask, db: sqlite_utils.Database, review: review_data.Review) -> None:
+    """Refuse the public version while the lead's summary gives a withheld count away."""
+    f = analysis.figures(db, review)
+    blockers = public_blockers(review, view_for(app, review, f, "public"))
+    if blockers:
+        raise findings_report.PublicBlocked(blockers)
+
+
+def pdf_title(review: review_data.Review, audience: str = "internal") -> str:
     """The document's title."""
-    return f"{review.title}: partnership report (internal)"
+    return f"{review.title}: partnership report ({audience})"
 
 
-def filename(review: review_data.Review, ext: str, on: date | None = None) -> str:
+def filename(
+    review: review_data.Review, ext: str, on: date | None = None, audience: str = "internal"
+) -> str:
     """A safe download name, e.g. ``neglect-audit-partnership-internal-2026-10-29.pdf``."""
     slug = re.sub(r"[^a-z0-9]+", "-", review.title.lower()).strip("-")[:60].strip("-")
     day = (on or datetime.now(UTC).date()).isoformat()
-    return f"{slug or 'review'}-partnership-internal-{day}.{ext}"
+    return f"{slug or 'review'}-partnership-{audience}-{day}.{ext}"
 
 
 def build_html(
-    app: Flask, db: sqlite_utils.Database, review: review_data.Review, *, standalone: bool = False
+    app: Flask,
+    db: sqlite_utils.Database,
+    review: review_data.Review,
+    *,
+    audience: str = "internal",
+    standalone: bool = False,
+    context: dict[str, Any] | None = None,
 ) -> str:
-    """Render the whole internal partnership report as one HTML document (no request needed)."""
-    context = report_context(app, db, review)
+    """Render the whole partnership report as one HTML document (no request needed)."""
+    context = context or report_context(app, db, review, audience=audience)
     stylesheet = None
     if standalone:
         stylesheet = (paths.STATIC_DIR / "css" / "report.css").read_text(encoding="utf-8")
@@ -382,28 +469,37 @@ def build_html(
         return template.render(**context, inline_stylesheet=stylesheet, heading_offset=0)
 
 
-def render_pdf(app: Flask, db: sqlite_utils.Database, review: review_data.Review) -> bytes:
-    """Return the internal partnership report as PDF bytes."""
-    html = build_html(app, db, review)
+def _issue(
+    app: Flask, db: sqlite_utils.Database, review: review_data.Review, audience: str
+) -> tuple[str, str, str]:
+    """Return the HTML, title and author of a version that may be issued (public: checked)."""
+    context = report_context(app, db, review, audience=audience)
+    if context["blockers"]:
+        raise findings_report.PublicBlocked(context["blockers"])
+    html = build_html(app, db, review, context=context)
     author = ", ".join(
         m["display_name"] for m in review_data.members(db, review.id) if m["role"] == "lead"
     )
-    return findings_report.render_pdf(
-        html, title=pdf_title(review), author=author or str(app.config["SERVICE_NAME"])
-    )
+    return html, pdf_title(review, audience), author or str(app.config["SERVICE_NAME"])
 
 
-def render_docx(app: Flask, db: sqlite_utils.Database, review: review_data.Review) -> bytes:
-    """Return the internal partnership report as a Word document, from the same HTML."""
+def render_pdf(
+    app: Flask, db: sqlite_utils.Database, review: review_data.Review, audience: str = "internal"
+) -> bytes:
+    """Return the partnership report as PDF bytes (the public version refused while the
+    summary gives a withheld count away: :class:`audit.reporting.report.PublicBlocked`)."""
+    html, title, author = _issue(app, db, review, audience)
+    return findings_report.render_pdf(html, title=title, author=author)
+
+
+def render_docx(
+    app: Flask, db: sqlite_utils.Database, review: review_data.Review, audience: str = "internal"
+) -> bytes:
+    """Return the partnership report as a Word document, from the same HTML."""
     from audit.reporting.report_docx import html_to_docx
 
-    html = build_html(app, db, review)
-    author = ", ".join(
-        m["display_name"] for m in review_data.members(db, review.id) if m["role"] == "lead"
-    )
-    return html_to_docx(
-        html, title=pdf_title(review), author=author or str(app.config["SERVICE_NAME"])
-    )
+    html, title, author = _issue(app, db, review, audience)
+    return html_to_docx(html, title=title, author=author)
 
 
 def _case_type(review: review_data.Review, case_type: str) -> str:

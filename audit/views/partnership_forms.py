@@ -208,4 +208,8 @@ class ReportForm(FlaskForm):
         validators=[DataRequired("Choose PDF or Word")],
         invalid_choice_message="Choose PDF or Word",
     )
-    submit = SubmitField("Download the internal report", widget=GovSubmitInput())
+    submit = SubmitField("Download the report", widget=GovSubmitInput())
+
+    def __init__(self, *args: Any, audience: str = "internal", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submit.label.text = f"Download the {audience} report"

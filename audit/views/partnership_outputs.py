@@ -7,6 +7,7 @@ an agency auditor may download for their own agency only.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -16,7 +17,7 @@ from audit.bundles import bundle
 from audit.data import agencies as agency_data
 from audit.data import agency_audits, panels
 from audit.data import findings as finding_data
-from audit.forms import SummaryForm
+from audit.forms import SummaryForm, ThresholdForm
 from audit.partnership import analysis
 from audit.partnership import bundle as partnership_bundle
 from audit.partnership import report as partnership_report
@@ -91,38 +92,50 @@ def export_download(review_id: str, what: str, fmt: str) -> Response:
 @bp.route("/report", methods=["GET", "POST"])
 @requires("review.manage")
 def report_page(review_id: str) -> str | Response | tuple[str, int]:
-    """Show the internal partnership report as it stands; download it as PDF or Word."""
+    """Show the partnership report as it stands, internal or public; download it.
+
+    The public preview says what protection cost (counts withheld of counts printed, parts
+    left out, the attacker's verdict). While the lead's summary gives a withheld count away,
+    the public version is shown with the phrases to reword and cannot be downloaded (409).
+    """
     _check_multi_agency()
     db = get_db()
     audience = request.values.get("audience", "internal")
-    form = ReportForm()
-    if audience != "internal":
-        return render_template(
-            "partnership/report_preview.html",
-            review=g.review,
-            form=form,
-            refused=partnership_report.PUBLIC_NOT_YET,
-        ), 409
+    if audience not in partnership_report.AUDIENCES:
+        abort(404)
+    form = ReportForm(audience=audience)
+    context = partnership_report.report_context(current_app, db, g.review, audience=audience)
+    blocked = bool(context["blockers"])
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
+        if blocked:
+            return _report_preview(context, form, 409)
+        name = partnership_report.filename
         if form.fmt.data == "docx":
-            data = partnership_report.render_docx(current_app, db, g.review)
+            data = partnership_report.render_docx(current_app, db, g.review, audience)
             return download(
                 data,
-                partnership_report.filename(g.review, "docx"),
+                name(g.review, "docx", audience=audience),
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             )
-        data = partnership_report.render_pdf(current_app, db, g.review)
-        return download(data, partnership_report.filename(g.review, "pdf"), "application/pdf")
-    context = partnership_report.report_context(current_app, db, g.review)
-    return render_template(
+        data = partnership_report.render_pdf(current_app, db, g.review, audience)
+        return download(data, name(g.review, "pdf", audience=audience), "application/pdf")
+    return _report_preview(context, form, 200)
+
+
+def _report_preview(
+    context: dict[str, Any], form: ReportForm, status: int
+) -> str | tuple[str, int]:
+    threshold = ThresholdForm(threshold=context["threshold_n"] or None)
+    page = render_template(
         "partnership/report_preview.html",
         **context,
         form=form,
-        refused="",
+        threshold_form=threshold,
         heading_offset=1,
     )
+    return page if status == 200 else (page, status)
 
 
 @bp.route("/bundle/<agency_id>")

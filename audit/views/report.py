@@ -31,6 +31,7 @@ from audit.data import reports as report_data
 from audit.data import reviews as review_data
 from audit.data.db import connect
 from audit.forms import ActionForm, ThresholdForm
+from audit.partnership import is_multi_agency
 from audit.reporting import disclosure, report, report_docx
 from audit.views import get_db, requires
 
@@ -158,6 +159,8 @@ def threshold(review_id: str) -> Response:
         for errors in form.errors.values():
             for message in errors:
                 flash(f"The threshold was not changed: {message}.", "error")
+    if is_multi_agency(g.review):  # the partnership report's public version uses it too
+        return redirect(url_for("partnership.report_page", review_id=review_id, audience="public"))
     return redirect(url_for("report.preview", review_id=review_id, audience="public"))
 
 

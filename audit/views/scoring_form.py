@@ -104,7 +104,9 @@ class ScoringFormBase(FlaskForm):
 
 
 def build_form_class(
-    rubric: Rubric, case_type: str, base: type[FormT] = ScoringFormBase  # type: ignore[assignment]
+    rubric: Rubric,
+    case_type: str,
+    base: type[FormT] = ScoringFormBase,  # type: ignore[assignment]
 ) -> type[FormT]:
     """Return a new form class with a field per question asked for this case type.
 
