@@ -382,7 +382,7 @@ def test_the_public_partnership_report_is_previewed_and_downloaded_by_the_lead_o
     response = world.open("lead", "GET", url)
     assert response.status_code == 200
     assert "What protecting the public version cost" in response.text
-    assert "The attacker’s verdict: protected" in response.text
+    assert "verdict: protected" in response.text
     response = world.open("lead", "POST", url, {"fmt": "pdf"})
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert "partnership-public-" in response.headers["Content-Disposition"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page
@@ -211,12 +212,23 @@ def test_the_lead_runs_a_panel_to_agreed_judgements_and_actions(
     assert "the panel's agreed judgements are recorded for 5" in page.locator("main").inner_text()
     check_page(page, problems)
     page.goto(panel_path.rsplit("/children/", 1)[0] + "/report")
-    assert page.get_by_role("heading", level=1).inner_text() == "Partnership report"
-    assert (
-        "There is no public version of the partnership report yet"
-        in page.locator("main").inner_text()
-    )
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Partnership report: internal version"
     check_page(page, problems)
+    # The public version, by keyboard: what protecting it cost, then the PDF itself.
+    _tab_to(page, page.get_by_role("link", name="See the public version of the partnership report"))
+    _press_enter_and_wait(page)
+    assert heading.inner_text() == "Partnership report: public version"
+    main = page.locator("main").inner_text()
+    assert "What protecting the public version cost" in main
+    assert "verdict: protected" in main
+    assert "Public report" in main and "Appendix: the children" not in main
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("button", name="Download the public report"))
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert "partnership-public-" in download.value.suggested_filename
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     assert_no_problems(problems)
 
 
