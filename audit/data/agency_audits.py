@@ -19,6 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from audit.data import changes
+from audit.data import escalations as alerts
 from audit.data import reviews as review_data
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
@@ -451,14 +452,7 @@ def save(
             by=by,
             now=now,
         )
-        open_ids = tuple(
-            r["id"]
-            for r in db.execute(
-                "SELECT id FROM agency_escalation WHERE agency_audit_id = ?"
-                " AND recorded_at IS NULL AND withdrawn_at IS NULL ORDER BY raised_at",
-                [audit_id],
-            )
-        )
+        open_ids = alerts.open_ids(db, "agency_escalation", "agency_audit_id", audit_id)
         submitted = submit and not open_ids
         if submitted:
             before["status"], after["status"] = current.status, "submitted"
@@ -553,17 +547,6 @@ def progress(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- alerts
 
 
-_ALERT_SELECT = (
-    "SELECT agency_escalation.*, case_file.pseudonym, case_file.reference,"
-    " raiser.display_name AS raised_by_name, recorder.display_name AS recorded_by_name,"
-    " agency.name AS agency_name"
-    " FROM agency_escalation JOIN case_file ON case_file.id = agency_escalation.case_id"
-    " JOIN user AS raiser ON raiser.id = agency_escalation.raised_by"
-    " LEFT JOIN user AS recorder ON recorder.id = agency_escalation.recorded_by"
-    " LEFT JOIN agency ON agency.id = agency_escalation.agency_id"
-)
-
-
 def sync_alerts(
     db: sqlite_utils.Database,
     *,
@@ -581,63 +564,25 @@ def sync_alerts(
     ``agency_audit_id`` None means the panel's agreed answers (the alert names no agency).
     """
     if agency_audit_id is None:
-        where, args = "case_id = ? AND agency_audit_id IS NULL", [case_id]
+        scope = ("case_id = ? AND agency_audit_id IS NULL", [case_id])
     else:
-        where, args = "agency_audit_id = ?", [agency_audit_id]
-    live = {
-        r["question_id"]: r
-        for r in db.execute(
-            f"SELECT * FROM agency_escalation WHERE {where} AND withdrawn_at IS NULL", args
-        )
-    }
-    raised = []
-    for question_id in adverse_questions:
-        if question_id in live:
-            continue
-        alert_id = str(uuid.uuid4())
-        db["agency_escalation"].insert(
-            {
-                "id": alert_id,
-                "review_id": review_id,
-                "case_id": case_id,
-                "agency_audit_id": agency_audit_id,
-                "agency_id": agency_id,
-                "question_id": question_id,
-                "raised_by": by,
-                "raised_at": now,
-            }
-        )
-        changes.record(
-            db,
-            user_id=by,
-            entity="agency_escalation",
-            entity_id=alert_id,
-            action="create",
-            after={"question_id": question_id, "case_id": case_id, "agency_id": agency_id},
-            review_id=review_id,
-        )
-        raised.append(alert_id)
-    for question_id, row in live.items():
-        if (
-            question_id in critical_questions
-            and question_id not in adverse_questions
-            and row["recorded_at"] is None
-        ):
-            # Changed before anyone was told: kept, marked withdrawn, so the history shows it.
-            db.execute(
-                "UPDATE agency_escalation SET withdrawn_by = ?, withdrawn_at = ? WHERE id = ?",
-                [by, now, row["id"]],
-            )
-            changes.record(
-                db,
-                user_id=by,
-                entity="agency_escalation",
-                entity_id=row["id"],
-                action="update",
-                after={"withdrawn": True},
-                review_id=review_id,
-            )
-    return raised
+        scope = ("agency_audit_id = ?", [agency_audit_id])
+    return alerts.sync(
+        db,
+        "agency_escalation",
+        scope=scope,
+        new={
+            "review_id": review_id,
+            "case_id": case_id,
+            "agency_audit_id": agency_audit_id,
+            "agency_id": agency_id,
+        },
+        logged={"case_id": case_id, "agency_id": agency_id},
+        adverse_questions=adverse_questions,
+        critical_questions=critical_questions,
+        by=by,
+        now=now,
+    )
 
 
 def escalations(
@@ -649,30 +594,18 @@ def escalations(
     agency_audit_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Return a review's agency and panel alerts (or a child's, or one audit's), oldest first."""
-    sql = _ALERT_SELECT + " WHERE agency_escalation.review_id = ?"
-    args: list[Any] = [review_id]
-    if case_id:
-        sql += " AND agency_escalation.case_id = ?"
-        args.append(case_id)
-    if agency_audit_id:
-        sql += " AND agency_escalation.agency_audit_id = ?"
-        args.append(agency_audit_id)
-    if open_only:
-        sql += (
-            " AND agency_escalation.recorded_at IS NULL AND agency_escalation.withdrawn_at IS NULL"
-        )
-    return [dict(r) for r in db.execute(sql + " ORDER BY agency_escalation.raised_at", args)]
+    return alerts.listed(
+        db,
+        "agency_escalation",
+        review_id,
+        where={"case_id": case_id, "agency_audit_id": agency_audit_id},
+        open_only=open_only,
+    )
 
 
 def escalation(db: sqlite_utils.Database, alert_id: str, review_id: str) -> dict[str, Any]:
     """Return one alert of this review (LookupError otherwise)."""
-    row = db.execute(
-        _ALERT_SELECT + " WHERE agency_escalation.id = ? AND agency_escalation.review_id = ?",
-        [alert_id, review_id],
-    ).fetchone()
-    if row is None:
-        raise LookupError(alert_id)
-    return dict(row)
+    return alerts.one(db, "agency_escalation", alert_id, review_id)
 
 
 def record_escalation(
@@ -686,24 +619,16 @@ def record_escalation(
     by: int,
 ) -> None:
     """Record who was told about a child found not adequately safeguarded, when, what agreed."""
-    with write(db):
-        row = escalation(db, alert_id, review_id)
-        fields = {"told_who": told_who, "told_at": told_at, "agreed_action": agreed_action}
-        db.execute(
-            "UPDATE agency_escalation SET told_who = ?, told_at = ?, agreed_action = ?,"
-            " recorded_by = ?, recorded_at = ? WHERE id = ?",
-            [told_who, told_at, agreed_action, by, utcnow(), alert_id],
-        )
-        changes.record(
-            db,
-            user_id=by,
-            entity="agency_escalation",
-            entity_id=alert_id,
-            action="update",
-            before={k: row[k] for k in fields},
-            after=fields,
-            review_id=review_id,
-        )
+    alerts.record(
+        db,
+        "agency_escalation",
+        alert_id,
+        review_id,
+        told_who=told_who,
+        told_at=told_at,
+        agreed_action=agreed_action,
+        by=by,
+    )
 
 
 def open_alert_count(db: sqlite_utils.Database, review_id: str) -> int:
