@@ -21,6 +21,7 @@ import sqlite_utils
 from audit.data import changes
 from audit.data import escalations as alerts
 from audit.data import reviews as review_data
+from audit.data.answers import answers_of, grouped_answers, write_answers
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
 
@@ -272,20 +273,6 @@ class AgencyAudit:
         return self.status == "submitted"
 
 
-def answers_of(
-    db: sqlite_utils.Database, table: str, key_column: str, key: str
-) -> dict[str, Answer]:
-    """Return the answers kept in ``agency_answer`` or ``panel_answer`` under one key."""
-    return {
-        r["question_id"]: Answer(r["value"], bool(r["not_applicable"]), r["evidence"])
-        for r in db.execute(
-            f"SELECT question_id, value, not_applicable, evidence FROM {table}"
-            f" WHERE {key_column} = ?",
-            [key],
-        )
-    }
-
-
 def _audit(db: sqlite_utils.Database, row: Mapping[str, Any]) -> AgencyAudit:
     return dataclasses.replace(
         _audit_row(row), answers=answers_of(db, "agency_answer", "audit_id", row["id"])
@@ -361,48 +348,6 @@ class SaveResult:
     raised: tuple[str, ...]
     submitted: bool
     panel_opened: bool = False
-
-
-def write_answers(
-    db: sqlite_utils.Database,
-    table: str,
-    key_column: str,
-    key: str,
-    current: Mapping[str, Answer],
-    answers: Mapping[str, Answer],
-    now: str,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Write the answers that changed (a blank answer without evidence clears one).
-
-    Returns what changed, before and after, for the change log.
-    """
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for question_id, answer in answers.items():
-        old = current.get(question_id)
-        if old == answer or (old is None and not answer.answered and not answer.evidence):
-            continue
-        before[question_id] = None if old is None else _loggable(old)
-        after[question_id] = _loggable(answer)
-        if not answer.answered and not answer.evidence.strip():
-            db.execute(
-                f"DELETE FROM {table} WHERE {key_column} = ? AND question_id = ?",
-                [key, question_id],
-            )
-            continue
-        db.execute(
-            f"INSERT INTO {table} ({key_column}, question_id, value, not_applicable, evidence,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-            f" ON CONFLICT ({key_column}, question_id) DO UPDATE SET value = excluded.value,"
-            " not_applicable = excluded.not_applicable, evidence = excluded.evidence,"
-            " updated_at = excluded.updated_at",
-            [key, question_id, answer.value, int(answer.not_applicable), answer.evidence, now],
-        )
-    return before, after
-
-
-def _loggable(answer: Answer) -> dict[str, Any]:
-    return {"value": answer.value, "na": answer.not_applicable, "evidence": answer.evidence}
 
 
 def save(
@@ -640,18 +585,6 @@ def open_alert_count(db: sqlite_utils.Database, review_id: str) -> int:
             [review_id],
         ).fetchone()[0]
     )
-
-
-def grouped_answers(
-    db: sqlite_utils.Database, sql: str, key: str, args: list[Any]
-) -> dict[str, dict[str, Answer]]:
-    """Return answer rows grouped by ``key`` (an audit or a child), then by question."""
-    answers: dict[str, dict[str, Answer]] = {}
-    for r in db.execute(sql, args):
-        answers.setdefault(r[key], {})[r["question_id"]] = Answer(
-            r["value"], bool(r["not_applicable"]), r["evidence"]
-        )
-    return answers
 
 
 def for_review(db: sqlite_utils.Database, review_id: str) -> list[AgencyAudit]:

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from audit.data import actions, changes
 from audit.data import escalations as alerts
+from audit.data.answers import answers_of, write_answers
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
 
@@ -76,22 +77,12 @@ def _audit(row: Mapping[str, Any], answers: Mapping[str, Answer]) -> CaseAudit:
     )
 
 
-def _answers(db: sqlite_utils.Database, audit_id: str) -> dict[str, Answer]:
-    return {
-        row["question_id"]: Answer(row["value"], bool(row["not_applicable"]), row["evidence"])
-        for row in db.execute(
-            "SELECT question_id, value, not_applicable, evidence FROM answer WHERE audit_id = ?",
-            [audit_id],
-        )
-    }
-
-
 def get(db: sqlite_utils.Database, audit_id: str, review_id: str | None = None) -> CaseAudit:
     """Return the audit with its answers; with ``review_id``, only if it belongs to that review."""
     row = db.execute("SELECT * FROM case_audit WHERE id = ?", [audit_id]).fetchone()
     if row is None or (review_id is not None and row["review_id"] != review_id):
         raise AuditNotFound(audit_id)
-    return _audit(row, _answers(db, audit_id))
+    return _audit(row, answers_of(db, "answer", "audit_id", audit_id))
 
 
 def first_audit_id(db: sqlite_utils.Database, case_id: str) -> str | None:
@@ -190,35 +181,9 @@ def save(
             raise AuditLocked(audit_id)
         if current.version != expected_version:
             raise StaleAudit(current)
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for question_id, answer in answers.items():
-            old = current.answers.get(question_id)
-            if old == answer or (old is None and not answer.answered and not answer.evidence):
-                continue
-            before[question_id] = None if old is None else _loggable(old)
-            after[question_id] = _loggable(answer)
-            if not answer.answered and not answer.evidence.strip():
-                db.execute(
-                    "DELETE FROM answer WHERE audit_id = ? AND question_id = ?",
-                    [audit_id, question_id],
-                )
-            else:
-                db.execute(
-                    "INSERT INTO answer (audit_id, question_id, value, not_applicable, evidence,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (audit_id, question_id) DO UPDATE SET value = excluded.value,"
-                    " not_applicable = excluded.not_applicable, evidence = excluded.evidence,"
-                    " updated_at = excluded.updated_at",
-                    [
-                        audit_id,
-                        question_id,
-                        answer.value,
-                        int(answer.not_applicable),
-                        answer.evidence,
-                        now,
-                    ],
-                )
+        before, after = write_answers(
+            db, "answer", "audit_id", audit_id, current.answers, answers, now
+        )
         sections = sorted(sections_na)
         if sections != sorted(current.sections_na):
             before["sections_not_applicable"] = sorted(current.sections_na)
@@ -273,10 +238,6 @@ def save(
     return SaveResult(
         version=version, open_escalations=open_ids, raised=raised, submitted=submitted
     )
-
-
-def _loggable(answer: Answer) -> dict[str, Any]:
-    return {"value": answer.value, "na": answer.not_applicable, "evidence": answer.evidence}
 
 
 def _sync_escalations(
