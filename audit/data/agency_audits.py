@@ -576,6 +576,32 @@ def record_escalation(
     )
 
 
+def list_counts(
+    db: sqlite_utils.Database, review_id: str, agency_id: str | None = None
+) -> dict[str, int]:
+    """Return what the list of reviews shows of a multi-agency review, counted by child.
+
+    ``children`` in the review, agency audits ``expected`` (one per child and agency that
+    knows them) and ``submitted``, and panels ``held`` (agreed). With ``agency_id``, only
+    that agency's: the children it knows, its own audits, and the panels of its children,
+    so an agency auditor learns nothing of another agency's progress.
+    """
+    row = db.execute(
+        "SELECT"
+        " (SELECT count(*) FROM case_file WHERE review_id = :review AND (:agency IS NULL"
+        "   OR id IN (SELECT case_id FROM case_agency WHERE agency_id = :agency))) AS children,"
+        " (SELECT count(*) FROM case_agency WHERE review_id = :review"
+        "   AND (:agency IS NULL OR agency_id = :agency)) AS expected,"
+        " (SELECT count(*) FROM agency_audit WHERE review_id = :review AND status = 'submitted'"
+        "   AND (:agency IS NULL OR agency_id = :agency)) AS submitted,"
+        " (SELECT count(*) FROM panel WHERE review_id = :review AND agreed_at IS NOT NULL"
+        "   AND (:agency IS NULL OR case_id IN"
+        "     (SELECT case_id FROM case_agency WHERE agency_id = :agency))) AS held",
+        {"review": review_id, "agency": agency_id},
+    ).fetchone()
+    return dict(row)
+
+
 def open_alert_count(db: sqlite_utils.Database, review_id: str) -> int:
     """Return how many agency or panel alerts of the review have no escalation recorded."""
     return int(
