@@ -334,11 +334,11 @@ def test_the_list_counts_agency_audits_and_panels_held(world: World) -> None:
     ("who", "expected"),
     [
         # Police knows C1 and C2 and submitted both; C1's panel is held.
-        ("police", ("2 children", "2 of 2 agency audits; 1 panel held")),
+        ("police", ("2 children", "2 of 2 your agency's audits; 1 panel held")),
         # Health visiting knows C1 (submitted, held) and C3 (not started).
-        ("health", ("2 children", "1 of 2 agency audits; 1 panel held")),
+        ("health", ("2 children", "1 of 2 your agency's audits; 1 panel held")),
         # Education knows C2 only: its draft is not submitted; no panel of C2 yet.
-        ("school", ("1 child", "0 of 1 agency audits; 0 panels held")),
+        ("school", ("1 child", "0 of 1 your agency's audits; 0 panels held")),
     ],
 )
 def test_an_agency_auditor_s_list_counts_only_their_agency_s(
@@ -348,6 +348,7 @@ def test_an_agency_auditor_s_list_counts_only_their_agency_s(
     for words in expected:
         assert words in row, row
     assert "Agency auditor" in row
+    assert "3 children" not in row and "of 5" not in row  # nothing partnership-wide
 
 
 # --------------------------------------------------------------------------- alerts
