@@ -18,7 +18,7 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from audit.data import agency_audits, audits, reviews, users
+from audit.data import agencies, agency_audits, audits, reviews, users
 from audit.scoring import Answer
 from audit.views.instead import BOTH, INSTEAD
 from tests.conftest import PASSWORD, Auth, csrf_token
@@ -349,6 +349,12 @@ def test_an_agency_auditor_s_list_counts_only_their_agency_s(
         assert words in row, row
     assert "Agency auditor" in row
     assert "3 children" not in row and "of 5" not in row  # nothing partnership-wide
+
+
+def test_an_auditor_who_left_their_agency_sees_no_counts(world: World, db: Any) -> None:
+    agencies.set_user_agency(db, world.people["police"].id, None, by=world.people["admin"].id)
+    row = _row(world.client("police").get("/reviews").text, "MACA")
+    assert "0 children" in row and "0 of 0 your agency's audits; 0 panels held" in row, row
 
 
 # --------------------------------------------------------------------------- alerts

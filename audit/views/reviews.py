@@ -50,12 +50,12 @@ def review_list() -> str:
     visible = review_data.visible_to(db, g.user.id, g.user.is_admin)
     panels = calibration_data.programme_panels_for(db, g.user.id)
     # A multi-agency review has no case audits: it shows its agency audits and panels held,
-    # an agency auditor only their own agency's.
+    # an agency auditor only their own agency's (none, if they no longer belong to one).
     partnership = {
         review.id: agency_audits.list_counts(
             db,
             review.id,
-            g.user.agency_id if review.extra.get("my_role") == "agency" else None,
+            (g.user.agency_id or "") if review.extra.get("my_role") == "agency" else None,
         )
         for review in visible
         if is_multi_agency(review)
