@@ -54,6 +54,7 @@ def _row(
 
 
 LEAD_ONLY = _row(403, 403, 200)
+LEAD_MOVED = _row(403, 403, 302)
 
 # (endpoint, method, which argument set) -> expected per role, before the C1 panel opens.
 BEFORE: dict[tuple[str, str, str], dict[str, Expected]] = {
@@ -93,10 +94,13 @@ BEFORE: dict[tuple[str, str, str], dict[str, Expected]] = {
     ("partnership.report_page", "POST", "c1"): _row(403, 403, 400),
     ("reviews.review_page", "GET", "c1"): _row(403, 403, 302),
     ("transfer.bundle_download", "GET", "c1"): LEAD_ONLY,
-    ("transfer.export_download", "GET", "c1"): LEAD_ONLY,
-    ("transfer.findings_json", "GET", "c1"): LEAD_ONLY,
-    ("report.preview", "GET", "c1"): LEAD_ONLY,
-    ("findings.dashboard", "GET", "c1"): LEAD_ONLY,
+    # The single-agency lead pages: the same people may open them, and they are sent on to the
+    # partnership's (audit/views/instead.py); nobody else learns anything new.
+    ("transfer.export_download", "GET", "c1"): LEAD_MOVED,
+    ("transfer.findings_json", "GET", "c1"): LEAD_MOVED,
+    ("report.preview", "GET", "c1"): LEAD_MOVED,
+    ("findings.dashboard", "GET", "c1"): LEAD_MOVED,
+    ("findings.moderation_setting", "POST", "c1"): _row(403, 403, 409),
     ("history.review_history", "GET", "c1"): LEAD_ONLY,
     # An agency's part as a bundle: each agency its own; the lead any.
     ("partnership.bundle_download", "GET", "c1"): _row(200, 403, 200),

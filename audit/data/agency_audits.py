@@ -19,7 +19,9 @@ from typing import Any
 import sqlite_utils
 
 from audit.data import changes
+from audit.data import escalations as alerts
 from audit.data import reviews as review_data
+from audit.data.answers import answers_of, grouped_answers, write_answers
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
 
@@ -271,20 +273,6 @@ class AgencyAudit:
         return self.status == "submitted"
 
 
-def answers_of(
-    db: sqlite_utils.Database, table: str, key_column: str, key: str
-) -> dict[str, Answer]:
-    """Return the answers kept in ``agency_answer`` or ``panel_answer`` under one key."""
-    return {
-        r["question_id"]: Answer(r["value"], bool(r["not_applicable"]), r["evidence"])
-        for r in db.execute(
-            f"SELECT question_id, value, not_applicable, evidence FROM {table}"
-            f" WHERE {key_column} = ?",
-            [key],
-        )
-    }
-
-
 def _audit(db: sqlite_utils.Database, row: Mapping[str, Any]) -> AgencyAudit:
     return dataclasses.replace(
         _audit_row(row), answers=answers_of(db, "agency_answer", "audit_id", row["id"])
@@ -362,48 +350,6 @@ class SaveResult:
     panel_opened: bool = False
 
 
-def write_answers(
-    db: sqlite_utils.Database,
-    table: str,
-    key_column: str,
-    key: str,
-    current: Mapping[str, Answer],
-    answers: Mapping[str, Answer],
-    now: str,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Write the answers that changed (a blank answer without evidence clears one).
-
-    Returns what changed, before and after, for the change log.
-    """
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for question_id, answer in answers.items():
-        old = current.get(question_id)
-        if old == answer or (old is None and not answer.answered and not answer.evidence):
-            continue
-        before[question_id] = None if old is None else _loggable(old)
-        after[question_id] = _loggable(answer)
-        if not answer.answered and not answer.evidence.strip():
-            db.execute(
-                f"DELETE FROM {table} WHERE {key_column} = ? AND question_id = ?",
-                [key, question_id],
-            )
-            continue
-        db.execute(
-            f"INSERT INTO {table} ({key_column}, question_id, value, not_applicable, evidence,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-            f" ON CONFLICT ({key_column}, question_id) DO UPDATE SET value = excluded.value,"
-            " not_applicable = excluded.not_applicable, evidence = excluded.evidence,"
-            " updated_at = excluded.updated_at",
-            [key, question_id, answer.value, int(answer.not_applicable), answer.evidence, now],
-        )
-    return before, after
-
-
-def _loggable(answer: Answer) -> dict[str, Any]:
-    return {"value": answer.value, "na": answer.not_applicable, "evidence": answer.evidence}
-
-
 def save(
     db: sqlite_utils.Database,
     audit_id: str,
@@ -451,14 +397,7 @@ def save(
             by=by,
             now=now,
         )
-        open_ids = tuple(
-            r["id"]
-            for r in db.execute(
-                "SELECT id FROM agency_escalation WHERE agency_audit_id = ?"
-                " AND recorded_at IS NULL AND withdrawn_at IS NULL ORDER BY raised_at",
-                [audit_id],
-            )
-        )
+        open_ids = alerts.open_ids(db, "agency_escalation", "agency_audit_id", audit_id)
         submitted = submit and not open_ids
         if submitted:
             before["status"], after["status"] = current.status, "submitted"
@@ -553,17 +492,6 @@ def progress(db: sqlite_utils.Database, review_id: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- alerts
 
 
-_ALERT_SELECT = (
-    "SELECT agency_escalation.*, case_file.pseudonym, case_file.reference,"
-    " raiser.display_name AS raised_by_name, recorder.display_name AS recorded_by_name,"
-    " agency.name AS agency_name"
-    " FROM agency_escalation JOIN case_file ON case_file.id = agency_escalation.case_id"
-    " JOIN user AS raiser ON raiser.id = agency_escalation.raised_by"
-    " LEFT JOIN user AS recorder ON recorder.id = agency_escalation.recorded_by"
-    " LEFT JOIN agency ON agency.id = agency_escalation.agency_id"
-)
-
-
 def sync_alerts(
     db: sqlite_utils.Database,
     *,
@@ -581,63 +509,25 @@ def sync_alerts(
     ``agency_audit_id`` None means the panel's agreed answers (the alert names no agency).
     """
     if agency_audit_id is None:
-        where, args = "case_id = ? AND agency_audit_id IS NULL", [case_id]
+        scope = ("case_id = ? AND agency_audit_id IS NULL", [case_id])
     else:
-        where, args = "agency_audit_id = ?", [agency_audit_id]
-    live = {
-        r["question_id"]: r
-        for r in db.execute(
-            f"SELECT * FROM agency_escalation WHERE {where} AND withdrawn_at IS NULL", args
-        )
-    }
-    raised = []
-    for question_id in adverse_questions:
-        if question_id in live:
-            continue
-        alert_id = str(uuid.uuid4())
-        db["agency_escalation"].insert(
-            {
-                "id": alert_id,
-                "review_id": review_id,
-                "case_id": case_id,
-                "agency_audit_id": agency_audit_id,
-                "agency_id": agency_id,
-                "question_id": question_id,
-                "raised_by": by,
-                "raised_at": now,
-            }
-        )
-        changes.record(
-            db,
-            user_id=by,
-            entity="agency_escalation",
-            entity_id=alert_id,
-            action="create",
-            after={"question_id": question_id, "case_id": case_id, "agency_id": agency_id},
-            review_id=review_id,
-        )
-        raised.append(alert_id)
-    for question_id, row in live.items():
-        if (
-            question_id in critical_questions
-            and question_id not in adverse_questions
-            and row["recorded_at"] is None
-        ):
-            # Changed before anyone was told: kept, marked withdrawn, so the history shows it.
-            db.execute(
-                "UPDATE agency_escalation SET withdrawn_by = ?, withdrawn_at = ? WHERE id = ?",
-                [by, now, row["id"]],
-            )
-            changes.record(
-                db,
-                user_id=by,
-                entity="agency_escalation",
-                entity_id=row["id"],
-                action="update",
-                after={"withdrawn": True},
-                review_id=review_id,
-            )
-    return raised
+        scope = ("agency_audit_id = ?", [agency_audit_id])
+    return alerts.sync(
+        db,
+        "agency_escalation",
+        scope=scope,
+        new={
+            "review_id": review_id,
+            "case_id": case_id,
+            "agency_audit_id": agency_audit_id,
+            "agency_id": agency_id,
+        },
+        logged={"case_id": case_id, "agency_id": agency_id},
+        adverse_questions=adverse_questions,
+        critical_questions=critical_questions,
+        by=by,
+        now=now,
+    )
 
 
 def escalations(
@@ -649,30 +539,18 @@ def escalations(
     agency_audit_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """Return a review's agency and panel alerts (or a child's, or one audit's), oldest first."""
-    sql = _ALERT_SELECT + " WHERE agency_escalation.review_id = ?"
-    args: list[Any] = [review_id]
-    if case_id:
-        sql += " AND agency_escalation.case_id = ?"
-        args.append(case_id)
-    if agency_audit_id:
-        sql += " AND agency_escalation.agency_audit_id = ?"
-        args.append(agency_audit_id)
-    if open_only:
-        sql += (
-            " AND agency_escalation.recorded_at IS NULL AND agency_escalation.withdrawn_at IS NULL"
-        )
-    return [dict(r) for r in db.execute(sql + " ORDER BY agency_escalation.raised_at", args)]
+    return alerts.listed(
+        db,
+        "agency_escalation",
+        review_id,
+        where={"case_id": case_id, "agency_audit_id": agency_audit_id},
+        open_only=open_only,
+    )
 
 
 def escalation(db: sqlite_utils.Database, alert_id: str, review_id: str) -> dict[str, Any]:
     """Return one alert of this review (LookupError otherwise)."""
-    row = db.execute(
-        _ALERT_SELECT + " WHERE agency_escalation.id = ? AND agency_escalation.review_id = ?",
-        [alert_id, review_id],
-    ).fetchone()
-    if row is None:
-        raise LookupError(alert_id)
-    return dict(row)
+    return alerts.one(db, "agency_escalation", alert_id, review_id)
 
 
 def record_escalation(
@@ -686,24 +564,42 @@ def record_escalation(
     by: int,
 ) -> None:
     """Record who was told about a child found not adequately safeguarded, when, what agreed."""
-    with write(db):
-        row = escalation(db, alert_id, review_id)
-        fields = {"told_who": told_who, "told_at": told_at, "agreed_action": agreed_action}
-        db.execute(
-            "UPDATE agency_escalation SET told_who = ?, told_at = ?, agreed_action = ?,"
-            " recorded_by = ?, recorded_at = ? WHERE id = ?",
-            [told_who, told_at, agreed_action, by, utcnow(), alert_id],
-        )
-        changes.record(
-            db,
-            user_id=by,
-            entity="agency_escalation",
-            entity_id=alert_id,
-            action="update",
-            before={k: row[k] for k in fields},
-            after=fields,
-            review_id=review_id,
-        )
+    alerts.record(
+        db,
+        "agency_escalation",
+        alert_id,
+        review_id,
+        told_who=told_who,
+        told_at=told_at,
+        agreed_action=agreed_action,
+        by=by,
+    )
+
+
+def list_counts(
+    db: sqlite_utils.Database, review_id: str, agency_id: str | None = None
+) -> dict[str, int]:
+    """Return what the list of reviews shows of a multi-agency review, counted by child.
+
+    ``children`` in the review, agency audits ``expected`` (one per child and agency that
+    knows them) and ``submitted``, and panels ``held`` (agreed). With ``agency_id``, only
+    that agency's: the children it knows, its own audits, and the panels of its children,
+    so an agency auditor learns nothing of another agency's progress.
+    """
+    row = db.execute(
+        "SELECT"
+        " (SELECT count(*) FROM case_file WHERE review_id = :review AND (:agency IS NULL"
+        "   OR id IN (SELECT case_id FROM case_agency WHERE agency_id = :agency))) AS children,"
+        " (SELECT count(*) FROM case_agency WHERE review_id = :review"
+        "   AND (:agency IS NULL OR agency_id = :agency)) AS expected,"
+        " (SELECT count(*) FROM agency_audit WHERE review_id = :review AND status = 'submitted'"
+        "   AND (:agency IS NULL OR agency_id = :agency)) AS submitted,"
+        " (SELECT count(*) FROM panel WHERE review_id = :review AND agreed_at IS NOT NULL"
+        "   AND (:agency IS NULL OR case_id IN"
+        "     (SELECT case_id FROM case_agency WHERE agency_id = :agency))) AS held",
+        {"review": review_id, "agency": agency_id},
+    ).fetchone()
+    return dict(row)
 
 
 def open_alert_count(db: sqlite_utils.Database, review_id: str) -> int:
@@ -715,18 +611,6 @@ def open_alert_count(db: sqlite_utils.Database, review_id: str) -> int:
             [review_id],
         ).fetchone()[0]
     )
-
-
-def grouped_answers(
-    db: sqlite_utils.Database, sql: str, key: str, args: list[Any]
-) -> dict[str, dict[str, Answer]]:
-    """Return answer rows grouped by ``key`` (an audit or a child), then by question."""
-    answers: dict[str, dict[str, Answer]] = {}
-    for r in db.execute(sql, args):
-        answers.setdefault(r[key], {})[r["question_id"]] = Answer(
-            r["value"], bool(r["not_applicable"]), r["evidence"]
-        )
-    return answers
 
 
 def for_review(db: sqlite_utils.Database, review_id: str) -> list[AgencyAudit]:

@@ -11,6 +11,8 @@ from typing import Any
 import sqlite_utils
 
 from audit.data import actions, changes
+from audit.data import escalations as alerts
+from audit.data.answers import answers_of, write_answers
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
 
@@ -75,22 +77,12 @@ def _audit(row: Mapping[str, Any], answers: Mapping[str, Answer]) -> CaseAudit:
     )
 
 
-def _answers(db: sqlite_utils.Database, audit_id: str) -> dict[str, Answer]:
-    return {
-        row["question_id"]: Answer(row["value"], bool(row["not_applicable"]), row["evidence"])
-        for row in db.execute(
-            "SELECT question_id, value, not_applicable, evidence FROM answer WHERE audit_id = ?",
-            [audit_id],
-        )
-    }
-
-
 def get(db: sqlite_utils.Database, audit_id: str, review_id: str | None = None) -> CaseAudit:
     """Return the audit with its answers; with ``review_id``, only if it belongs to that review."""
     row = db.execute("SELECT * FROM case_audit WHERE id = ?", [audit_id]).fetchone()
     if row is None or (review_id is not None and row["review_id"] != review_id):
         raise AuditNotFound(audit_id)
-    return _audit(row, _answers(db, audit_id))
+    return _audit(row, answers_of(db, "answer", "audit_id", audit_id))
 
 
 def first_audit_id(db: sqlite_utils.Database, case_id: str) -> str | None:
@@ -189,35 +181,9 @@ def save(
             raise AuditLocked(audit_id)
         if current.version != expected_version:
             raise StaleAudit(current)
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for question_id, answer in answers.items():
-            old = current.answers.get(question_id)
-            if old == answer or (old is None and not answer.answered and not answer.evidence):
-                continue
-            before[question_id] = None if old is None else _loggable(old)
-            after[question_id] = _loggable(answer)
-            if not answer.answered and not answer.evidence.strip():
-                db.execute(
-                    "DELETE FROM answer WHERE audit_id = ? AND question_id = ?",
-                    [audit_id, question_id],
-                )
-            else:
-                db.execute(
-                    "INSERT INTO answer (audit_id, question_id, value, not_applicable, evidence,"
-                    " updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (audit_id, question_id) DO UPDATE SET value = excluded.value,"
-                    " not_applicable = excluded.not_applicable, evidence = excluded.evidence,"
-                    " updated_at = excluded.updated_at",
-                    [
-                        audit_id,
-                        question_id,
-                        answer.value,
-                        int(answer.not_applicable),
-                        answer.evidence,
-                        now,
-                    ],
-                )
+        before, after = write_answers(
+            db, "answer", "audit_id", audit_id, current.answers, answers, now
+        )
         sections = sorted(sections_na)
         if sections != sorted(current.sections_na):
             before["sections_not_applicable"] = sorted(current.sections_na)
@@ -228,14 +194,7 @@ def save(
         raised = _sync_escalations(
             db, current, adverse_questions, critical_questions, by=by, now=now
         )
-        open_ids = tuple(
-            row["id"]
-            for row in db.execute(
-                "SELECT id FROM escalation WHERE audit_id = ? AND recorded_at IS NULL"
-                " AND withdrawn_at IS NULL ORDER BY raised_at",
-                [audit_id],
-            )
-        )
+        open_ids = alerts.open_ids(db, "escalation", "audit_id", audit_id)
         # An audit with an unsafe child still to be escalated is never submitted.
         submitted = submit and not open_ids
         status = "submitted" if submitted else "draft"
@@ -281,10 +240,6 @@ def save(
     )
 
 
-def _loggable(answer: Answer) -> dict[str, Any]:
-    return {"value": answer.value, "na": answer.not_applicable, "evidence": answer.evidence}
-
-
 def _sync_escalations(
     db: sqlite_utils.Database,
     audit: CaseAudit,
@@ -295,59 +250,19 @@ def _sync_escalations(
     now: str,
 ) -> tuple[str, ...]:
     """Raise an alert for each new adverse answer; withdraw unrecorded ones no longer adverse."""
-    live = {
-        row["question_id"]: row
-        for row in db.execute(
-            "SELECT * FROM escalation WHERE audit_id = ? AND withdrawn_at IS NULL", [audit.id]
+    return tuple(
+        alerts.sync(
+            db,
+            "escalation",
+            scope=("audit_id = ?", [audit.id]),
+            new={"review_id": audit.review_id, "case_id": audit.case_id, "audit_id": audit.id},
+            logged={"audit_id": audit.id},
+            adverse_questions=adverse_questions,
+            critical_questions=critical_questions,
+            by=by,
+            now=now,
         )
-    }
-    raised = []
-    for question_id in adverse_questions:
-        if question_id not in live:
-            escalation_id = str(uuid.uuid4())
-            db["escalation"].insert(
-                {
-                    "id": escalation_id,
-                    "review_id": audit.review_id,
-                    "case_id": audit.case_id,
-                    "audit_id": audit.id,
-                    "question_id": question_id,
-                    "raised_by": by,
-                    "raised_at": now,
-                }
-            )
-            changes.record(
-                db,
-                user_id=by,
-                entity="escalation",
-                entity_id=escalation_id,
-                action="create",
-                after={"question_id": question_id, "audit_id": audit.id},
-                review_id=audit.review_id,
-            )
-            raised.append(escalation_id)
-    for question_id, row in live.items():
-        if (
-            question_id in critical_questions
-            and question_id not in adverse_questions
-            and row["recorded_at"] is None
-        ):
-            # The reviewer changed their answer before anyone was told: keep the alert, marked
-            # withdrawn with who and when, so the history still shows it was raised.
-            db.execute(
-                "UPDATE escalation SET withdrawn_by = ?, withdrawn_at = ? WHERE id = ?",
-                [by, now, row["id"]],
-            )
-            changes.record(
-                db,
-                user_id=by,
-                entity="escalation",
-                entity_id=row["id"],
-                action="update",
-                after={"withdrawn": True},
-                review_id=audit.review_id,
-            )
-    return tuple(raised)
+    )
 
 
 def reopen(db: sqlite_utils.Database, audit_id: str, by: int) -> None:
@@ -378,18 +293,7 @@ def reopen(db: sqlite_utils.Database, audit_id: str, by: int) -> None:
 
 def escalation(db: sqlite_utils.Database, escalation_id: str, review_id: str) -> dict[str, Any]:
     """Return one escalation of this review, with its case pseudonym."""
-    row = db.execute(
-        "SELECT escalation.*, case_file.pseudonym, case_file.reference,"
-        " raiser.display_name AS raised_by_name, recorder.display_name AS recorded_by_name"
-        " FROM escalation JOIN case_file ON case_file.id = escalation.case_id"
-        " JOIN user AS raiser ON raiser.id = escalation.raised_by"
-        " LEFT JOIN user AS recorder ON recorder.id = escalation.recorded_by"
-        " WHERE escalation.id = ? AND escalation.review_id = ?",
-        [escalation_id, review_id],
-    ).fetchone()
-    if row is None:
-        raise LookupError(escalation_id)
-    return dict(row)
+    return alerts.one(db, "escalation", escalation_id, review_id)
 
 
 def escalations(
@@ -400,21 +304,9 @@ def escalations(
     open_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Return a review's escalations (or one audit's), oldest first, with who raised them."""
-    sql = (
-        "SELECT escalation.*, case_file.pseudonym, case_file.reference,"
-        " raiser.display_name AS raised_by_name, recorder.display_name AS recorded_by_name"
-        " FROM escalation JOIN case_file ON case_file.id = escalation.case_id"
-        " JOIN user AS raiser ON raiser.id = escalation.raised_by"
-        " LEFT JOIN user AS recorder ON recorder.id = escalation.recorded_by"
-        " WHERE escalation.review_id = ?"
+    return alerts.listed(
+        db, "escalation", review_id, where={"audit_id": audit_id}, open_only=open_only
     )
-    args: list[Any] = [review_id]
-    if audit_id:
-        sql += " AND escalation.audit_id = ?"
-        args.append(audit_id)
-    if open_only:
-        sql += " AND escalation.recorded_at IS NULL AND escalation.withdrawn_at IS NULL"
-    return [dict(row) for row in db.execute(sql + " ORDER BY escalation.raised_at", args)]
 
 
 def record_escalation(
@@ -428,24 +320,16 @@ def record_escalation(
     by: int,
 ) -> None:
     """Record who was told about an unsafe child, when, and what was agreed."""
-    with write(db):
-        row = escalation(db, escalation_id, review_id)
-        fields = {"told_who": told_who, "told_at": told_at, "agreed_action": agreed_action}
-        db.execute(
-            "UPDATE escalation SET told_who = ?, told_at = ?, agreed_action = ?,"
-            " recorded_by = ?, recorded_at = ? WHERE id = ?",
-            [told_who, told_at, agreed_action, by, utcnow(), escalation_id],
-        )
-        changes.record(
-            db,
-            user_id=by,
-            entity="escalation",
-            entity_id=escalation_id,
-            action="update",
-            before={k: row[k] for k in fields},
-            after=fields,
-            review_id=review_id,
-        )
+    alerts.record(
+        db,
+        "escalation",
+        escalation_id,
+        review_id,
+        told_who=told_who,
+        told_at=told_at,
+        agreed_action=agreed_action,
+        by=by,
+    )
 
 
 # --------------------------------------------------------------------------- lists

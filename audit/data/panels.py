@@ -22,7 +22,8 @@ import sqlite_utils
 
 from audit.data import changes
 from audit.data.actions import OPEN, STATUSES
-from audit.data.agency_audits import answers_of, grouped_answers, sync_alerts, write_answers
+from audit.data.agency_audits import sync_alerts
+from audit.data.answers import answers_of, grouped_answers, write_answers
 from audit.data.db import utcnow, write
 from audit.scoring import Answer
 

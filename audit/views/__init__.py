@@ -14,6 +14,7 @@ from audit.data import reviews as review_data
 from audit.data import themes as theme_data
 from audit.data import users
 from audit.data.db import connect
+from audit.views import instead
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,7 +81,8 @@ def requires(action: str) -> Callable[[F], F]:
 
     For a view with a ``review_id`` argument, the review is loaded into ``g.review`` and the
     user's role in it into ``g.review_role``; a review the user may not see is a 404, so
-    its existence is not revealed.
+    its existence is not revealed. A single-agency page of a multi-agency review, once
+    allowed, sends the person to its partnership equivalent (:mod:`audit.views.instead`).
     """
 
     def decorate(view: F) -> F:
@@ -103,6 +105,11 @@ def requires(action: str) -> Callable[[F], F]:
                     abort(404)
             if not policy.allowed(g.user, action, role):
                 abort(403)
+            if review_id is not None:
+                # A single-agency page of a multi-agency review: its partnership equivalent.
+                moved = instead.elsewhere(g.review, request.endpoint, kwargs)
+                if moved is not None:
+                    return moved
             return view(*args, **kwargs)
 
         wrapped.required_action = action  # type: ignore[attr-defined]

@@ -19,11 +19,11 @@ from audit.data import agencies as agency_data
 from audit.data import agency_audits, panels, users
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
-from audit.forms import ActionForm, EscalationForm, MemberForm, StatusForm
+from audit.forms import ActionForm, MemberForm, StatusForm
 from audit.partnership import is_multi_agency
 from audit.partnership.panel import agenda, answer_label, own_sections
 from audit.rubric import agency_part, panel_part
-from audit.views import get_db, requires
+from audit.views import alerts, get_db, requires
 from audit.views.partnership_forms import (
     AgencyActionForm,
     AgencyAuditFormBase,
@@ -610,44 +610,21 @@ def audit_reopen(review_id: str, audit_id: str) -> Response:
 def alert(review_id: str, alert_id: str) -> str | Response:
     """Say what to do about a child found not adequately safeguarded, and record it."""
     _check_multi_agency()
-    db = get_db()
     try:
-        item = agency_audits.escalation(db, alert_id, review_id)
+        item = agency_audits.escalation(get_db(), alert_id, review_id)
     except LookupError:
         abort(404)
-    if not (
-        item["raised_by"] == g.user.id or policy.allowed(g.user, "review.manage", g.review_role)
-    ):
-        abort(403)
-    form = EscalationForm()
-    if form.validate_on_submit():
-        agency_audits.record_escalation(
-            db,
-            alert_id,
-            review_id,
-            told_who=form.told_who.data.strip(),
-            told_at=form.told_at.data.strip(),
-            agreed_action=form.agreed_action.data.strip(),
-            by=g.user.id,
+    if item["agency_audit_id"]:
+        done = url_for(
+            "partnership.agency_audit", review_id=review_id, audit_id=item["agency_audit_id"]
         )
-        flash(f"Escalation for {item['pseudonym']} recorded.")
-        if item["agency_audit_id"]:
-            return redirect(
-                url_for(
-                    "partnership.agency_audit",
-                    review_id=review_id,
-                    audit_id=item["agency_audit_id"],
-                )
-            )
-        return redirect(
-            url_for("partnership.panel_page", review_id=review_id, case_id=item["case_id"])
-        )
-    return render_template(
+    else:
+        done = url_for("partnership.panel_page", review_id=review_id, case_id=item["case_id"])
+    return alerts.record_page(
+        item,
+        agency_audits.record_escalation,
+        done,
         "partnership/alert.html",
-        form=form,
-        item=item,
-        review=g.review,
-        question=g.review.rubric.question(item["question_id"]),
         reference=_known(item["case_id"]).get(item["agency_id"] or "", ""),
     )
 

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from audit import analysis, caselist, intake, policy, review_setup
-from audit.data import actions, audits, conversations, users
+from audit.data import actions, agency_audits, audits, conversations, users
 from audit.data import calibration as calibration_data
 from audit.data import reviews as review_data
 from audit.forms import (
@@ -46,9 +46,23 @@ def home() -> Response:
 @requires("reviews.list")
 def review_list() -> str:
     """List the reviews this user may see."""
-    visible = review_data.visible_to(get_db(), g.user.id, g.user.is_admin)
-    panels = calibration_data.programme_panels_for(get_db(), g.user.id)
-    return render_template("reviews/list.html", reviews=visible, panels=panels)
+    db = get_db()
+    visible = review_data.visible_to(db, g.user.id, g.user.is_admin)
+    panels = calibration_data.programme_panels_for(db, g.user.id)
+    # A multi-agency review has no case audits: it shows its agency audits and panels held,
+    # an agency auditor only their own agency's (none, if they no longer belong to one).
+    partnership = {
+        review.id: agency_audits.list_counts(
+            db,
+            review.id,
+            (g.user.agency_id or "") if review.extra.get("my_role") == "agency" else None,
+        )
+        for review in visible
+        if is_multi_agency(review)
+    }
+    return render_template(
+        "reviews/list.html", reviews=visible, panels=panels, partnership=partnership
+    )
 
 
 @bp.route("/reviews/new", methods=["GET", "POST"])
@@ -97,11 +111,12 @@ def review_new() -> str | Response:
 @bp.route("/reviews/<review_id>")
 @requires("review.view")
 def review_page(review_id: str) -> str:
-    """Show a review: a reviewer's own cases, or the lead's overview of everything."""
+    """Show a review: a reviewer's own cases, or the lead's overview of everything.
+
+    A multi-agency review's page is ``partnership.overview`` (see audit/views/instead.py).
+    """
     db = get_db()
     review = g.review
-    if is_multi_agency(review):
-        return redirect(url_for("partnership.overview", review_id=review_id))  # type: ignore[return-value]
     manage = policy.allowed(g.user, "review.manage", g.review_role)
     mine = audits.reviewer_cases(db, review_id, g.user.id)
     context = {

@@ -27,8 +27,8 @@ from audit import caselist, integrity, policy, scoring
 from audit.data import actions, audits, conversations, moderation, pending, sessions
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
-from audit.forms import ActionForm, EscalationForm
-from audit.views import get_db, requires
+from audit.forms import ActionForm
+from audit.views import alerts, get_db, requires
 from audit.views.calibration import exemplar_links
 from audit.views.scoring_form import (
     answers_from,
@@ -331,39 +331,12 @@ def reopen(review_id: str, audit_id: str) -> Response:
 @requires("review.view")
 def escalation_page(review_id: str, escalation_id: str) -> str | Response:
     """Tell the reviewer what to do about an unsafe child and record the escalation."""
-    db = get_db()
     try:
-        item = audits.escalation(db, escalation_id, review_id)
+        item = audits.escalation(get_db(), escalation_id, review_id)
     except LookupError:
         abort(404)
-    may_record = item["raised_by"] == g.user.id or policy.allowed(
-        g.user, "review.manage", g.review_role
-    )
-    if not may_record:
-        abort(403)
-    form = EscalationForm()
-    if form.validate_on_submit():
-        audits.record_escalation(
-            db,
-            escalation_id,
-            review_id,
-            told_who=form.told_who.data.strip(),
-            told_at=form.told_at.data.strip(),
-            agreed_action=form.agreed_action.data.strip(),
-            by=g.user.id,
-        )
-        flash(f"Escalation for {item['pseudonym']} recorded.")
-        return redirect(
-            url_for("scoring.audit_page", review_id=review_id, audit_id=item["audit_id"])
-        )
-    question = g.review.rubric.question(item["question_id"])
-    return render_template(
-        "scoring/escalation.html",
-        form=form,
-        item=item,
-        review=g.review,
-        question=question,
-    )
+    done = url_for("scoring.audit_page", review_id=review_id, audit_id=item["audit_id"])
+    return alerts.record_page(item, audits.record_escalation, done, "scoring/escalation.html")
 
 
 def _same_origin() -> bool:

@@ -261,3 +261,34 @@ def test_an_admin_adds_an_agency_and_says_who_belongs_to_it(
     assert "Demo Reviewer Three belongs to Ambulance service." in _flash(page)
     check_page(page, problems)
     assert_no_problems(problems)
+
+
+def test_the_lead_s_single_agency_links_lead_to_the_partnership_pages(
+    page: Page, live_server: LiveServer
+) -> None:
+    """An old bookmark or a stale link of a single-agency page: the partnership's page, or a
+    page saying what to use instead, reached and left by keyboard."""
+    problems: list[str] = []
+    sign_in(page, live_server, "lead")
+    page.goto("/reviews")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=TITLE, exact=True))
+    counts = " ".join(row.inner_text().split())
+    assert re.search(r"\b6 children\b", counts), counts
+    assert re.search(r"\b\d+ of 21 agency audits; \d panels held\b", counts), counts
+    _open_audit_from_the_list(page, problems)
+    base = _path(page).removesuffix("/partnership")
+
+    page.goto(f"{base}/dashboard")
+    assert _path(page) == f"{base}/partnership/findings"
+    assert page.get_by_role("heading", level=1).inner_text() == "Partnership findings"
+    check_page(page, problems)
+
+    page.goto(f"{base}/cases/assign")
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Assigning cases to reviewers: not used in a multi-agency audit"
+    check_page(page, problems)
+    _tab_to(page, page.get_by_role("link", name="Agency auditors", exact=True))
+    _press_enter_and_wait(page)
+    assert _path(page) == f"{base}/partnership" and page.url.endswith("#auditors")
+    assert page.get_by_role("heading", level=1).inner_text() == TITLE
+    assert_no_problems(problems)
