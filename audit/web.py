@@ -125,6 +125,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.add_template_filter(moments.shown, "moment")
     app.add_template_filter(moments.day, "day")
+    app.add_template_filter(moments.when, "when")
     app.add_template_filter(integrity.grade_label, "grade_label")
 
     @app.context_processor

@@ -29,3 +29,29 @@ def test_day_reads_as_a_uk_date_in_london_time() -> None:
 def test_shown_moment_is_day_first_in_london_time() -> None:
     assert moments.shown("2026-07-01T13:30:00Z") == "01/07/2026 14:30"
     assert moments.shown("2026-10-27") == "27/10/2026"
+
+
+def test_when_reads_a_moment_in_prose_in_london_time() -> None:
+    # GOV.UK style: "2:30pm", "9am", "midday", "midnight"; BST in summer, GMT in winter.
+    assert moments.when("2026-07-01T13:30:00Z") == "1 July 2026 at 2:30pm"
+    assert moments.when("2026-10-28T09:00:00Z") == "28 October 2026 at 9am"
+    assert moments.when("2026-12-24T12:00:00Z") == "24 December 2026 at midday"
+    assert moments.when("2026-06-30T23:00:00Z") == "1 July 2026 at midnight"
+    assert moments.when("2026-10-27") == "27 October 2026"
+    assert moments.when(None) == moments.when("") == ""
+    assert moments.when("next week") == "next week"
+
+
+def test_local_gives_spreadsheets_the_london_wall_clock() -> None:
+    assert moments.local("2026-07-01T13:30:00Z") == datetime(2026, 7, 1, 14, 30)
+    assert moments.local("2026-10-27") == date(2026, 10, 27)
+    # Only the stored forms are read: a team called "2026" or an ISO week is not a date.
+    assert moments.local("2026") is None
+    assert moments.local("2026-W43-2") is None
+    assert moments.local("") is None
+
+
+def test_today_is_the_london_day() -> None:
+    from zoneinfo import ZoneInfo
+
+    assert moments.today() == datetime.now(ZoneInfo("Europe/London")).date()
