@@ -75,6 +75,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         collab,
         findings,
         history,
+        place,
         programmes,
         report,
         reviews,
@@ -101,6 +102,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(themes.bp)
     errors.register(app)
     views.register_request_hooks(app)
+    place.init_app(app)
 
     @app.before_request
     def _nonce() -> None:

@@ -351,4 +351,4 @@ def family_quotes(review_id: str) -> Response:
         f"{count} family quote(s) included in the findings and the internal report. "
         "The public report never includes quotes."
     )
-    return redirect(url_for("findings.findings_page", review_id=review_id) + "#family-feedback")
+    return redirect(url_for("findings.findings_page", review_id=review_id) + "#family-quotes")

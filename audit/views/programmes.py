@@ -282,7 +282,7 @@ def action_add(review_id: str, finding_id: str) -> Response:
     else:
         flash("Describe the action (and give the due date as 31/1/2027).", "error")
     return redirect(
-        url_for("findings.findings_page", review_id=review_id) + f"#finding-{finding.id}"
+        url_for("findings.findings_page", review_id=review_id) + f"#actions-{finding.id}"
     )
 
 
