@@ -65,7 +65,12 @@ def _ids(db, sql: str, args: Iterable[object] = ()) -> list:  # type: ignore[no-
 
 def urls(app: Flask) -> list[str]:
     """List every GET page of the installation, with every record filled in."""
-    db = connect(app.config["DATABASE"])
+    return urls_in(app.config["DATABASE"])
+
+
+def urls_in(database: str) -> list[str]:
+    """List every GET page of the installation whose database file is ``database``."""
+    db = connect(database)
     try:
         out = list(FIXED)
         out += [f"/admin/users/{uid}/password" for uid in _ids(db, "SELECT id FROM user")]
