@@ -6,8 +6,10 @@ spreads them over its workers. One browser context per role, signed in once, vis
 
 - the page never scrolls sideways: ``document.documentElement.scrollWidth`` is at most the
   window's width (a wide table scrolls inside its own box instead);
-- a box that does scroll sideways is a labelled region in the Tab order;
+- a box that does scroll sideways is a labelled region in the Tab order, its table's caption
+  held inside it (a caption as wide as the table would be cut off unread);
 - a chart shown keeps labels at least 9 px high (or gives way to its table);
+- a row of buttons keeps its distance (10 px) from what follows it;
 - nothing took focus as the page loaded, except the result of a post (a notification banner
   with role="alert" or an error summary);
 - dates and times read the UK way: no ISO date (2026-10-27) and no "UTC" in the text shown
@@ -34,6 +36,8 @@ DOWNLOAD = re.compile(r"/export/|/bundle$|\.json$")
 # Ids in a path, so the pages of one kind are checked with axe once.
 RECORD_ID = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|\d+)(?=/|$)")
 SMALLEST_LABEL_PX = 9
+# Buttons in a row wrap on a phone; the last must not touch the heading below it.
+SMALLEST_GAP_PX = 10
 
 PAGE_CHECKS = r"""() => {
     const problems = [];
@@ -58,14 +62,34 @@ PAGE_CHECKS = r"""() => {
             problems.push('a box scrolls sideways but is not a labelled, focusable region: '
                 + el.outerHTML.slice(0, 120));
         }
+        // A caption as wide as its table would be cut off at the box's edge, unread.
+        const caption = el.querySelector(':scope > table > caption');
+        const outer = el.getBoundingClientRect();
+        const inner = caption && caption.getBoundingClientRect();
+        const outside = inner && (inner.left < outer.left - 1 || inner.right > outer.right + 1);
+        if (outside && inner.width > 1) {
+            problems.push(`the caption "${caption.textContent.trim().slice(0, 60)}" runs past `
+                + `its scrolling box (${Math.round(inner.width)} px in ${outer.width} px)`);
+        }
     }
     for (const chart of document.querySelectorAll('svg.app-chart')) {
         if (!chart.getBoundingClientRect().width) { narrowLayout = true; continue; }
         const small = [...chart.querySelectorAll('text')]
             .map((t) => t.getBoundingClientRect().height)
-            .filter((h) => h > 0 && h < SMALLEST);
+            .filter((h) => h > 0 && h < SMALLEST_LABEL);
         if (small.length) {
             problems.push(`a chart shows labels ${Math.min(...small).toFixed(1)} px high`);
+        }
+    }
+    const buttonRows = 'main .app-inline-forms, main .govuk-button-group';
+    for (const row of document.querySelectorAll(buttonRows)) {
+        let next = row.nextElementSibling;
+        while (next && !next.getBoundingClientRect().height) next = next.nextElementSibling;
+        if (!next || !row.getBoundingClientRect().height) continue;
+        const gap = next.getBoundingClientRect().top - row.getBoundingClientRect().bottom;
+        if (gap < SMALLEST_GAP) {
+            problems.push(`a row of buttons is ${Math.round(gap)} px from the `
+                + `${next.tagName.toLowerCase()} after it: ${row.textContent.trim().slice(0, 60)}`);
         }
     }
     const focused = document.activeElement;
@@ -94,7 +118,7 @@ PAGE_CHECKS = r"""() => {
         if (places.size > 1) problems.push(`${places.size} links read "${words}" but differ`);
     }
     return {problems, narrowLayout};
-}""".replace("SMALLEST", str(SMALLEST_LABEL_PX))
+}""".replace("SMALLEST_LABEL", str(SMALLEST_LABEL_PX)).replace("SMALLEST_GAP", str(SMALLEST_GAP_PX))
 
 
 def _kind(url: str) -> str:

@@ -31,6 +31,9 @@ function regionName (table, box) {
 
 function fitTable (box) {
   const wide = box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight
+  // A caption is as wide as its table: held to the box's width (the CSS reads this), it
+  // wraps where it can be read instead of running off under the scroll.
+  box.style.setProperty('--app-table-box', `${box.clientWidth}px`)
   if (wide === box.hasAttribute('tabindex')) return
   if (wide) {
     box.setAttribute('role', 'region')
