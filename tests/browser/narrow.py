@@ -83,10 +83,15 @@ PAGE_CHECKS = r"""() => {
     }
     const buttonRows = 'main .app-inline-forms, main .govuk-button-group';
     for (const row of document.querySelectorAll(buttonRows)) {
+        // Measured from the buttons themselves: GOV.UK's button group holds its buttons'
+        // bottom margins inside its own box, so the box's edge is not where the eye sees it.
+        const controls = [...row.querySelectorAll('.govuk-button, button, a')]
+            .map((control) => control.getBoundingClientRect()).filter((box) => box.height);
         let next = row.nextElementSibling;
         while (next && !next.getBoundingClientRect().height) next = next.nextElementSibling;
-        if (!next || !row.getBoundingClientRect().height) continue;
-        const gap = next.getBoundingClientRect().top - row.getBoundingClientRect().bottom;
+        if (!next || !controls.length) continue;
+        const bottom = Math.max(...controls.map((box) => box.bottom));
+        const gap = next.getBoundingClientRect().top - bottom;
         if (gap < SMALLEST_GAP) {
             problems.push(`a row of buttons is ${Math.round(gap)} px from the `
                 + `${next.tagName.toLowerCase()} after it: ${row.textContent.trim().slice(0, 60)}`);
