@@ -7,26 +7,122 @@ so they all show the same figures.
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import sqlite_utils
 from markupsafe import Markup
 
 from audit import agreement, findings, integrity, timeliness
-from audit.data import audits, moderation, results
+from audit.data import audits, moderation, results, stamps
 from audit.data import findings as finding_data
 from audit.data import holidays as holidays_data
 from audit.data import integrity as integrity_data
 from audit.data.reviews import Review
 from audit.findings import percent
+from audit.moments import LOCAL
 from audit.reporting import charts
 from audit.stats import Proportion, wilson
+
+# --------------------------------------------------------------------------- figures, once
+
+# A review's figures are worked out once per change of its data and kept here, per process.
+# The key holds the review's stamp and the instance-wide one (audit/data/stamps.py: triggers
+# give a review a new random stamp on any write to its rows), the state of the review row the
+# caller holds, and London's date (figures such as what is overdue move with the day).
+# Values are shared between requests: callers only read them.
+CACHE_ENTRIES = 256
+_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_cache_lock = threading.Lock()
+_T = TypeVar("_T")
+
+
+@contextmanager
+def _snapshot(db: sqlite_utils.Database) -> Iterator[None]:
+    """Read in one transaction, so the stamp and every figure come from the same snapshot."""
+    if db.conn.in_transaction:  # inside the caller's own transaction: it is the snapshot
+        yield
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("COMMIT")
+
+
+def cached(db: sqlite_utils.Database, review: Review, part: str, compute: Callable[[], _T]) -> _T:
+    """Return ``compute()`` for this review, worked out again only when its data has changed."""
+    with _snapshot(db):
+        place = db.execute("PRAGMA database_list").fetchone()[2]
+        state = (review.rubric_hash, review.status, json.dumps(review.settings, sort_keys=True))
+        key = (
+            place,
+            review.id,
+            part,
+            stamps.current(db, review.id),
+            state,
+            datetime.now(LOCAL).date(),
+        )
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]  # type: ignore[no-any-return]
+        value = compute()
+    with _cache_lock:
+        for old in [k for k in _cache if k[:3] == key[:3]]:
+            del _cache[old]  # figures of this review from before its last change
+        _cache[key] = value
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return value
+
+
+def forget_cached() -> None:
+    """Empty the cache (benchmarks time the first view after a change this way)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """What the dashboard shows that takes counting, from one snapshot of the review."""
+
+    agg: findings.Aggregation
+    cases: list[dict[str, Any]]
+    agreement: dict[str, Any]
+    queue: list[dict[str, Any]]
+    moderation: dict[str, Any]
+    timeliness: list[TimelinessRow]
+    data_errors: list[integrity.DataError]
+
+
+def dashboard_figures(db: sqlite_utils.Database, review: Review) -> DashboardFigures:
+    """Return the dashboard's counted figures, worked out once per change of the review's data."""
+
+    def compute() -> DashboardFigures:
+        return DashboardFigures(
+            agg=aggregate(db, review),
+            cases=audits.reviewer_cases(db, review.id),
+            agreement=agreement_for(db, review),
+            queue=moderation_queue(db, review),
+            moderation=moderation_summary(db, review),
+            timeliness=timeliness_rows(db, review),
+            data_errors=data_errors(db, review),
+        )
+
+    return cached(db, review, "dashboard", compute)
 
 
 def aggregate(db: sqlite_utils.Database, review: Review) -> findings.Aggregation:
     """Aggregate the review's submitted first audits, with moderated grades applied."""
-    return _aggregate(db, review)[0]
+    return cached(db, review, "aggregate", lambda: _aggregate(db, review)[0])
 
 
 def _aggregate(db: sqlite_utils.Database, review: Review) -> tuple[findings.Aggregation, int]:

@@ -20,7 +20,6 @@ import re
 import secrets
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -29,18 +28,15 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from audit import limits
 from audit.rubric import Rubric
 
 __all__ = [
     "DATE_COLUMNS",
     "KNOWN_COLUMNS",
-    "MAX_BLANK_ROWS",
-    "MAX_COLUMNS",
     "MAX_PROBLEMS",
     "MAX_REFERENCE_LENGTH",
-    "MAX_ROWS",
     "MAX_TEXT_LENGTH",
-    "MAX_UNPACKED_BYTES",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "STRATIFY_BY",
@@ -74,17 +70,13 @@ DATE_COLUMNS: tuple[str, ...] = (
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + DATE_COLUMNS
 STRATIFY_BY = ("case_type", "team")
 
-# Guard rails. Module attributes, read at call time, so tests can lower them.
-MAX_ROWS = 20_000
+# Guard rails on the content. Module attributes, read at call time, so tests can lower them.
+# The limits on size and work (rows, columns, cells, bytes) live in audit.limits.
 MAX_PROBLEMS = 200
 MAX_REFERENCE_LENGTH = 64
 MAX_TEXT_LENGTH = 200
-# Columns read from a worksheet; some exporters declare the sheet as 16,384 columns wide.
-MAX_COLUMNS = 256
-# Empty rows are skipped, but a file of nothing but empty rows must not keep a request busy.
-MAX_BLANK_ROWS = 10_000
-# A workbook is a zip file: refuse one that would unpack to more than this (a "zip bomb").
-MAX_UNPACKED_BYTES = 250 * 1024 * 1024
+# What a spreadsheet would run as a formula if the text were typed into a cell.
+_FORMULA_START = re.compile(r"[=+@]|-[^0-9\s.,]")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and other Office files)
@@ -232,6 +224,14 @@ def _quote(value: str, limit: int = 40) -> str:
 def _has_control(value: str) -> bool:
     """Tell whether text holds a control character, which no reference or team name needs."""
     return any(unicodedata.category(ch) == "Cc" for ch in value)
+
+
+def _formula_message(value: str) -> str:
+    """Say why a value that a spreadsheet would run as a formula is refused."""
+    return (
+        f"{_quote(value)} starts with {value[0]}, so a spreadsheet would run it as a formula;"
+        " no reference, team or other value needs that: correct the cell"
+    )
 
 
 def _basename(filename: str) -> str:
@@ -391,6 +391,16 @@ def _csv_rows(data: bytes, name: str) -> Iterator[tuple[int, list[_Cell]]]:
                 f"{name} cannot be read as CSV near line {reader.line_num}: {error}"
             ) from None
         number += 1
+        if limits.over("CASE_LIST_COLUMNS", len(cells)):
+            raise limits.LimitExceeded(
+                "CASE_LIST_COLUMNS", f"row {number} has {len(cells):,} columns"
+            )
+        for index, cell in enumerate(cells):
+            if limits.over("CELL_CHARS", len(cell)):
+                raise limits.LimitExceeded(
+                    "CELL_CHARS",
+                    f"row {number}, column {_column_letter(index)} holds {len(cell):,} characters",
+                )
         yield number, cells
 
 
@@ -418,13 +428,9 @@ def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[_Cell]]]:
     workbook = None
     where = ""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise _FileProblem(
-                f"{name} unpacks to more than {MAX_UNPACKED_BYTES // 2**20:,} MB, far more than a"
-                " case list needs; save the case list on its own as .xlsx or CSV"
-            )
+        # Counted while streaming the zip and its XML, before openpyxl reads a cell: openpyxl
+        # builds each row whole, so a row of 15 million cells would cost gigabytes.
+        limits.check_xlsx(data)
         workbook = _quietly(
             lambda: load_workbook(
                 io.BytesIO(data), read_only=True, data_only=True, keep_links=False
@@ -435,9 +441,9 @@ def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[_Cell]]]:
         sheet = workbook.worksheets[0]
         # Declared sizes are often wrong (some exporters write A1), so read to the real end.
         sheet.reset_dimensions()
-        # Find the heading row within the first MAX_COLUMNS columns, then read only as many
+        # Find the heading row within the first CASE_LIST_COLUMNS columns, then read only as many
         # columns as it has: cells beyond the headings are ignored anyway.
-        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        rows = sheet.iter_rows(max_col=limits.CASE_LIST_COLUMNS, values_only=True)
         number = 0
         while True:
             where = f" at row {number + 1}"
@@ -457,9 +463,18 @@ def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[_Cell]]]:
             if values is None:
                 return
             number += 1
+            for index, value in enumerate(values):
+                if isinstance(value, str) and limits.over("CELL_CHARS", len(value)):
+                    raise limits.LimitExceeded(
+                        "CELL_CHARS",
+                        f"row {number}, column {_column_letter(index)} holds"
+                        f" {len(value):,} characters",
+                    )
             yield number, list(values)
-    except _FileProblem:
+    except (_FileProblem, limits.LimitExceeded):
         raise
+    except limits.Refused as error:
+        raise _FileProblem(f"{name}: {error.message}") from None
     except Exception as error:  # openpyxl raises many kinds of error on a damaged file
         raise _FileProblem(
             f"{name} cannot be read as an Excel .xlsx workbook{where} ({type(error).__name__});"
@@ -587,6 +602,8 @@ class _RowChecker:
                 problem(
                     "reference", f"{_quote(reference)} contains a line break or control character"
                 )
+            elif _FORMULA_START.match(reference):
+                problem("reference", _formula_message(reference))
             elif len(reference) > MAX_REFERENCE_LENGTH:
                 problem(
                     "reference",
@@ -628,6 +645,8 @@ class _RowChecker:
             value = " ".join(_cell_text(self.cell(cells, column)).split())
             if _has_control(value):
                 problem(column, f"{_quote(value)} contains a control character")
+            elif _FORMULA_START.match(value):
+                problem(column, _formula_message(value))
             if len(value) > MAX_TEXT_LENGTH:
                 problem(
                     column,
@@ -672,6 +691,9 @@ def read_case_list(data: bytes, filename: str, rubric: Rubric) -> CaseList:
     Raises CaseListInvalid listing every problem found (capped at MAX_PROBLEMS).
     """
     name = _basename(filename)
+    if limits.over("CASE_LIST_BYTES", len(data)):
+        error = limits.LimitExceeded("CASE_LIST_BYTES", f"a file of {len(data) / limits.MB:.1f} MB")
+        raise CaseListInvalid([ImportProblem(None, None, f"{name} was not read: {error}")], name)
     extension = name.rpartition(".")[2].casefold() if "." in name else ""
     if extension == "csv":
         rows = _csv_rows(data, name)
@@ -697,18 +719,23 @@ def read_case_list(data: bytes, filename: str, rubric: Rubric) -> CaseList:
     case_rows: list[CaseRow] = []
     count = 0
     blank = 0
+    cells_read = 0
     try:
         with closing(rows):
             for number, cells in rows:
+                cells_read += len(cells)
+                if limits.over("CASE_LIST_CELLS", cells_read):
+                    raise limits.LimitExceeded("CASE_LIST_CELLS", f"more cells by row {number}")
                 if _is_blank(cells):
                     blank += 1  # Excel leaves blank rows; they are not cases
-                    if blank > MAX_BLANK_ROWS:
+                    if limits.over("CASE_LIST_BLANK_ROWS", blank):
                         file_problems.append(
                             ImportProblem(
                                 None,
                                 None,
-                                f"{name} has more than {MAX_BLANK_ROWS:,} empty rows; delete the"
-                                " empty rows and save it again",
+                                f"{name} has more than {limits.CASE_LIST_BLANK_ROWS:,} empty rows"
+                                " (limit CASE_LIST_BLANK_ROWS); delete the empty rows and save it"
+                                " again",
                             )
                         )
                         break
@@ -718,13 +745,14 @@ def read_case_list(data: bytes, filename: str, rubric: Rubric) -> CaseList:
                     checker = _RowChecker(header, rubric, check_extra_cells=extension == "csv")
                     continue
                 count += 1
-                if count > MAX_ROWS:
+                if limits.over("CASE_LIST_ROWS", count):
                     file_problems.append(
                         ImportProblem(
                             None,
                             None,
-                            f"{name} has more than {MAX_ROWS:,} cases; split it into smaller"
-                            " files, or draw the sample from a shorter list",
+                            f"{name} has more than {limits.CASE_LIST_ROWS:,} cases (limit"
+                            " CASE_LIST_ROWS); split it into smaller files, or draw the sample"
+                            " from a shorter list",
                         )
                     )
                     break
@@ -734,6 +762,10 @@ def read_case_list(data: bytes, filename: str, rubric: Rubric) -> CaseList:
                     case_rows.append(case_row)
     except _FileProblem as error:
         raise CaseListInvalid([ImportProblem(None, None, error.message)], name) from None
+    except limits.LimitExceeded as error:
+        raise CaseListInvalid(
+            [ImportProblem(None, None, f"{name} was not read: {error.message}")], name
+        ) from None
 
     if header is None:
         if extension == "xlsx":

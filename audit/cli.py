@@ -214,7 +214,19 @@ def serve(instance: Path | None, host: str, port: int, threads: int, with_demo: 
             "trusted_proxy_count": proxies,
             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
         }
-    waitress.serve(app, host=host, port=port, threads=threads, ident="case-audit", **options)
+    # waitress buffers a request body (to disk) before the app sees it. Bound it: up to ten
+    # times MAX_CONTENT_LENGTH the app answers with its own page naming the limit; beyond,
+    # waitress refuses the body itself with a plain "Request Entity Too Large".
+    body_limit = 10 * int(app.config.get("MAX_CONTENT_LENGTH") or 10 * 1024 * 1024)
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="case-audit",
+        max_request_body_size=body_limit,
+        **options,
+    )
 
 
 @main.group()
@@ -460,11 +472,17 @@ def _review_and_db(instance: Path | None, key: str):  # type: ignore[no-untyped-
         raise click.ClickException(f"no review matches {exc.args[0]!r}") from exc
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path, limit: str = "CASE_LIST_BYTES") -> bytes:
+    """Read a file whole, refusing it (exit 1, nothing imported) if it is over the size limit."""
+    from audit import limits
+
     try:
-        return path.read_bytes()
+        return limits.read_file(path, limit)
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from exc
+    except limits.LimitExceeded as exc:
+        click.echo(f"{path}: rejected, nothing imported: {exc}", err=True)
+        sys.exit(1)
 
 
 def _fail_invalid(path: Path, exc: Exception) -> None:
@@ -614,7 +632,7 @@ def import_command(instance: Path | None, file: Path) -> None:
 
     db = _db(_app(instance))
     try:
-        report = bundle.import_bundle(db, file.read_bytes())
+        report = bundle.import_bundle(db, _read(file, "BUNDLE_BYTES"))
     except bundle.BundleInvalid as exc:
         click.echo(
             f"{file}: rejected, nothing imported ({len(exc.problems)} problem(s)):", err=True

@@ -139,6 +139,11 @@ def seed(db: sqlite_utils.Database, library: RubricLibrary, instance: Path) -> l
     rubric = library.get(DEMO_RUBRIC)
     # The programme comes first so that the peer review is the newest review in the lists.
     november = seed_programme(db, rubric, people, random.Random(seed_value(DEMO_SEED, "programme")))
+    # The partnership's multi-agency audits, before the peer review so it stays the newest.
+    from audit.partnership import demo as partnership_demo
+
+    for username, password, role in partnership_demo.seed(db, library, lead.id, _password):
+        credentials.append(DemoCredential(username, password, role))
     review = reviews.create(
         db,
         title=DEMO_TITLE,

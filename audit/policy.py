@@ -88,6 +88,40 @@ RULES: dict[str, Rule] = {
         ("lead", "reviewer"),
     ),
     "themes.tag_findings": _rule("Tag findings with learning themes", ("admin",), ("lead",)),
+    # Multi-agency case audit. "agency" is the review role of an agency auditor: a person who
+    # belongs to an agency and audits that agency's records of the review's children.
+    "agencies.manage": _rule(
+        "Keep the installation's list of agencies; say which agency each person belongs to",
+        ("admin",),
+    ),
+    "partnership.view": _rule(
+        "Open a multi-agency review's page (an agency auditor sees their agency's children)",
+        ("admin",),
+        ("lead", "reviewer", "agency"),
+    ),
+    "agency.audit": _rule(
+        "Audit your agency's records of the children it knows (a lead only for their own"
+        " agency; checked in the view)",
+        (),
+        ("agency", "lead"),
+    ),
+    "panel.view": _rule(
+        "Read a child's audit discussion: an agency auditor once it is open and only for"
+        " children their agency knows (checked in the view)",
+        ("admin",),
+        ("lead", "agency"),
+    ),
+    "panel.run": _rule(
+        "Open a child's panel; record the agreed judgements, learning and agency actions",
+        ("admin",),
+        ("lead",),
+    ),
+    "agency.bundle": _rule(
+        "Download one agency's part of the review as a bundle (an agency auditor only their"
+        " own agency's; checked in the view)",
+        ("admin",),
+        ("lead", "agency"),
+    ),
 }
 
 
@@ -151,5 +185,43 @@ COMMAND_LINE = CommandLine()
 
 
 def may_see_review(user: Person | None, review_role: str | None) -> bool:
-    """Return whether the review exists for this user at all (others get a 404)."""
-    return allowed(user, "review.view", review_role)
+    """Return whether the review exists for this user at all (others get a 404).
+
+    An agency auditor sees that their multi-agency review exists (``partnership.view``), yet
+    no page that needs ``review.view``.
+    """
+    return allowed(user, "review.view", review_role) or allowed(
+        user, "partnership.view", review_role
+    )
+
+
+def may_audit_for(
+    user: Person | None, review_role: str | None, user_agency: str | None, agency_id: str
+) -> bool:
+    """Return whether the user may change this agency's audits: its own auditors (or a lead
+    of the review who belongs to it)."""
+    return user_agency == agency_id and allowed(user, "agency.audit", review_role)
+
+
+def may_see_agency_answers(
+    user: Person | None,
+    review_role: str | None,
+    user_agency: str | None,
+    agency_id: str,
+    *,
+    submitted: bool,
+    panel_open: bool,
+    knows_child: bool,
+) -> bool:
+    """Return whether one agency's answers about a child may be shown to the user.
+
+    The agency's own people always see them. Until the child's panel opens no other agency
+    does (as calibration grades are blind); the lead reads what an agency has submitted, to
+    prepare the discussion, but never a draft. Once the panel is open everyone at it (the
+    lead, and the auditors of every agency that knows the child) sees every answer.
+    """
+    if user_agency == agency_id and allowed(user, "agency.audit", review_role):
+        return True
+    if allowed(user, "panel.run", review_role):
+        return submitted or panel_open
+    return panel_open and knows_child and allowed(user, "panel.view", review_role)

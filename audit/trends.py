@@ -92,13 +92,29 @@ class Change:
         if estimate is None or low is None or high is None:
             return NOT_COMPUTABLE
         interval = f"95% interval {_signed_points(low)} to {_signed_points(high)}"
+        return f"{_size(estimate)} ({interval}): {self.verdict}"
+
+    def amount(self) -> str | None:
+        """Say the change and its interval briefly, for a table: "up 12 points (-8 to +31)".
+
+        None when it cannot be computed (a review without answers).
+        """
+        estimate, low, high = self.difference.estimate, self.difference.low, self.difference.high
+        if estimate is None or low is None or high is None:
+            return None
+        return f"{_size(estimate)} ({_signed_points(low)} to {_signed_points(high)})"
+
+    @property
+    def verdict(self) -> str | None:
+        """Say whether the change is real: "a real rise", "a real fall" or "could be noise"."""
+        low, high = self.difference.low, self.difference.high
+        if low is None or high is None:
+            return None
         if low > 0:
-            verdict = "a real rise"
-        elif high < 0:
-            verdict = "a real fall"
-        else:
-            verdict = "could be noise"
-        return f"{_size(estimate)} ({interval}): {verdict}"
+            return "a real rise"
+        if high < 0:
+            return "a real fall"
+        return "could be noise"
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-able form, with the plain-words description."""

@@ -70,11 +70,14 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from audit.views import (
         account,
         admin,
+        agencies,
         auth,
         calibration,
         collab,
         findings,
         history,
+        partnership,
+        partnership_outputs,
         place,
         programmes,
         report,
@@ -100,6 +103,10 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(calibration.bp)
     app.register_blueprint(collab.bp)
     app.register_blueprint(themes.bp)
+    # Multi-agency case audit: partnership_outputs adds its routes to partnership's blueprint.
+    assert partnership_outputs.bp is partnership.bp
+    app.register_blueprint(partnership.bp)
+    app.register_blueprint(agencies.bp)
     errors.register(app)
     views.register_request_hooks(app)
     place.init_app(app)

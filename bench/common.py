@@ -82,6 +82,32 @@ def connect_db(app: Any) -> Any:
     return connect(app.config["DATABASE"], app.config["BUSY_TIMEOUT_MS"])
 
 
+@contextlib.contextmanager
+def bulk_insert(db: Any) -> Iterator[None]:
+    """Seed rows by SQL without the stamp triggers, then restore them and renew every stamp.
+
+    Inside the caller's write transaction. The triggers (audit/data/stamps.py) cost a
+    lookup and an upsert per row: worth it for the app's writes, waste for a benchmark's
+    hundreds of thousands of seeded rows, which no cached figure has seen yet anyway.
+    """
+    from audit.data import stamps
+
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'stamp_%'"
+        )
+    ]
+    for name in names:
+        db.execute(f'DROP TRIGGER "{name}"')
+    yield
+    stamps.ensure_triggers(db)
+    db.execute(
+        "INSERT OR REPLACE INTO data_stamp (scope, stamp) SELECT id, random() FROM review"
+        " UNION ALL SELECT '*', random()"
+    )
+
+
 def seed_demo(app: Any) -> dict[str, str]:
     """Seed the demo review and return ``{username: password}``."""
     from audit import demo

@@ -21,6 +21,8 @@ SCRIPTS: list[str | list[str]] = [
     "aggregation.py",
     "report.py",
     ["load.py", "--seconds", "20"],
+    "hostile.py",
+    ["scale.py", "--sizes", "1000,10000"],  # the full curve (to 100,000) is run by hand
 ]
 
 

@@ -313,6 +313,43 @@ ACCESS: dict[tuple[str, str], dict[str, Expected]] = {
     ("themes.conversation_themes", "POST"): _team(DONE) | {"reviewer_peer": 403, "admin": 403},
     ("themes.finding_themes", "GET"): _managers(200),
     ("themes.finding_themes", "POST"): _managers(DONE),
+    # ------------------------------------------------------------------ multi-agency audit
+    # Review A is not a multi-agency review: whoever passes the access check finds no such
+    # page (404). The agency roles, before and after a panel opens, are in
+    # tests/test_access_partnership.py.
+    ("partnership.overview", "GET"): _everyone(404),
+    ("partnership.child_new", "GET"): _managers(404),
+    ("partnership.child_new", "POST"): _managers(404),
+    ("partnership.child_agencies", "GET"): _managers(404),
+    ("partnership.child_agencies", "POST"): _managers(404),
+    ("partnership.auditor_add", "POST"): _managers(404),
+    ("partnership.auditor_remove", "POST"): _managers(404),
+    ("partnership.audit_start", "POST"): _team(403) | {"lead": 404},
+    ("partnership.agency_audit", "GET"): _everyone(404),
+    ("partnership.agency_audit", "POST"): _everyone(404),
+    ("partnership.audit_reopen", "POST"): _managers(404),
+    ("partnership.alert", "GET"): _everyone(404),
+    ("partnership.alert", "POST"): _everyone(404),
+    ("partnership.panel_open", "POST"): _managers(404),
+    ("partnership.panel_page", "GET"): _managers(404),
+    ("partnership.panel_page", "POST"): _managers(404),
+    ("partnership.learning_add", "POST"): _managers(404),
+    ("partnership.learning_delete", "POST"): _managers(404),
+    ("partnership.action_add", "POST"): _managers(404),
+    ("partnership.findings_page", "GET"): _managers(404),
+    ("partnership.summary_save", "POST"): _managers(404),
+    ("partnership.findings_json", "GET"): _managers(404),
+    ("partnership.export_download", "GET"): _managers(404),
+    ("partnership.report_page", "GET"): _managers(404),
+    ("partnership.report_page", "POST"): _managers(404),
+    ("partnership.bundle_download", "GET"): _managers(404),
+    # The installation's agencies are the admins' (retiring one is undone by the next run).
+    ("agencies.agency_list", "GET"): _account(200, *_ADMINS),
+    ("agencies.agency_list", "POST"): _account(DONE, *_ADMINS),
+    ("agencies.person_agency", "POST"): _account(DONE, *_ADMINS),
+    ("agencies.agency_edit", "GET"): _account(200, *_ADMINS),
+    ("agencies.agency_edit", "POST"): _account(DONE, *_ADMINS),
+    ("agencies.agency_retire", "POST"): _account(302, *_ADMINS),
 }
 
 # What changes once the exercise's results are open and an answer is agreed: everyone who
@@ -689,6 +726,9 @@ def world(app: Flask, db: Any, people: dict[str, users.User]) -> World:
         "programme_exercise_id": programme_exercise_id,
         "theme_id": theme_id,
         "question_id": "safeguarding_grade",
+        "alert_id": "00000000-0000-4000-8000-000000000000",
+        "learning_id": "00000000-0000-4000-8000-000000000001",
+        "agency_id": "police",
     }
     return World(app, db, a, b, everyone, clients, tokens, args, suggestions[0].key)
 

@@ -489,7 +489,10 @@ def test_demo_has_a_finished_panel_with_two_splits_and_a_linked_exemplar(
     # The programme's moderated audits give the lead a leniency page with something on it.
     lead = app.test_client()
     assert Auth(lead).sign_in("lead", passwords["lead"]).status_code == 302
-    programme_id = db.execute("SELECT id FROM programme").fetchone()[0]
+    # The demo has two programmes: the monthly audits and the partnership's (multi-agency).
+    programme_id = db.execute(
+        "SELECT id FROM programme WHERE title = 'Monthly practice audit'"
+    ).fetchone()[0]
     page = lead.get(f"/programmes/{programme_id}/leniency").text
     assert "Demo Reviewer One" in page and "more generous than the agreed grade" in page
 

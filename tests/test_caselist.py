@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from audit import caselist
+from audit import caselist, limits
 from audit.caselist import (
     DATE_COLUMNS,
     CaseList,
@@ -176,13 +176,15 @@ def test_case_type_matched_by_id_label_or_alias(rubric: Rubric, value: str) -> N
     assert read(rubric, f"reference,case_type\nEXB-1,{value}\n").rows[0].case_type == "cp"
 
 
-def test_formula_looking_values_are_kept_as_text(rubric: Rubric) -> None:
+def test_formula_looking_values_are_refused(rubric: Rubric) -> None:
     text = 'reference,case_type,team\n=1+1,cp,"=HYPERLINK(""http://x"",""y"")"\n@SUM(A1),cin,+1\n'
-    cases = read(rubric, text)
-    assert [(row.reference, row.team) for row in cases.rows] == [
-        ("=1+1", '=HYPERLINK("http://x","y")'),
-        ("@SUM(A1)", "+1"),
-    ]
+    found = problems(rubric, text)
+    assert len(found) == 4
+    assert found[0].startswith('Row 2, column reference: "=1+1" starts with =, so a spreadsheet')
+    assert found[1].startswith('Row 2, column team: "=HYPERLINK(')
+    assert [p.split(":")[0] for p in found[2:]] == ["Row 3, column reference", "Row 3, column team"]
+    # A leading minus sign before a number, or a lone dash, is not a formula.
+    assert read(rubric, "reference,case_type,team,age_band\n-12,cp,-,- \n").rows[0].team == "-"
 
 
 def test_extra_columns_ignored_and_local_dates_accepted(rubric: Rubric) -> None:
@@ -446,31 +448,33 @@ def test_unquoted_comma_shifting_values_is_caught(rubric: Rubric) -> None:
 
 
 def test_too_many_rows(rubric: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(caselist, "MAX_ROWS", 3)
+    monkeypatch.setattr(limits, "CASE_LIST_ROWS", 3)
     assert (
         len(read(rubric, "reference,case_type\n" + "".join(f"E{i},cp\n" for i in range(3))).rows)
         == 3
     )
     text = "reference,case_type\n" + "".join(f"E{i},cp\n" for i in range(4)) + ",bad\n"
     assert problems(rubric, text) == [
-        "File: cases.csv has more than 3 cases; split it into smaller files, or draw the sample"
-        " from a shorter list"
+        "File: cases.csv has more than 3 cases (limit CASE_LIST_ROWS); split it into smaller"
+        " files, or draw the sample from a shorter list"
     ]
 
 
 def test_too_many_empty_rows(rubric: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(caselist, "MAX_BLANK_ROWS", 2)
+    monkeypatch.setattr(limits, "CASE_LIST_BLANK_ROWS", 2)
     assert len(read(rubric, "reference,case_type\n\nEXB-1,cp\n,\n").rows) == 1
     assert problems(rubric, "reference,case_type\nEXB-1,cp\n\n,\n\nEXB-2,cp\n") == [
-        "File: cases.csv has more than 2 empty rows; delete the empty rows and save it again"
+        "File: cases.csv has more than 2 empty rows (limit CASE_LIST_BLANK_ROWS); delete the"
+        " empty rows and save it again"
     ]
 
 
 def test_workbook_that_unpacks_too_large(rubric: Rubric, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(caselist, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(limits, "XLSX_UNPACKED_BYTES", 1000)
     data = workbook_bytes([["reference", "case_type"], ["EXB-1", "cp"]])
     (found,) = problems(rubric, data, "cases.xlsx")
-    assert found.startswith("File: cases.xlsx unpacks to more than 0 MB")
+    assert found.startswith("File: cases.xlsx was not read: ")
+    assert "the limit for a case list is 1,000 bytes" in found and "XLSX_UNPACKED_BYTES" in found
 
 
 def test_every_problem_is_listed_at_once(rubric: Rubric) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import lxml.html
 import pytest
 from flask import Flask
 
@@ -320,6 +321,25 @@ def test_internal_version_has_the_case_level_appendix(demo_site: SimpleNamespace
     assert "Appendix: results case by case" in text
     assert re.search(r"\bC01\b", text)
     assert "EXB-" in text
+
+
+def test_appendix_writes_long_grades_short_with_a_key(demo_site: SimpleNamespace) -> None:
+    labels = ["Outstanding", "Good", "Requires improvement to be good", "Inadequate"]
+    assert report.needs_short_labels(labels)
+    assert report.short_labels(labels) == ["O", "G", "RI", "I"]
+    assert report.short_labels(["Inadequate", "Improving", "Good"]) == ["In", "Im", "G"]
+    assert not report.needs_short_labels(["Good", "Adequate", "Poor"])
+    tree = lxml.html.document_fromstring(demo_site.html("internal"))
+    (appendix,) = tree.find_class("report-appendix")
+    key = " ".join(appendix.find_class("report-key")[0].text_content().split())
+    assert "RI Requires improvement to be good" in key and "O Outstanding" in key
+    table = next(appendix.iter("table"))
+    grades = [
+        " ".join(td.text_content().split()).removesuffix(" †")
+        for tr in table.iter("tr")
+        for td in tr.findall("td")[3:]
+    ]
+    assert grades and set(grades) <= {"O", "G", "RI", "I", "—", "Not graded"}
 
 
 def test_a_large_review_points_to_the_export_instead_of_listing_cases(

@@ -19,13 +19,14 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
 
 from audit import create_app, demo
 from audit.cli import main
 from audit.data import findings as finding_data
 from audit.data import reviews
 from audit.data.db import connect
-from audit.reporting import report, report_docx
+from audit.reporting import measure, report, report_docx
 from tests.conftest import Auth, csrf_token
 from tests.test_report import flat, pdf_text
 
@@ -89,13 +90,9 @@ def _body_text(document: Any) -> str:
 def test_chapters_are_word_headings_with_a_contents_field(site: SimpleNamespace) -> None:
     document = site.word("internal")
     assert _headings(document, "Title") == [site.review.title]
+    assert _headings(document, "TOC Heading") == ["Contents"]
     chapters = _headings(document, "Heading 1")
-    assert chapters[:4] == [
-        "Contents",
-        "Executive summary",
-        "How the review was done",
-        "Headline findings",
-    ]
+    assert chapters[:3] == ["Executive summary", "How the review was done", "Headline findings"]
     assert "Action plan" in chapters and "Appendix: results case by case" in chapters
     assert "Cases audited" in _headings(document, "Heading 2")
     assert "TOC" in _fields(document.element.body)
@@ -103,7 +100,42 @@ def test_chapters_are_word_headings_with_a_contents_field(site: SimpleNamespace)
         " ".join(h.text_content().split())
         for h in lxml.html.document_fromstring(site.html("internal")).iter("h2")
     ]
-    assert chapters == html_h2  # every chapter of the PDF, in the same order
+    assert ["Contents", *chapters] == html_h2  # every chapter of the PDF, in the same order
+    # The contents field is already filled in: one entry per chapter, each a link to it.
+    entries = [p for p in document.paragraphs if p.style.name == report_docx.CONTENTS_ENTRY]
+    assert [p.text for p in entries] == chapters
+    bookmarks = {b.get(qn("w:name")) for b in document.element.body.iter(qn("w:bookmarkStart"))}
+    for entry in entries:
+        (link,) = entry._p.findall(qn("w:hyperlink"))
+        assert link.get(qn("w:anchor")) in bookmarks
+    assert "Update Field" not in _body_text(document)
+
+
+def test_pages_are_a4_with_the_pdfs_margins_and_the_appendix_landscape(
+    site: SimpleNamespace,
+) -> None:
+    sections = site.word("internal").sections
+    assert len(sections) == 2
+    upright, wide = sections
+    assert (round(upright.page_width.mm), round(upright.page_height.mm)) == (210, 297)
+    assert (round(wide.page_width.mm), round(wide.page_height.mm)) == (297, 210)
+    assert round(upright.top_margin.mm) == 24 and round(upright.left_margin.mm) == 17
+    assert wide.footer.is_linked_to_previous  # the same marking and page numbers
+    public = site.word("public").sections
+    assert len(public) == 1 and round(public[0].page_height.mm) == 297
+
+
+def test_captions_are_readable_and_kept_with_their_tables(site: SimpleNamespace) -> None:
+    document = site.word("internal")
+    caption = document.styles["Caption"]
+    assert caption.font.size.pt >= 10 and caption.font.bold
+    assert caption.font.color.rgb == report_docx.TEXT  # near-black, not light blue
+    assert caption.paragraph_format.keep_with_next
+    body = list(document.element.body.iterchildren())
+    for index, child in enumerate(body):
+        if child.tag == qn("w:tbl"):
+            before = Paragraph(body[index - 1], document.part)
+            assert before.style.name == "Caption" or before.paragraph_format.keep_with_next
 
 
 def test_every_table_is_a_word_table_whose_header_row_repeats(site: SimpleNamespace) -> None:
@@ -113,6 +145,9 @@ def test_every_table_is_a_word_table_whose_header_row_repeats(site: SimpleNamesp
     for table in document.tables:
         header = table.rows[0]._tr.trPr
         assert header is not None and header.find(qn("w:tblHeader")) is not None
+        # No row splits across two pages; columns have fixed widths fitted to the text.
+        assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in table.rows)
+        assert not table.autofit
     assert [c.text for c in document.tables[0].rows[0].cells] == ["Case type", "Cases audited"]
 
 
@@ -121,7 +156,9 @@ def test_marking_in_the_header_and_page_numbers_in_the_footer(site: SimpleNamesp
     marking = report.marking_for(site.app, "internal")
     assert section.header.paragraphs[0].text.startswith(marking)
     assert "DRAFT" in section.header.paragraphs[0].text  # the demo review is not complete
+    assert section.footer.paragraphs[0].text == marking
     assert "PAGE" in _fields(section.footer._element)
+    assert "NUMPAGES" in _fields(section.footer._element)  # "Page 3 of 16"
     public = site.word("public").sections[0].header.paragraphs[0].text
     assert public.startswith(report.marking_for(site.app, "public"))
 
@@ -139,6 +176,55 @@ def test_charts_are_png_images_with_the_pdfs_alternative_text(site: SimpleNamesp
         image = document.part.related_parts[blip]
         assert image.blob.startswith(b"\x89PNG")
         assert len(image.blob) > 5_000  # something was drawn, not an empty canvas
+
+
+def test_columns_fit_their_longest_word_and_keep_numbers_and_dates_whole() -> None:
+    heads = ["Case", "Case type", "Outstanding", "Requires improvement to be good", "Inadequate"]
+    heads += ["Total answers", "Good or better", "Due"]
+    cells = ["C01", "Referral and assessment", "1 (4%)", "12 (50%)", "0 (0%)", "24"]
+    cells += ["12 (50%)", "15 November 2026"]
+    html = (
+        "<html><body><table><caption>Wide</caption><thead><tr>"
+        + "".join(f'<th scope="col">{h}</th>' for h in heads)
+        + "</tr></thead><tbody><tr>"
+        + "".join(
+            f'<td class="report-num">{c}</td>' if "%" in c else f"<td>{c}</td>" for c in cells
+        )
+        + "</tr></tbody></table></body></html>"
+    )
+    document = docx.Document(io.BytesIO(report_docx.html_to_docx(html, title="t", author="a")))
+    (table,) = document.tables
+    widths = [column.width.pt for column in table.columns]
+    assert sum(widths) == pytest.approx(report_docx.PORTRAIT.text_width, abs=1)
+    padding = sum(report_docx.CELL_PADDING)
+    size = report_docx.TABLE_SIZES[0]
+    for width, head, cell in zip(widths, heads, cells, strict=True):
+        assert width >= measure.longest_word(head, size, bold=True) + padding
+        assert width >= measure.longest_word(cell, size) + padding
+    # "12 (50%)" and "15 November 2026" are never broken across lines.
+    assert widths[3] >= measure.text_width("12 (50%)", size) + padding
+    assert widths[-1] >= measure.text_width("15 November 2026", size) + padding
+    # Equal widths (Word's default) would have split "Outstanding" and "improvement".
+    equal = report_docx.PORTRAIT.text_width / len(heads) - padding
+    assert measure.longest_word("Requires improvement to be good", size, bold=True) > equal
+
+
+def test_a_landscape_part_mid_document_gets_pages_of_its_own() -> None:
+    heads = "".join(f'<th scope="col">Column heading {j}</th>' for j in range(10))
+    html = (
+        '<html><body><section class="report-chapter"><h2 id="a">First</h2><p>Before.</p>'
+        '<section class="report-landscape"><table><caption>Wide</caption>'
+        f"<thead><tr>{heads}</tr></thead><tbody><tr>{'<td>x</td>' * 10}</tr></tbody></table>"
+        "</section><p>After.</p></section></body></html>"
+    )
+    document = docx.Document(io.BytesIO(report_docx.html_to_docx(html, title="t", author="a")))
+    shapes = [(round(s.page_width.mm), round(s.page_height.mm)) for s in document.sections]
+    assert shapes == [(210, 297), (297, 210), (210, 297)]
+    (table,) = document.tables
+    assert sum(c.width.pt for c in table.columns) == pytest.approx(
+        report_docx.LANDSCAPE.text_width, abs=1
+    )
+    assert [p.text for p in document.paragraphs if p.text] == ["First", "Before.", "Wide", "After."]
 
 
 # --------------------------------------------------------------------------- figures

@@ -315,7 +315,8 @@ def test_expired_sign_in_keeps_what_the_reviewer_typed(client, auth, db, app, se
     url = _open(client, review, case_ids[0])
     page = client.get(url).text
     token = csrf_token(page)
-    client.delete_cookie("session")  # the sign-in runs out while they type
+    # The sign-in runs out while they type: the session has been idle for two hours.
+    db.execute("UPDATE auth_session SET last_seen_at = '2000-01-01T00:00:00Z'")
     typed = {
         "csrf_token": token,
         "version": "1",
@@ -350,6 +351,44 @@ def test_expired_sign_in_keeps_what_the_reviewer_typed(client, auth, db, app, se
     assert resave.status_code == 302
     saved = audits.get(db, url.rsplit("/", 1)[1])
     assert saved.answers["risks_identified"].evidence == "Typed for two hours"
+    assert db.execute("SELECT count(*) FROM pending_save").fetchone()[0] == 0
+
+
+def test_kept_work_is_only_the_reviewers_own_form_and_bounded(client, auth, db, setup) -> None:  # type: ignore[no-untyped-def]
+    from audit.data import pending
+
+    review, case_ids = setup
+    auth.sign_in("reviewer")
+    url = _open(client, review, case_ids[0])
+    db.execute("UPDATE auth_session SET last_seen_at = '2000-01-01T00:00:00Z'")
+    origin = {"Origin": "http://localhost"}
+    stale = {"csrf_token": "stale", "version": "1", "action": "save"}
+    junk = {"evidence-risks_identified": "Kept", "not_a_field": "x" * 100_000}
+    first = client.post(url, data={**stale, **junk}, headers=origin)
+    assert first.headers["Location"].startswith("/sign-in?next=")
+    (form,) = db.execute("SELECT form FROM pending_save").fetchone()
+    assert "Kept" in form and "not_a_field" not in form and "stale" not in form
+    # Too large for any real scoring form: not kept, and the CSRF check refuses the post.
+    huge = {"evidence-risks_identified": "y" * (pending.MAX_CHARS + 1)}
+    assert client.post(url, data={**stale, **huge}, headers=origin).status_code == 400
+    # However often it is posted, an audit keeps at most PER_AUDIT forms.
+    for _ in range(pending.PER_AUDIT + 2):
+        client.post(url, data={**stale, "evidence-risks_identified": "again"}, headers=origin)
+    kept = db.execute("SELECT count(*) FROM pending_save").fetchone()[0]
+    assert kept == pending.PER_AUDIT
+
+
+def test_a_post_without_a_session_that_ran_out_is_never_kept(client, auth, db, setup) -> None:  # type: ignore[no-untyped-def]
+    review, case_ids = setup
+    auth.sign_in("reviewer")
+    url = _open(client, review, case_ids[0])
+    client.delete_cookie("session")  # no cookie: nothing proves whose post this is
+    response = client.post(
+        url,
+        data={"csrf_token": "stale", "version": "1", "evidence-risks_identified": "Anyone"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert response.status_code == 400
     assert db.execute("SELECT count(*) FROM pending_save").fetchone()[0] == 0
 
 

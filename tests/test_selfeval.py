@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -88,7 +89,6 @@ def test_word_and_pdf_packs_carry_the_same_trend_figures(site: SimpleNamespace) 
     pdf = flat(pdf_text(selfeval.build(site.app, site.db, pid, YEAR, "pdf"), site.folder))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == [
-        "Contents",
         "The reviews",
         "Trends",
         "Themes and areas for development",
@@ -102,6 +102,58 @@ def test_word_and_pdf_packs_carry_the_same_trend_figures(site: SimpleNamespace) 
     assert not figures_not_in(cells, pdf)
     assert document.inline_shapes[0]._inline.docPr.get("descr")
     assert document.sections[0].header.paragraphs[0].text.startswith("OFFICIAL")
+
+
+def test_changes_between_reviews_are_one_table_not_a_list_of_sentences(
+    site: SimpleNamespace,
+) -> None:
+    pid = site.programme["id"]
+    context = selfeval.pack_context(site.app, site.db, pid, YEAR)
+    changes = context["trend"]["changes"]
+    # Columns name each pair of reviews by what their titles do not share.
+    assert changes["columns"] == [
+        "August 2026 to September 2026",
+        "September 2026 to October 2026",
+        "October 2026 to November 2026",
+    ]
+    assert [row["label"] for row in changes["rows"]] == [
+        r["label"] for r in context["trend"]["rows"]
+    ]
+    assert changes["computed"] + changes["not_computed"] == 3 * len(changes["rows"])
+    assert changes["not_computed"] >= len(changes["rows"])  # November is still in progress
+    document = docx.Document(io.BytesIO(selfeval.build(site.app, site.db, pid, YEAR, "docx")))
+    said = " ".join(p.text for p in document.paragraphs)
+    # Whether the changes could be noise is said once for all, not after every change.
+    assert said.count("chance would explain") == 1 and said.count("could be noise") <= 1
+    assert not [p.text for p in document.paragraphs if re.search(r"(up|down) \d+ point", p.text)]
+    table = next(
+        t
+        for t in document.tables
+        if t.rows[0].cells[0].text == "Measure" and "to" in t.rows[0].cells[1].text
+    )
+    cells = [c.text for row in table.rows[1:] for c in row.cells[1:]]
+    assert len(cells) == 3 * len(changes["rows"])
+    assert all(
+        re.fullmatch(
+            r"(up|down) \d+ points? \([-+\d.]+ to [-+\d.]+\)(: a real (rise|fall))?"
+            r"|no change .*|not computable",
+            c,
+        )
+        for c in cells
+    ), cells
+
+
+def test_short_titles_drop_only_the_words_every_review_shares() -> None:
+    assert selfeval.short_titles(["Audit, May 2026", "Audit, June 2026"]) == [
+        "May 2026",
+        "June 2026",
+    ]
+    assert selfeval.short_titles(["Spring audit", "Summer audit"]) == [
+        "Spring audit",
+        "Summer audit",
+    ]
+    assert selfeval.short_titles(["Audit", "Audit, June"]) == ["Audit", "Audit, June"]
+    assert selfeval.short_titles(["Only one"]) == ["Only one"]
 
 
 def test_cli_writes_the_pack_and_names_bad_input(site: SimpleNamespace, tmp_path: Path) -> None:

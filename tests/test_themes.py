@@ -684,7 +684,10 @@ def test_the_demo_programme_has_themes_over_time_with_an_improved_question(
     app = create_app({"INSTANCE_PATH": tmp_path / "demo", "TESTING": True})
     demo_db = connect(app.config["DATABASE"])
     demo.seed(demo_db, app.extensions["rubric_library"], Path(app.instance_path))
-    programme_id = demo_db.execute("SELECT id FROM programme").fetchone()[0]
+    # The demo has two programmes: the monthly audits and the partnership's (multi-agency).
+    programme_id = demo_db.execute(
+        "SELECT id FROM programme WHERE title = 'Monthly practice audit'"
+    ).fetchone()[0]
     found = _summaries(demo_db, programme_id)
     assert 4 <= len([s for s in found.values() if not s.theme.retired]) <= 5
     voice = found["Voice of the child"]

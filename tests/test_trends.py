@@ -379,6 +379,13 @@ def test_describe_wording(interval: Interval, significant: bool | None, words: s
     change = Change("a", "b", interval)
     assert change.significant is significant
     assert change.describe() == words
+    # The same change as a table cell: the amount and interval, the verdict apart.
+    if significant is None:
+        assert change.amount() is None and change.verdict is None
+    else:
+        amount, verdict = words.split(": ")
+        assert change.amount() == amount.replace("95% interval ", "")
+        assert change.verdict == verdict
 
 
 # --------------------------------------------------------------------------- filters

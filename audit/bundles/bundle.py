@@ -16,17 +16,18 @@ from typing import Any
 
 import sqlite_utils
 
+from audit import limits
 from audit.bundles import bundle_checks, bundle_collab, bundle_schema
 from audit.data import bundles
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
 from audit.data.db import utcnow, write
 from audit.moments import iso_moment
+from audit.partnership import bundle as partnership_bundle
 from audit.rubric import RubricInvalid, parse_rubric
 
 FORMAT = bundle_schema.FORMAT
 FORMAT_VERSION = bundle_schema.FORMAT_VERSION
-MAX_BYTES = 50 * 1024 * 1024
 
 
 class BundleInvalid(Exception):
@@ -248,6 +249,8 @@ def export_review(
     }
     doc.update(_export_themes(db, review_id, who))
     doc.update(bundle_collab.export_parts(db, review_id, who, for_user))
+    if review_data.get(db, review_id).rubric.multi_agency:
+        doc.update(partnership_bundle.export_part(db, review_id, who))
     doc["people"] = [{"username": u, "display_name": n} for u, n in sorted(people.items())]
     return doc
 
@@ -262,18 +265,29 @@ def dumps(doc: Mapping[str, Any]) -> bytes:
 MAX_PROBLEMS = 200
 
 
-def parse(data: bytes) -> dict[str, Any]:
-    """Read and check a bundle whole; raise :class:`BundleInvalid` listing every problem.
+def load(data: bytes) -> Any:
+    """Read a bundle file's JSON within the limits of :mod:`audit.limits`, or raise BundleInvalid.
 
-    The shape is checked against the published schema, then everything against the bundle's
-    own rubric, so a bundle either fits completely or nothing of it is written.
+    The limits (size, depth, number of values, length of a text or number) are checked on
+    the bytes before the JSON parser builds anything, so a hostile file costs no more than
+    reading it once; they are generic, so keys a later version adds are covered too.
     """
-    if len(data) > MAX_BYTES:
-        raise BundleInvalid([f"file: larger than {MAX_BYTES // (1024 * 1024)} MB"])
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
+        if len(data) > limits.BUNDLE_BYTES:
+            raise limits.LimitExceeded("BUNDLE_BYTES", f"a file of {len(data) / limits.MB:.1f} MB")
+        limits.check_json(data)
+        text = data.decode("utf-8-sig")
+    except limits.LimitExceeded as exc:
+        raise BundleInvalid([f"file: {exc}"]) from None
     except UnicodeDecodeError:
         raise BundleInvalid(["file: not UTF-8 text, so not a case-audit bundle"]) from None
+    nul = limits.json_nul_line(data)
+    if nul is not None:
+        raise BundleInvalid(
+            [f"file: line {nul}: a text holds a NUL character (\\u0000), which no bundle needs"]
+        )
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise BundleInvalid(
             [
@@ -281,8 +295,18 @@ def parse(data: bytes) -> dict[str, Any]:
                 f"column {exc.colno}: {exc.msg}); was the file cut short?"
             ]
         ) from None
-    except RecursionError:
-        raise BundleInvalid(["file: nested too deeply to be a case-audit bundle"]) from None
+    except (RecursionError, ValueError) as exc:  # ValueError: a number too long for Python
+        raise BundleInvalid([f"file: cannot be read as a bundle ({exc})"]) from None
+
+
+def parse(data: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """Read and check a bundle whole; raise :class:`BundleInvalid` listing every problem.
+
+    ``data`` is the file's bytes, or what :func:`load` read from them. The shape is checked
+    against the published schema, then everything against the bundle's own rubric, so a
+    bundle either fits completely or nothing of it is written.
+    """
+    doc = load(data) if isinstance(data, bytes) else data
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BundleInvalid(["format: this is not a case-audit review bundle"])
     if doc.get("format_version") != FORMAT_VERSION:
@@ -307,6 +331,7 @@ def parse(data: bytes) -> dict[str, Any]:
         problems.append("review.rubric.hash: does not match the rubric text: the file was edited")
     if rubric is not None:
         problems += bundle_checks.rubric_problems(doc, rubric)
+        problems += partnership_bundle.problems(doc, rubric)
     if problems:
         problems.sort(key=bundle_schema.problem_order)
         if len(problems) > MAX_PROBLEMS:
@@ -323,8 +348,10 @@ def _same(local: Mapping[str, Any], incoming: Mapping[str, Any], keys: tuple[str
     return all(_json(local.get(k)) == _json(incoming.get(k)) for k in keys)
 
 
-def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None) -> ImportReport:
-    """Import a bundle: a new review whole, or merge what an existing review lacks.
+def import_bundle(
+    db: sqlite_utils.Database, data: bytes | Mapping[str, Any], by: int | None = None
+) -> ImportReport:
+    """Import a bundle (its bytes, or what :func:`load` read): a new review, or merge into one.
 
     Everything is checked first and written in one transaction, so a bundle either imports
     or changes nothing. Records already here with different contents are conflicts: they
@@ -391,6 +418,9 @@ def import_bundle(db: sqlite_utils.Database, data: bytes, by: int | None = None)
         _merge_simple(db, doc, records, report, uid)
         bundle_collab.merge(db, doc, records, report.conflicts, uid)
         _merge_themes(db, doc, records, report, uid, local_review)
+        partnership_bundle.merge(
+            db, doc, records, report.conflicts, uid, review_id=review["id"], by=by
+        )
         known = bundles.history_keys(db, review["id"])
         records["change_log"] = []
         for h in doc["history"]:

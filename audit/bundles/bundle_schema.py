@@ -440,6 +440,144 @@ SCHEMA["properties"]["theme_tags"] = {
     ),
 }
 
+# Multi-agency case audit (optional: only a multi-agency review's bundle has it): agencies,
+# which agencies know each child, agency auditors, the agencies' own audits and alerts, and
+# the panels' agreed answers, learning and agency actions. See docs/bundle.md.
+AGENCY_ID = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$", "maxLength": 80}
+_PARTNERSHIP_ANSWER = _record(
+    {"question_id": SHORT_TEXT, "not_applicable": {"type": "boolean"}},
+    {"value": _nullable(LONG_TEXT), "evidence": LONG_TEXT, "updated_at": TIME},
+)
+_WHO = _nullable(USERNAME)
+SCHEMA["properties"]["partnership"] = {
+    "type": "object",
+    "required": ["agencies", "case_agencies", "agency_audits"],
+    "properties": {
+        "agencies": {
+            "type": "array",
+            "items": _record(
+                {"id": AGENCY_ID, "name": {"type": "string", "minLength": 1, "maxLength": 80}}
+            ),
+        },
+        "case_agencies": {
+            "type": "array",
+            "items": _record(
+                {"case_id": UUID, "agency_id": AGENCY_ID},
+                {"reference": {"type": "string", "maxLength": 80}},
+            ),
+        },
+        "agency_members": {
+            "type": "array",
+            "items": _record({"username": USERNAME, "agency_id": AGENCY_ID}, {"added_at": TIME}),
+        },
+        "people_agencies": {
+            "type": "array",
+            "items": _record({"username": USERNAME, "agency_id": AGENCY_ID}),
+        },
+        "agency_audits": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "case_id": UUID,
+                    "agency_id": AGENCY_ID,
+                    "status": _enum(AUDIT_STATUSES),
+                    "version": VERSION,
+                    "answers": {"type": "array", "items": _PARTNERSHIP_ANSWER},
+                },
+                {
+                    "sections_not_applicable": {"type": "array", "items": SHORT_TEXT},
+                    "started_by": _WHO,
+                    "updated_by": _WHO,
+                    "submitted_by": _WHO,
+                    "created_at": TIME,
+                    "updated_at": TIME,
+                    "submitted_at": _nullable(TIME),
+                },
+            ),
+        },
+        "alerts": {
+            "type": "array",
+            "items": _record(
+                {"id": UUID, "case_id": UUID, "question_id": SHORT_TEXT, "raised_at": TIME},
+                {
+                    "agency_audit_id": _nullable(UUID),
+                    "agency_id": _nullable(AGENCY_ID),
+                    "raised_by": _WHO,
+                    "told_who": _nullable(SHORT_TEXT),
+                    "told_at": _nullable(DATE_OR_TIME),
+                    "agreed_action": _nullable(LONG_TEXT),
+                    "recorded_by": _WHO,
+                    "recorded_at": _nullable(TIME),
+                    "withdrawn_by": _WHO,
+                    "withdrawn_at": _nullable(TIME),
+                },
+            ),
+        },
+        "panels": {
+            "type": "array",
+            "items": _record(
+                {
+                    "case_id": UUID,
+                    "opened_at": TIME,
+                    "version": VERSION,
+                    "answers": {"type": "array", "items": _PARTNERSHIP_ANSWER},
+                },
+                {
+                    "opened_by": _WHO,
+                    "held_on": _nullable(DATE),
+                    "agreed_at": _nullable(TIME),
+                    "agreed_by": _WHO,
+                    "updated_at": TIME,
+                },
+            ),
+        },
+        "learning": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "case_id": UUID,
+                    "text": {"type": "string", "minLength": 1, "maxLength": LONG},
+                    "themes": {"type": "array", "items": UUID},
+                },
+                {"created_by": _WHO, "created_at": TIME, "updated_at": TIME},
+            ),
+        },
+        "actions": {
+            "type": "array",
+            "items": _record(
+                {
+                    "id": UUID,
+                    "agency_id": AGENCY_ID,
+                    "case_id": UUID,
+                    "what": {"type": "string", "minLength": 1, "maxLength": LONG},
+                    "status": _enum(ACTION_STATUSES),
+                },
+                {
+                    "owner": SHORT_TEXT,
+                    "due_date": _nullable(DATE),
+                    "created_by": _WHO,
+                    "created_at": TIME,
+                    "updated_at": TIME,
+                    "notes": {
+                        "type": "array",
+                        "items": _record(
+                            {
+                                "id": UUID,
+                                "note": {"type": "string", "minLength": 1, "maxLength": LONG},
+                                "noted_on": DATE,
+                                "created_at": TIME,
+                            },
+                            {"created_by": _WHO},
+                        ),
+                    },
+                },
+            ),
+        },
+    },
+}
+
 _FORMATS = FormatChecker(formats=())
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from audit.data import stamps
 from audit.data.db import utcnow, write
 
 Migration = tuple[str, Callable[[sqlite_utils.Database], None]]
@@ -423,6 +424,181 @@ CREATE INDEX idx_conversation_theme_theme ON conversation_theme(theme_id)
 """
 
 
+_BOUNDED_SESSIONS_SQL = """
+CREATE TABLE lapsed_session (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+    lapsed_at TEXT NOT NULL
+);
+CREATE INDEX idx_lapsed_session_at ON lapsed_session(lapsed_at);
+DELETE FROM pending_save;
+ALTER TABLE pending_save ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX idx_pending_save_user ON pending_save(user_id)
+"""
+
+# Multi-agency case audit. Agencies are the installation's list (an admin adds more); a person
+# belongs to one. In a multi-agency review a child is known to some agencies, each with its own
+# reference; each agency audits its own records of the child (agency_audit, blind to the other
+# agencies until the child's panel opens); the panel (the audit discussion) records the agreed
+# answers, the learning with themes and the actions each agency owns (rows of ``action``, linked
+# here). Alerts raised by an agency's or the panel's adverse critical answer are kept like
+# ``escalation``, which can only point at a case_audit.
+_AGENCY_SQL = """
+CREATE TABLE agency (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+    position INTEGER NOT NULL DEFAULT 0,
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL
+);
+ALTER TABLE user ADD COLUMN agency_id TEXT REFERENCES agency(id);
+CREATE TABLE agency_member (
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES user(id),
+    added_by INTEGER REFERENCES user(id),
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (review_id, user_id)
+);
+CREATE INDEX idx_agency_member_user ON agency_member(user_id);
+CREATE TABLE case_agency (
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    agency_id TEXT NOT NULL REFERENCES agency(id),
+    reference TEXT NOT NULL DEFAULT '',
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, agency_id)
+);
+CREATE INDEX idx_case_agency_review ON case_agency(review_id, agency_id);
+CREATE TABLE agency_audit (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    case_id TEXT NOT NULL,
+    agency_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'submitted')),
+    version INTEGER NOT NULL DEFAULT 1,
+    sections_not_applicable TEXT NOT NULL DEFAULT '[]',
+    started_by INTEGER REFERENCES user(id),
+    updated_by INTEGER REFERENCES user(id),
+    submitted_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    submitted_at TEXT,
+    UNIQUE (case_id, agency_id),
+    FOREIGN KEY (case_id, agency_id) REFERENCES case_agency(case_id, agency_id) ON DELETE CASCADE
+);
+CREATE INDEX idx_agency_audit_review ON agency_audit(review_id, agency_id);
+CREATE TABLE agency_answer (
+    audit_id TEXT NOT NULL REFERENCES agency_audit(id) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    value TEXT,
+    not_applicable INTEGER NOT NULL DEFAULT 0 CHECK (not_applicable IN (0, 1)),
+    evidence TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (audit_id, question_id)
+);
+CREATE TABLE panel (
+    case_id TEXT PRIMARY KEY REFERENCES case_file(id) ON DELETE CASCADE,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    opened_at TEXT NOT NULL,
+    opened_by INTEGER REFERENCES user(id),
+    held_on TEXT,
+    agreed_at TEXT,
+    agreed_by INTEGER REFERENCES user(id),
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX idx_panel_review ON panel(review_id);
+CREATE TABLE panel_answer (
+    case_id TEXT NOT NULL REFERENCES panel(case_id) ON DELETE CASCADE,
+    question_id TEXT NOT NULL,
+    value TEXT,
+    not_applicable INTEGER NOT NULL DEFAULT 0 CHECK (not_applicable IN (0, 1)),
+    evidence TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, question_id)
+);
+CREATE TABLE agency_escalation (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    agency_audit_id TEXT REFERENCES agency_audit(id) ON DELETE CASCADE,
+    agency_id TEXT REFERENCES agency(id),
+    question_id TEXT NOT NULL,
+    raised_by INTEGER NOT NULL REFERENCES user(id),
+    raised_at TEXT NOT NULL,
+    told_who TEXT,
+    told_at TEXT,
+    agreed_action TEXT,
+    recorded_by INTEGER REFERENCES user(id),
+    recorded_at TEXT,
+    withdrawn_by INTEGER REFERENCES user(id),
+    withdrawn_at TEXT
+);
+CREATE INDEX idx_agency_escalation_review ON agency_escalation(review_id);
+CREATE INDEX idx_agency_escalation_audit ON agency_escalation(agency_audit_id);
+CREATE TABLE panel_learning (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    case_id TEXT NOT NULL REFERENCES case_file(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    created_by INTEGER REFERENCES user(id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX idx_panel_learning_review ON panel_learning(review_id, case_id);
+CREATE TABLE panel_learning_theme (
+    learning_id TEXT NOT NULL REFERENCES panel_learning(id) ON DELETE CASCADE,
+    theme_id TEXT NOT NULL REFERENCES theme(id),
+    tagged_by INTEGER REFERENCES user(id),
+    tagged_at TEXT NOT NULL,
+    PRIMARY KEY (learning_id, theme_id)
+);
+CREATE INDEX idx_panel_learning_theme_theme ON panel_learning_theme(theme_id);
+CREATE TABLE agency_action (
+    action_id TEXT PRIMARY KEY REFERENCES action(id) ON DELETE CASCADE,
+    agency_id TEXT NOT NULL REFERENCES agency(id),
+    case_id TEXT REFERENCES case_file(id) ON DELETE CASCADE
+);
+CREATE INDEX idx_agency_action_agency ON agency_action(agency_id);
+CREATE TABLE agency_audit_conflict (
+    id TEXT PRIMARY KEY,
+    review_id TEXT NOT NULL REFERENCES review(id) ON DELETE CASCADE,
+    agency_audit_id TEXT NOT NULL REFERENCES agency_audit(id) ON DELETE CASCADE,
+    received_at TEXT NOT NULL,
+    received_by INTEGER REFERENCES user(id),
+    exported_at TEXT,
+    incoming TEXT NOT NULL
+)
+"""
+
+# The installation's first list of agencies: the partners a safeguarding children partnership
+# usually audits with. Ids are what rubrics name in ``agencies: [...]``.
+DEFAULT_AGENCIES = (
+    ("childrens_social_care", "Children's social care"),
+    ("police", "Police"),
+    ("health_visiting", "Health visiting"),
+    ("school_nursing", "School nursing"),
+    ("gp", "GP practice"),
+    ("hospital", "Hospital"),
+    ("education", "Education"),
+    ("probation", "Probation"),
+    ("housing", "Housing"),
+    ("youth_justice", "Youth justice"),
+    ("early_help", "Early help"),
+)
+
+
+def _agencies(db: sqlite_utils.Database) -> None:
+    _run(_AGENCY_SQL)(db)
+    now = utcnow()
+    for position, (agency_id, name) in enumerate(DEFAULT_AGENCIES):
+        db.execute(
+            "INSERT INTO agency (id, name, position, created_at) VALUES (?, ?, ?, ?)",
+            [agency_id, name, position, now],
+        )
+
+
 def _run(sql: str) -> Callable[[sqlite_utils.Database], None]:
     """Return a migration that runs each statement of ``sql``."""
 
@@ -466,6 +642,13 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     ("themes_learning_themes", _run(_THEMES_SQL)),
+    # Unsaved work is kept only for the reviewer whose session ran out, who is proved by the
+    # lapsed session: remember for a day which user a timed-out session belonged to, and
+    # whose work each kept form is (kept forms from before had no owner: they are dropped).
+    ("bounded_lapsed_sessions_pending_owner", _run(_BOUNDED_SESSIONS_SQL)),
+    # Figures are cached per review until its data changes; triggers keep a stamp per review.
+    ("bounded_data_stamps", lambda db: stamps.ensure_triggers(db)),
+    ("agency_multi_agency_audit", _agencies),
 ]
 
 
@@ -498,6 +681,10 @@ def migrate(db: sqlite_utils.Database, upto: str | None = None) -> list[str]:
                 done.append(name)
         if name == upto:
             break
+    else:
+        # Tables added by any migration get their stamp triggers (audit/data/stamps.py).
+        with write(db):
+            stamps.ensure_triggers(db)
     return done
 
 

@@ -163,8 +163,10 @@ SELECT review.*,
   (SELECT count(*) FROM case_file WHERE case_file.review_id = review.id) AS case_count,
   (SELECT count(*) FROM case_audit WHERE case_audit.review_id = review.id
      AND case_audit.purpose = 'first' AND case_audit.status = 'submitted') AS submitted_count,
-  (SELECT role FROM review_member WHERE review_member.review_id = review.id
-     AND review_member.user_id = :user_id) AS my_role
+  coalesce((SELECT role FROM review_member WHERE review_member.review_id = review.id
+     AND review_member.user_id = :user_id),
+    (SELECT 'agency' FROM agency_member WHERE agency_member.review_id = review.id
+     AND agency_member.user_id = :user_id)) AS my_role
 FROM review
 """
 
@@ -174,7 +176,10 @@ def visible_to(db: sqlite_utils.Database, user_id: int, is_admin: bool) -> list[
     where = (
         ""
         if is_admin
-        else (" WHERE review.id IN (SELECT review_id FROM review_member WHERE user_id = :user_id)")
+        else (
+            " WHERE review.id IN (SELECT review_id FROM review_member WHERE user_id = :user_id"
+            " UNION SELECT review_id FROM agency_member WHERE user_id = :user_id)"
+        )
     )
     rows = db.execute(
         _LIST_SQL + where + " ORDER BY review.created_at DESC, review.rowid DESC",
@@ -192,9 +197,11 @@ def all_reviews(db: sqlite_utils.Database) -> list[Review]:
 
 
 def membership(db: sqlite_utils.Database, review_id: str, user_id: int) -> str | None:
-    """Return the user's role in the review (lead or reviewer), or None."""
+    """Return the user's role in the review (lead, reviewer, or agency for an agency auditor)."""
     row = db.execute(
-        "SELECT role FROM review_member WHERE review_id = ? AND user_id = ?", [review_id, user_id]
+        "SELECT role FROM review_member WHERE review_id = ? AND user_id = ?"
+        " UNION ALL SELECT 'agency' FROM agency_member WHERE review_id = ? AND user_id = ?",
+        [review_id, user_id, review_id, user_id],
     ).fetchone()
     return None if row is None else row["role"]
 
@@ -329,10 +336,13 @@ def set_status(db: sqlite_utils.Database, review_id: str, status: str, by: int |
                 + " or ".join(STATUSES[s] for s in next_statuses(current.status))
             )
         if status in {"complete", "closed"}:
+            # Alerts raised in agency audits and at panels (multi-agency reviews) count too.
             open_count = db.execute(
-                "SELECT count(*) FROM escalation WHERE review_id = ? AND recorded_at IS NULL"
-                " AND withdrawn_at IS NULL",
-                [review_id],
+                "SELECT (SELECT count(*) FROM escalation WHERE review_id = :r"
+                " AND recorded_at IS NULL AND withdrawn_at IS NULL)"
+                " + (SELECT count(*) FROM agency_escalation WHERE review_id = :r"
+                " AND recorded_at IS NULL AND withdrawn_at IS NULL)",
+                {"r": review_id},
             ).fetchone()[0]
             if open_count:
                 raise OpenAlerts(open_count)

@@ -53,6 +53,34 @@ def _cutoffs(idle: timedelta, lifetime: timedelta) -> tuple[str, str]:
     return _iso(now - idle), _iso(now - lifetime)
 
 
+# A session that timed out is remembered this long (its user, not its data): long enough for
+# a reviewer to come back to work typed before the time-out and have it kept for them.
+LAPSED_KEPT_FOR = timedelta(hours=24)
+
+
+def _lapse(db: sqlite_utils.Database, where: str, params: list[object]) -> None:
+    """Move timed-out sessions matching ``where`` to ``lapsed_session``: who, not what."""
+    db.execute(
+        "INSERT OR REPLACE INTO lapsed_session (token_hash, user_id, lapsed_at)"
+        f" SELECT token_hash, user_id, ? FROM auth_session WHERE user_id IS NOT NULL AND ({where})",
+        [utcnow(), *params],
+    )
+    db.execute(f"DELETE FROM auth_session WHERE {where}", params)
+    db.execute(
+        "DELETE FROM lapsed_session WHERE lapsed_at < ?",
+        [_iso(datetime.now(UTC) - LAPSED_KEPT_FOR)],
+    )
+
+
+def lapsed_user(db: sqlite_utils.Database, token: str) -> int | None:
+    """Return the user whose session had this token and timed out in the last day, if any."""
+    row = db.execute(
+        "SELECT user_id FROM lapsed_session WHERE token_hash = ? AND lapsed_at >= ?",
+        [_hash(token), _iso(datetime.now(UTC) - LAPSED_KEPT_FOR)],
+    ).fetchone()
+    return None if row is None else row["user_id"]
+
+
 def create(
     db: sqlite_utils.Database,
     *,
@@ -68,10 +96,7 @@ def create(
     now = utcnow()
     idle_cutoff, life_cutoff = _cutoffs(idle, lifetime)
     with write(db):
-        db.execute(
-            "DELETE FROM auth_session WHERE last_seen_at < ? OR created_at < ?",
-            [idle_cutoff, life_cutoff],
-        )
+        _lapse(db, "last_seen_at < ? OR created_at < ?", [idle_cutoff, life_cutoff])
         db.execute(
             "INSERT INTO auth_session (token_hash, user_id, data, created_at, last_seen_at,"
             " user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -93,7 +118,7 @@ def load(
     idle_cutoff, life_cutoff = _cutoffs(idle, lifetime)
     if row["last_seen_at"] < idle_cutoff or row["created_at"] < life_cutoff:
         with write(db):
-            db.execute("DELETE FROM auth_session WHERE id = ?", [row["id"]])
+            _lapse(db, "id = ?", [row["id"]])
         return None
     if row["last_seen_at"] < _iso(datetime.now(UTC) - TOUCH_EVERY):
         with write(db):
@@ -135,6 +160,8 @@ def end_all(db: sqlite_utils.Database, user_id: int, keep_token: str | None = No
             "DELETE FROM auth_session WHERE user_id = ? AND token_hash != ?",
             [user_id, _hash(keep_token) if keep_token else ""],
         )
+        # A timed-out session proves nothing more either (work is no longer kept for it).
+        db.execute("DELETE FROM lapsed_session WHERE user_id = ?", [user_id])
     return cursor.rowcount
 
 

@@ -51,6 +51,7 @@ class User:
     email: str | None = None
     has_password: bool = True
     totp_enabled: bool = False
+    agency_id: str | None = None  # the agency the person belongs to (multi-agency audits)
 
     @property
     def is_admin(self) -> bool:
@@ -75,6 +76,8 @@ def _user(row: sqlite_utils.db.Row | dict | None) -> User | None:  # type: ignor
         email=row["email"],
         has_password=row["password_hash"] != NO_PASSWORD,
         totp_enabled=row["totp_secret"] is not None,
+        # Read only where the column exists: tests build databases of earlier migrations.
+        agency_id=row["agency_id"] if "agency_id" in row.keys() else None,  # noqa: SIM118
     )
 
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, findings, paths, trends
+from audit import analysis, findings, moments, paths, trends
 from audit.data import actions as action_data
 from audit.data import findings as finding_data
 from audit.data import moderation as moderation_data
@@ -705,7 +705,7 @@ def cover_chapter(figures: Figures, view: disclosure.View) -> dict[str, Any]:
         "threshold": figures.threshold,
         "withheld_any": any(s == disclosure.SECONDARY for s in view.withheld.values()),
         "numbers": view,
-        "generated": _long_date(datetime.now(UTC).date().isoformat()),
+        "generated": produced_words(datetime.now(UTC)),
         "generated_iso": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "dates": {
             "start": _long_date(review.start_date),
@@ -1239,11 +1239,51 @@ def _days(start: str | None, end: str | None) -> int | None:
 
 
 def _long_date(value: str | None) -> str:
-    try:
-        day = date.fromisoformat((value or "")[:10])
-    except ValueError:
-        return value or ""
-    return f"{day.day} {day:%B %Y}"
+    """Write a stored date or moment as people read it: "27 October 2026" (the London day)."""
+    return moments.day(value)
+
+
+def produced_words(moment: datetime) -> str:
+    """Say when a report was made, in London time: "27 October 2026 at 14:30"."""
+    return f"{moments.day(moment)} at {moment.astimezone(moments.LOCAL):%H:%M}"
+
+
+_MINOR_WORDS = frozenset(
+    {"a", "an", "and", "as", "at", "be", "but", "by", "for", "in", "is", "of", "on", "or", "than"}
+    | {"the", "to", "with"}
+)
+
+
+def short_labels(labels: Sequence[str]) -> list[str]:
+    """Return a short form of each grade label for narrow columns: "RI" for "Requires
+    improvement to be good", "G" for "Good".
+
+    The initials of the words before the first small word ("to", "of"...), as councils
+    abbreviate Ofsted's grades; where two would be the same, more letters of the first word.
+    """
+    shorts = []
+    for label in labels:
+        words = label.split() or [label or "?"]
+        lead = []
+        for word in words:
+            if lead and word.lower() in _MINOR_WORDS:
+                break
+            lead.append(word)
+        shorts.append("".join(w[0].upper() for w in lead))
+    extra = 1
+    while len(set(shorts)) < len(shorts) and extra < 12:
+        seen = Counter(shorts)
+        shorts = [
+            (s[0] + (label.split() or ["?"])[0][1 : 1 + extra] + s[1:]) if seen[s] > 1 else s
+            for s, label in zip(shorts, labels, strict=True)
+        ]
+        extra += 1
+    return shorts
+
+
+def needs_short_labels(labels: Sequence[str]) -> bool:
+    """Tell whether grade labels are too long for a table with a column per section."""
+    return any(len(label.split()) > 2 or len(label) > 14 for label in labels)
 
 
 def _case_type_label(rubric: Any, case_type: str) -> str:
@@ -1275,6 +1315,10 @@ def _appendix(
     rubric = review.rubric
     graded = [s for s in rubric.sections if s.grade_question]
     labels = {level.id: level.label for level in rubric.scale.levels}
+    full = list(labels.values())
+    # A column per section: long grade labels ("Requires improvement to be good") are written
+    # short, with a key above the table.
+    shorts = dict(zip(full, short_labels(full), strict=True)) if needs_short_labels(full) else {}
     overall_section = None
     if rubric.overall.question:
         overall_section = next(
@@ -1312,4 +1356,9 @@ def _appendix(
                 ],
             }
         )
-    return {"columns": [s.title for s in columns], "rows": rows}
+    return {
+        "columns": [s.title for s in columns],
+        "rows": rows,
+        "short": shorts,
+        "key": [(short, label) for label, short in shorts.items()],
+    }

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from audit import analysis, scoring, trends
+from audit import analysis, moments, scoring, trends
 from audit.data import actions as action_data
 from audit.data import audits as audit_data
 from audit.data import findings as finding_data
@@ -85,11 +86,72 @@ def _point(good: Any) -> str:
     return f"{_pct(good.share)} ({interval}; {good.count} of {good.n})"
 
 
+def short_titles(titles: list[str]) -> list[str]:
+    """Return the reviews' titles without the words they all start with, for table columns.
+
+    "Monthly practice audit, August 2026" and "..., September 2026" become "August 2026" and
+    "September 2026"; titles with nothing in common (or one review) are kept whole.
+    """
+    if len(titles) < 2:
+        return list(titles)
+    words = [t.split() for t in titles]
+    common = 0
+    while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
+        common += 1
+    if not common:
+        return list(titles)
+    return [
+        " ".join(w[common:]).strip(" ,:;-\u2013\u2014") or t
+        for w, t in zip(words, titles, strict=True)
+    ]
+
+
+def _changes(lines: list[Any], reviews: list[review_data.Review]) -> dict[str, Any]:
+    """Gather every change between consecutive reviews into one table, line by review pair.
+
+    A cell is the change in points with its 95% interval; only a real rise or fall says so,
+    since the rest could be noise (said once, above the table, not in every cell).
+    """
+    short = dict(
+        zip([r.id for r in reviews], short_titles([r.title for r in reviews]), strict=True)
+    )
+    pairs = [(a.id, b.id) for a, b in pairwise(reviews)]
+    rows = []
+    real = computed = 0
+    for line in lines:
+        by_pair = {(c.from_review, c.to_review): c for c in line.changes}
+        cells = []
+        for pair in pairs:
+            change = by_pair.get(pair)
+            amount = change.amount() if change is not None else None
+            verdict = change.verdict if change is not None else None
+            if amount is not None:
+                computed += 1
+                real += verdict != "could be noise"
+            cells.append(
+                {
+                    "amount": amount or "not computable",
+                    "real": verdict if verdict not in (None, "could be noise") else "",
+                }
+            )
+        rows.append({"label": line.label, "cells": cells})
+    return {
+        "columns": [f"{short[a]} to {short[b]}" for a, b in pairs],
+        "rows": rows,
+        "real": real,
+        "computed": computed,
+        "not_computed": len(lines) * len(pairs) - computed,
+    }
+
+
 def _trend(db: sqlite_utils.Database, reviews: list[review_data.Review]) -> dict[str, Any] | None:
-    """Return the trend lines as rows, the overall chart, and the changes in plain words."""
+    """Return the trend lines as rows, the overall chart, and the changes in one table."""
     if not reviews:
         return None
-    result = trends.trend([(r.id, r.title, analysis.aggregate(db, r)) for r in reviews])
+    labels = short_titles([r.title for r in reviews])
+    result = trends.trend(
+        [(r.id, label, analysis.aggregate(db, r)) for r, label in zip(reviews, labels, strict=True)]
+    )
     overall = result["overall"]
     svg = charts.proportion_chart(
         [(p.label, p.good.share, p.good.low, p.good.high) for p in overall.points],
@@ -101,15 +163,11 @@ def _trend(db: sqlite_utils.Database, reviews: list[review_data.Review]) -> dict
         "figure": report._figure(
             str(svg), None, "Each dot is a review; the line is its 95% interval."
         ),
-        "labels": [p.label for p in overall.points],
+        "labels": labels,
         "rows": [
             {"label": line.label, "cells": [_point(p.good) for p in line.points]} for line in lines
         ],
-        "changes": [
-            {"line": line.label, "from": c.from_review, "to": c.to_review, "words": c.describe()}
-            for line in lines
-            for c in line.changes
-        ],
+        "changes": _changes(lines, reviews) if len(reviews) > 1 else None,
         "titles": {r.id: r.title for r in reviews},
     }
 
@@ -179,12 +237,17 @@ def pack_context(
     programme = programmes.get(db, programme_id)
     reviews = _reviews(db, programme_id, period)
     ids = {r.id for r in reviews}
-    acted = [a for a in action_data.for_programme(db, programme_id) if a["review_id"] in ids]
+    acted = [
+        {**a, "due": moments.day(a["due_date"])}
+        for a in action_data.for_programme(db, programme_id)
+        if a["review_id"] in ids
+    ]
     return {
         "programme": programme,
         "period": period,
-        "period_words": f"{_long(period.start)} to {_long(period.end)}",
+        "period_words": f"{moments.day(period.start)} to {moments.day(period.end)}",
         "reviews": reviews,
+        "started": {r.id: moments.day(r.start_date) for r in reviews},
         "trend": _trend(db, reviews),
         "themes": _themes(db, reviews),
         "actions": acted,
@@ -196,12 +259,8 @@ def pack_context(
         "re_audits": _re_audits(db, programme_id, reviews),
         "marking": report.marking_for(app, "internal"),
         "service_name": app.config["SERVICE_NAME"],
-        "generated": _long(datetime.now(UTC).date()),
+        "generated": report.produced_words(datetime.now(UTC)),
     }
-
-
-def _long(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def build_html(app: Flask, db: sqlite_utils.Database, programme_id: str, period: Period) -> str:

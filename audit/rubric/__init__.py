@@ -6,6 +6,7 @@ known, its line, so a lead can fix a rubric without reading code. Nothing here k
 question id.
 """
 
+from audit.rubric.agency_parts import PANEL, agency_part, panel_part
 from audit.rubric.library import RubricLibrary
 from audit.rubric.model import (
     DEFAULT_WORDING,
@@ -44,6 +45,7 @@ __all__ = [
     "MAX_QUESTIONS",
     "NOT_APPLICABLE",
     "OVERALL_RULES",
+    "PANEL",
     "QUESTION_TYPES",
     "TIMELINESS_UNITS",
     "WORDING_KINDS",
@@ -62,8 +64,10 @@ __all__ = [
     "Scale",
     "Section",
     "TimelinessMeasure",
+    "agency_part",
     "check_rubric_file",
     "load_rubric_file",
+    "panel_part",
     "parse_rubric",
     "rubric_schema",
     "validate_rubric_text",

@@ -6,7 +6,14 @@ from collections.abc import Hashable, Iterator
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
+from audit import limits
 from audit.rubric.model import Problem
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -39,11 +46,68 @@ class _LineList(list):  # type: ignore[type-arg]
         self.item_lines: list[int] = []
 
 
-# libyaml's parser is several times faster; the constructors (safe_load semantics) are the same.
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _BoundedComposer(Composer):
+    """PyYAML's composer, counting depth, values and aliases as nodes arrive (audit.limits).
+
+    Composing is where a YAML "billion laughs" is still cheap (an alias is one shared node);
+    constructing or checking it is not. So every node is weighed here, with aliases weighing
+    what they repeat, and a document over a limit is refused before anything is built.
+    """
+
+    budget: limits.YamlBudget
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self.budget.alias(id(node), line)
+            return node
+        self.budget.enter(line)
+        node = super().compose_node(parent, index)
+        if isinstance(node, yaml.ScalarNode):
+            self.budget.scalar(node.value, line)
+            children: list[int] = []
+        elif isinstance(node, yaml.SequenceNode):
+            children = [id(item) for item in node.value]
+        else:
+            children = [id(part) for pair in node.value for part in pair]
+        self.budget.leave(id(node), children, line)
+        return node
 
 
-class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
+# libyaml's parser is several times faster than PyYAML's own; the composer above runs on its
+# events (safe_load semantics either way).
+try:
+    from yaml._yaml import CParser as _FastParser
+except ImportError:  # PyYAML built without libyaml
+    _FastParser = None
+_LIBYAML = _FastParser is not None
+
+if _FastParser is not None:
+
+    class _SafeBase(_BoundedComposer, _FastParser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+        def __init__(self, stream: str) -> None:
+            _FastParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            _BoundedComposer.__init__(self)
+            self.budget = limits.YamlBudget()
+
+else:
+
+    class _SafeBase(Reader, Scanner, Parser, _BoundedComposer, SafeConstructor, Resolver):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            _BoundedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self.budget = limits.YamlBudget()
+
+
+class _LineLoader(_SafeBase):
     """A SafeLoader that records line numbers so problems can cite them."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -105,6 +169,9 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 def _load_yaml(text: str) -> tuple[Any, Problem | None]:
     """Parse YAML with safe_load semantics, turning any failure into a located problem."""
+    if len(text) > limits.RUBRIC_BYTES:  # characters: never more than the bytes
+        error = limits.LimitExceeded("RUBRIC_BYTES", f"a file of {len(text):,} characters")
+        return None, Problem("", f"not accepted: {error}")
     try:
         loader = _LineLoader(text)
         try:
@@ -122,9 +189,12 @@ def _load_yaml(text: str) -> tuple[Any, Problem | None]:
         if mark is None:
             return None, Problem("", f"not valid YAML: {message}")
         return None, Problem("", f"not valid YAML: {message}", mark.line + 1, mark.column + 1)
+    except limits.LimitExceeded as error:
+        line = int(error.where.removeprefix("line ")) if error.where else None
+        return None, Problem("", f"not accepted: {error.message}", line)
     except yaml.reader.ReaderError as error:
         before = text[: error.position]
-        if _SafeBase is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8, not characters
+        if _LIBYAML:  # libyaml counts bytes of UTF-8, not characters
             before = text.encode("utf-8")[: error.position].decode("utf-8", "replace")
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1) + 1

@@ -52,7 +52,7 @@ KEYS: Mapping[str, Keys] = MappingProxyType(
         "level": Keys(("id", "label", "value")),
         "section": Keys(
             ("id", "title", "questions"),
-            ("description", "applies_to", "compulsory", "grade_question"),
+            ("description", "applies_to", "compulsory", "grade_question", "agencies"),
         ),
         "question": Keys(
             ("id", "text", "type"),
@@ -67,6 +67,7 @@ KEYS: Mapping[str, Keys] = MappingProxyType(
                 "adverse_answer",
                 "adverse_levels",
                 "guidance",
+                "each_agency",
             ),
         ),
         "evidence": Keys((), ("required_below", "required_when")),
@@ -204,6 +205,9 @@ class Question:
     adverse_answer: str | None
     adverse_levels: frozenset[str]
     guidance: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    # In a multi-agency rubric: every agency that knows the child answers it for itself, and
+    # the panel agrees an answer too (see audit/rubric/agency_parts.py).
+    each_agency: bool = False
 
     def applies(self, case_type_id: str) -> bool:
         """Tell whether this question is asked for a case of this type."""
@@ -256,6 +260,9 @@ class Section:
     compulsory: bool
     grade_question: str | None
     questions: tuple[Question, ...]
+    # In a multi-agency rubric, the agency ids that answer this section from their own
+    # records; None for a section the panel answers (its each_agency questions aside).
+    agencies: frozenset[str] | None = None
 
     def applies(self, case_type_id: str) -> bool:
         """Tell whether this section is answered for a case of this type."""
@@ -435,3 +442,18 @@ class Rubric:
     def critical_questions(self) -> tuple[Question, ...]:
         """Return the questions whose adverse answer means escalating the child today."""
         return tuple(q for q in self._questions if q.critical)
+
+    @property
+    def multi_agency(self) -> bool:
+        """Tell whether agencies answer parts of this rubric (``agencies`` or ``each_agency``)."""
+        return any(s.agencies is not None for s in self.sections) or any(
+            q.each_agency for q in self._questions
+        )
+
+    def agencies_named(self) -> tuple[str, ...]:
+        """Return the agency ids the rubric's sections name, in the order first named."""
+        named: dict[str, None] = {}
+        for section in self.sections:
+            for agency_id in sorted(section.agencies or ()):
+                named.setdefault(agency_id, None)
+        return tuple(named)

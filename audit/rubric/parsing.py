@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from audit import limits
 from audit.rubric.checks import Checker
 from audit.rubric.loading import _load_yaml
 from audit.rubric.model import Problem, Rubric, RubricInvalid
@@ -41,11 +42,13 @@ def validate_rubric_text(text: str, source: str = "<rubric>") -> tuple[Problem, 
 def _read_text(path: Path) -> str:
     """Read a rubric file as UTF-8, raising RubricInvalid with a located problem if unable."""
     try:
-        data = path.read_bytes()
+        data = limits.read_file(path, "RUBRIC_BYTES")
     except OSError as error:
         raise RubricInvalid(
             str(path), (Problem("", f"cannot read the file: {error.strerror or error}"),)
         ) from None
+    except limits.LimitExceeded as error:
+        raise RubricInvalid(str(path), (Problem("", f"not accepted: {error}"),)) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -151,6 +151,15 @@ def rubric_schema() -> dict[str, Any]:
                     "applies_to": {"$ref": "#/$defs/applies_to"},
                     "compulsory": _FLAG,
                     "grade_question": _OPTIONAL_TEXT,
+                    "agencies": {
+                        "type": "array",
+                        "minItems": 1,
+                        "uniqueItems": True,
+                        "items": _ID,
+                        "description": "Multi-agency audits: the agency ids that answer this"
+                        " section from their own records (for example [police]). A section"
+                        " without agencies is the panel's.",
+                    },
                     "questions": {
                         "type": "array",
                         "minItems": 1,
@@ -177,6 +186,11 @@ def rubric_schema() -> dict[str, Any]:
                         "type": ["object", "null"],
                         "additionalProperties": {"type": "string"},
                         "description": "Guidance text for each level id.",
+                    },
+                    "each_agency": {
+                        **_FLAG,
+                        "description": "Multi-agency audits: every agency that knows the"
+                        " child answers this question for itself, and the panel agrees it.",
                     },
                 },
                 ("id", "text", "type"),

@@ -29,7 +29,6 @@ from audit import passwords
 from audit.data import throttle, users
 from audit.forms import ActionForm, CodeForm, SignInForm
 from audit.views import get_db
-from audit.views.scoring import PENDING_KEY
 
 bp = Blueprint("auth", __name__)
 
@@ -71,14 +70,11 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(user: users.User, method: str, next_url: str | None) -> Response:
-    """Begin a fresh session for ``user`` (new token), keeping work saved while signed out."""
-    kept = session.get(PENDING_KEY)  # work kept while the last sign-in ran out
+    """Begin a fresh session for ``user`` (new token)."""
     session.clear()
     session.permanent = True
     session["user_id"] = user.id
     session["auth_method"] = method
-    if kept:
-        session[PENDING_KEY] = kept
     return redirect(_safe_next(next_url))
 
 
@@ -128,15 +124,12 @@ def sign_in() -> Any:
         throttle.record(db, username, address, succeeded=user is not None)
         if user is not None:
             if user.totp_enabled:
-                kept = session.get(PENDING_KEY)
                 session.clear()
                 session[MFA_KEY] = {
                     "user_id": user.id,
                     "at": time.time(),
                     "next": request.args.get("next"),
                 }
-                if kept:
-                    session[PENDING_KEY] = kept
                 return redirect(url_for("auth.sign_in_code"))
             return _start_session(user, "password", request.args.get("next"))
         # Never say whether the username exists.

@@ -52,19 +52,19 @@ def dashboard(review_id: str) -> str:
     """Show where the review stands: progress, alerts, moderation, the numbers so far."""
     db = get_db()
     review = g.review
-    agg = analysis.aggregate(db, review)
-    cases = audits.reviewer_cases(db, review_id)
+    # Counted once per change of the review's data (analysis.dashboard_figures).
+    figures = analysis.dashboard_figures(db, review)
+    agg, cases, agreed = figures.agg, figures.cases, figures.agreement
     by_reviewer: dict[str, dict[str, int]] = {}
     for case in cases:
         name = case["assignee"] or "Not assigned"
         row = by_reviewer.setdefault(name, {"not_started": 0, "in_progress": 0, "submitted": 0})
         row[case["status"]] += 1
-    agreed = analysis.agreement_for(db, review)
     return render_template(
         "findings/dashboard.html",
         review=review,
         agg=agg,
-        data_errors=analysis.data_errors(db, review)
+        data_errors=figures.data_errors
         if policy.allowed(g.user, "review.manage", g.review_role)
         else [],
         counts={
@@ -74,9 +74,9 @@ def dashboard(review_id: str) -> str:
         total=len(cases),
         by_reviewer=by_reviewer,
         alerts=audits.escalations(db, review_id, open_only=True),
-        queue=analysis.moderation_queue(db, review),
-        moderation=analysis.moderation_summary(db, review),
-        timeliness=analysis.timeliness_rows(db, review),
+        queue=figures.queue,
+        moderation=figures.moderation,
+        timeliness=figures.timeliness,
         overall_agreement=agreed["overall"],
         plan=actions.for_review(db, review_id),
         twice=agreed["cases"],

@@ -30,6 +30,7 @@ from audit.forms import (
     StatusForm,
     TimelinessForm,
 )
+from audit.partnership import is_multi_agency
 from audit.views import get_db, requires
 
 bp = Blueprint("reviews", __name__)
@@ -99,6 +100,8 @@ def review_page(review_id: str) -> str:
     """Show a review: a reviewer's own cases, or the lead's overview of everything."""
     db = get_db()
     review = g.review
+    if is_multi_agency(review):
+        return redirect(url_for("partnership.overview", review_id=review_id))  # type: ignore[return-value]
     manage = policy.allowed(g.user, "review.manage", g.review_role)
     mine = audits.reviewer_cases(db, review_id, g.user.id)
     context = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from audit import limits
 from audit.forms import RubricUploadForm
 from audit.rubric import RubricInvalid, RubricLibrary, parse_rubric, rubric_schema
 from audit.views import requires
@@ -61,11 +62,12 @@ def rubric_upload() -> str | Response:
     if form.validate_on_submit():
         upload = form.rubric_file.data
         filename = Path(upload.filename or "rubric.yaml").name
-        raw = upload.read()
         try:
-            text = raw.decode("utf-8-sig")
+            text = limits.read_stream(upload.stream, "RUBRIC_BYTES").decode("utf-8-sig")
+        except limits.LimitExceeded as exc:
+            form.rubric_file.errors = [f"{filename} was not accepted, nothing was stored: {exc}"]
         except UnicodeDecodeError:
-            form.rubric_file.errors = ["The file must be saved as UTF-8 text"]
+            form.rubric_file.errors = ["The file must be saved as UTF-8 text; nothing was stored"]
         else:
             try:
                 rubric = parse_rubric(text, source=filename)

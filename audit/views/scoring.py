@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -19,10 +20,11 @@ from flask import (
 from flask_wtf.csrf import validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
 from audit import caselist, integrity, policy, scoring
-from audit.data import actions, audits, conversations, moderation, pending
+from audit.data import actions, audits, conversations, moderation, pending, sessions
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
 from audit.forms import ActionForm, EscalationForm
@@ -37,8 +39,6 @@ from audit.views.scoring_form import (
 )
 
 bp = Blueprint("scoring", __name__, url_prefix="/reviews/<review_id>")
-# Session key holding the token of work kept when a sign-in ran out (see keep_unsaved_work).
-PENDING_KEY = "pending_save"
 
 
 def _audit_or_404(review_id: str, audit_id: str) -> audits.CaseAudit:
@@ -173,11 +173,9 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
     form_class = build_form_class(rubric, case_type)
     if request.method == "GET":
         token = request.args.get("restore", "")
-        kept = (
-            pending.find(get_db(), token, audit.id)
-            if token and token == session.get(PENDING_KEY)
-            else None
-        )
+        # Kept work is restored only to the reviewer it was kept for: a post from elsewhere
+        # cannot plant text in someone else's form.
+        kept = pending.find(get_db(), token, audit.id, g.user.id) if token else None
         if kept is not None:
             form = form_class(formdata=MultiDict(kept))
             return render_template(
@@ -378,14 +376,62 @@ def _same_origin() -> bool:
     return bool(origin) and urlsplit(origin).netloc == request.host
 
 
+# The token of the session that ran out, carried in the signed cookie until sign-in.
+LAPSED_KEY = "lapsed_session"
+
+
+def _reviewer_proved() -> int | None:
+    """Return who is posting: the signed-in user, or the user whose session just timed out.
+
+    The cookie of a session that ran out still names it, and ``lapsed_session`` remembers
+    for a day whose it was; a cookie that names nothing proves nothing.
+    """
+    user_id = session.get("user_id")
+    if user_id is not None:
+        return int(user_id)
+    token = request.cookies.get(current_app.config.get("SESSION_COOKIE_NAME", "session"), "")
+    if "." in token:  # already signed out of the database: the token it had, if any
+        token = str(session.get(LAPSED_KEY, ""))
+    if not token or len(token) >= 100:
+        return None
+    user_id = sessions.lapsed_user(get_db(), token)
+    if user_id is not None:
+        session[LAPSED_KEY] = token  # a second post before signing in is kept too
+    return user_id
+
+
+def _scoring_fields(review_id: str, audit_id: str, reviewer: int) -> set[str] | None:
+    """Return the scoring form's own field names for this audit, if ``reviewer`` is its own."""
+    db = get_db()
+    row = db.execute(
+        "SELECT case_audit.reviewer_id, case_audit.status, case_file.case_type"
+        " FROM case_audit JOIN case_file ON case_file.id = case_audit.case_id"
+        " WHERE case_audit.id = ? AND case_audit.review_id = ?",
+        [audit_id, review_id],
+    ).fetchone()
+    if row is None or row["reviewer_id"] != reviewer or row["status"] != "draft":
+        return None
+    form_class = build_form_class(review_data.get(db, review_id).rubric, row["case_type"])
+    return {
+        name
+        for klass in form_class.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, UnboundField)
+    }
+
+
 def keep_unsaved_work() -> Response | None:
     """Keep a scoring post whose sign-in or form token ran out, instead of throwing it away.
 
     Registered to run before the CSRF check: when a reviewer's session expired while they
-    typed, the post would fail that check. Same-origin posts are kept server-side under a
-    random token and the reviewer is sent to sign in, then back to the audit with the kept
-    answers filled in but not yet saved: they check them and save (a stale version then
-    gets the usual conflict page, so nothing is overwritten silently).
+    typed, the post would fail that check. A same-origin post is kept server-side under a
+    random token only when the session store proves whose it is (signed in, or a session of
+    theirs that timed out in the last day) and that person is the audit's reviewer; only the
+    scoring form's own fields are kept, within pending.MAX_CHARS, and at most
+    pending.PER_AUDIT forms per audit. The reviewer is sent to sign in, then back to the
+    audit with the kept answers filled in but not yet saved: they check them and save (a
+    stale version then gets the usual conflict page, so nothing is overwritten silently).
+    Anything else is left to the CSRF check, which refuses it with nothing written.
     """
     if request.method != "POST" or request.endpoint != "scoring.audit_page":
         return None
@@ -398,29 +444,23 @@ def keep_unsaved_work() -> Response | None:
     if not _same_origin():
         return None
     args = request.view_args or {}
-    audit_id = args.get("audit_id", "")
-    signed_in = session.get("user_id")
-    if signed_in is not None:
-        owner = (
-            get_db()
-            .execute("SELECT reviewer_id FROM case_audit WHERE id = ?", [audit_id])
-            .fetchone()
-        )
-        if owner is None or owner["reviewer_id"] != signed_in:
-            return None  # only the audit's own reviewer's work is kept
-    pairs = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-    back_args = {"review_id": args.get("review_id"), "audit_id": audit_id}
+    audit_id, review_id = args.get("audit_id", ""), args.get("review_id", "")
+    reviewer = _reviewer_proved()
+    if reviewer is None:
+        return None
     try:
-        token = pending.keep(get_db(), audit_id, pairs)
-    except LookupError:
-        token = None
-    if token is not None:
-        # Kept work is restored only in this browser: a post from elsewhere cannot plant
-        # text in someone else's form.
-        session[PENDING_KEY] = token
-        back_args["restore"] = token
-    back = url_for("scoring.audit_page", **back_args)
-    if signed_in is None:
+        fields = _scoring_fields(review_id, audit_id, reviewer)
+    except review_data.ReviewNotFound:
+        return None
+    if fields is None:
+        return None  # only the audit's own reviewer's work is kept, while it is a draft
+    pairs = [(k, v) for k, v in request.form.items(multi=True) if k in fields]
+    try:
+        token = pending.keep(get_db(), audit_id, reviewer, pairs)
+    except (LookupError, pending.TooLarge):
+        return None
+    back = url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id, restore=token)
+    if session.get("user_id") is None:
         flash("Your sign-in ran out. Sign in again: what you typed has been kept.")
         return redirect(url_for("auth.sign_in", next=back))
     return redirect(back)

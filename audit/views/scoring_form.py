@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
@@ -21,6 +21,7 @@ NAMES_REMINDER = (
     "Do not write children's, families' or workers' names: use roles (mother, social worker)."
 )
 MAX_NOTE = 10_000
+FormT = TypeVar("FormT", bound=FlaskForm)
 
 
 def _answer_field(question: Question, rubric: Rubric) -> Any:
@@ -97,11 +98,15 @@ class ScoringFormBase(FlaskForm):
     )
 
 
-def build_form_class(rubric: Rubric, case_type: str) -> type[ScoringFormBase]:
+def build_form_class(
+    rubric: Rubric, case_type: str, base: type[FormT] = ScoringFormBase  # type: ignore[assignment]
+) -> type[FormT]:
     """Return a new form class with a field per question asked for this case type.
 
     A fresh class per request: WTForms binds fields at class level, so mutating a shared
-    class would leak one case's questions into another's form.
+    class would leak one case's questions into another's form. ``base`` holds the fields
+    besides the questions (a multi-agency audit passes its own, with the agency's part of
+    the rubric as ``rubric``).
     """
     attrs: dict[str, Any] = {}
     for section, questions in applicable(rubric, case_type):
@@ -122,7 +127,7 @@ def build_form_class(rubric: Rubric, case_type: str) -> type[ScoringFormBase]:
                         at_most(f"Evidence and analysis for “{question.text}”", MAX_NOTE),
                     ],
                 )
-    return type("ScoringForm", (ScoringFormBase,), attrs)
+    return type("ScoringForm", (base,), attrs)
 
 
 def form_data(

@@ -7,7 +7,7 @@ import re
 
 from flask import Blueprint, Response, abort, g, render_template
 
-from audit import analysis, policy
+from audit import analysis, limits, policy
 from audit.bundles import bundle
 from audit.data import reviews as review_data
 from audit.forms import BundleForm
@@ -40,12 +40,10 @@ def bundle_download(review_id: str) -> Response:
     )
 
 
-def _existing_review(data: bytes) -> str | None:
+def _existing_review(doc: object) -> str | None:
     """Return the id of the review a bundle would merge into, if it exists here."""
-    try:
-        review_id = json.loads(data.decode("utf-8-sig")).get("review", {}).get("id")
-    except (ValueError, AttributeError):
-        return None
+    review = doc.get("review") if isinstance(doc, dict) else None
+    review_id = review.get("id") if isinstance(review, dict) else None
     if not isinstance(review_id, str):
         return None
     try:
@@ -61,8 +59,14 @@ def bundle_upload() -> str | Response:
     form = BundleForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        data = form.bundle_file.data.read()
-        existing = _existing_review(data)
+        try:
+            # Read within the limits first: the review's id decides who may merge it.
+            doc = bundle.load(limits.read_stream(form.bundle_file.data.stream, "BUNDLE_BYTES"))
+        except limits.LimitExceeded as exc:
+            doc, problems = None, [f"file: {exc}"]
+        except bundle.BundleInvalid as exc:
+            doc, problems = None, exc.problems
+        existing = _existing_review(doc)
         if existing is not None and not policy.allowed(
             g.user, "review.manage", review_data.membership(get_db(), existing, g.user.id)
         ):
@@ -70,7 +74,9 @@ def bundle_upload() -> str | Response:
             # never make its uploader a member of someone else's review.
             abort(404)
         try:
-            report = bundle.import_bundle(get_db(), data, by=g.user.id)
+            if doc is None:
+                raise bundle.BundleInvalid(problems)
+            report = bundle.import_bundle(get_db(), doc, by=g.user.id)
         except bundle.BundleInvalid as exc:
             problems = exc.problems
             form.bundle_file.errors = ["The bundle was rejected: nothing was imported"]

@@ -216,7 +216,8 @@ def test_lead_creates_a_collaborative_review_and_chooses_to_name_workers(
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Host organisation", exact=True).fill("Testshire County Council")
     page.get_by_role("group", name="Kind of review").get_by_label("Self-audit").check()
-    page.get_by_role("group", name="Rubric").get_by_role("radio").first.check()
+    rubrics = page.get_by_role("group", name="Rubric")
+    rubrics.get_by_label(re.compile(r"Peer safeguarding health check")).check()
     asked = page.get_by_role("group", name="Audit with the practitioner?")
     assert asked.get_by_label("No", exact=True).is_checked()  # off unless the lead chooses
     asked.get_by_role("radio", name=re.compile(r"^Yes")).check()

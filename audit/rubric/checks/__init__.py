@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from audit.rubric.checks.agencies import AgencyChecks
 from audit.rubric.checks.base import _describe, _is_number, _line
 from audit.rubric.checks.case_types import CaseTypeChecks
 from audit.rubric.checks.findings import FindingChecks
@@ -16,7 +17,13 @@ from audit.rubric.model import KEYS
 
 
 class Checker(
-    CaseTypeChecks, ScaleChecks, SectionChecks, OverallChecks, FindingChecks, TimelinessChecks
+    CaseTypeChecks,
+    ScaleChecks,
+    SectionChecks,
+    OverallChecks,
+    FindingChecks,
+    TimelinessChecks,
+    AgencyChecks,
 ):
     """Walks raw YAML data, collecting problems and building model objects as it goes."""
 
@@ -43,6 +50,7 @@ class Checker(
                 " escalate a child who is not safe",
                 _line(root, "sections"),
             )
+        self.agency_rules(root, sections, overall)
         return {
             "id": rubric_id,
             "version": version,

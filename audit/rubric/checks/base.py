@@ -115,6 +115,7 @@ class _SectionContext:
     applies_to: frozenset[str] | None
     compulsory: bool
     path: str
+    agencies: frozenset[str] | None = None
 
 
 class BaseChecker:

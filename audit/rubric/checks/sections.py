@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from audit.rubric.checks.answers import AnswerChecks
-from audit.rubric.checks.base import _at, _line, _one_of, _SectionContext
+from audit.rubric.checks.base import _SLUG, _at, _describe, _line, _one_of, _SectionContext
 from audit.rubric.loading import _short
 from audit.rubric.model import KEYS, MAX_QUESTIONS, QUESTION_TYPES, Question, Section
+
+_AGENCY_ID = _SLUG
 
 
 class SectionChecks(AnswerChecks):
@@ -53,7 +55,8 @@ class SectionChecks(AnswerChecks):
         applies_to = self.applies_to(m, path)
         compulsory = self.flag(m, path, "compulsory", False)
         grade_question = self.text(m, path, "grade_question", required=False) or None
-        context = _SectionContext(applies_to, compulsory, path)
+        agencies = self.agencies(m, path)
+        context = _SectionContext(applies_to, compulsory, path, agencies)
         questions: list[Question] = []
         items = self.sequence(m, path, "questions", what="questions")
         for j, q_item in enumerate(items or ()):
@@ -70,6 +73,7 @@ class SectionChecks(AnswerChecks):
             compulsory,
             grade_question,
             tuple(questions),
+            agencies,
         )
         for question in questions:
             self.questions[question.id] = (section, question, self.question_paths[question.id])
@@ -94,6 +98,29 @@ class SectionChecks(AnswerChecks):
             elif items is not None and len(questions) == len(items):
                 self.add(gp, f'no question "{_short(grade_question)}" in this section', gl)
         return section
+
+    def agencies(self, m: Mapping[Any, Any], path: str) -> frozenset[str] | None:
+        """Return the agency ids a section lists (who answers it), or None for the panel's."""
+        items = self.sequence(m, path, "agencies", what="agency ids such as police")
+        if items is None:
+            return None
+        p = _at(path, "agencies")
+        ids: list[str] = []
+        for i, item in enumerate(items):
+            ip, il = _at(p, i), _line(items, i)
+            value = item.strip() if isinstance(item, str) else None
+            if value is None or not _AGENCY_ID.fullmatch(value):
+                self.add(
+                    ip,
+                    f"{_describe(item)} is not an agency id: use lower-case letters, digits,"
+                    ' "_" and "-", for example police or health_visiting',
+                    il,
+                )
+            elif value in ids:
+                self.add(ip, f'agency "{value}" is listed twice', il)
+            else:
+                ids.append(value)
+        return frozenset(ids) if ids else None
 
     def question(
         self, item: Any, path: str, line: int | None, context: _SectionContext
@@ -128,6 +155,15 @@ class SectionChecks(AnswerChecks):
         adverse_levels = self.adverse_levels(m, path, q_type, critical)
         if critical:
             self.critical_rules(m, path, q_type, required, allow_na, applies_to, context)
+        each_agency = self.flag(m, path, "each_agency", False)
+        if each_agency and context.agencies is not None:
+            self.add(
+                _at(path, "each_agency"),
+                "each_agency is for a question of a section the panel answers (one without"
+                " agencies); every question of a section with agencies is already answered by"
+                " each of those agencies",
+                _line(m, "each_agency"),
+            )
         if not unique or question_id is None:
             return None
         return Question(
@@ -144,4 +180,5 @@ class SectionChecks(AnswerChecks):
             adverse_answer=adverse_answer,
             adverse_levels=adverse_levels,
             guidance=guidance,
+            each_agency=each_agency,
         )
