@@ -32,7 +32,7 @@ from tests.crawl import urls_in
 from .conftest import NARROW, LiveServer, console_log, recorded_page, sign_in
 
 # Downloads: a browser would save them, not show them.
-DOWNLOAD = re.compile(r"/export/|/bundle$|\.json$")
+DOWNLOAD = re.compile(r"/export/|/bundle(?:/[^/]+)?$|\.json$")
 # Ids in a path, so the pages of one kind are checked with axe once.
 RECORD_ID = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|\d+)(?=/|$)")
 SMALLEST_LABEL_PX = 9
@@ -140,8 +140,13 @@ def _axe(page: Page) -> list[str]:
     ]
 
 
-def crawl_narrow(browser: Browser, live_server: LiveServer, username: str) -> list[str]:
+def crawl_narrow(
+    browser: Browser, live_server: LiveServer, username: str, least: int = 20
+) -> list[str]:
     """Visit every page as ``username`` at 375 px; return the problems, one line per kind.
+
+    ``least``: how many pages the person must be able to open, so a crawl that lost its way
+    (signed out, or listing the wrong pages) fails instead of passing on nothing.
 
     A problem found on many pages of one kind (every audit page, say) is reported once, with
     the first page it was seen on and how many pages have it.
@@ -173,7 +178,7 @@ def crawl_narrow(browser: Browser, live_server: LiveServer, username: str) -> li
             record.checked = len(record.errors)
             for problem in problems:
                 found_on.setdefault((kind, problem), []).append(url)
-    assert visited > 20, f"{username} could open only {visited} pages: is the crawl right?"
+    assert visited >= least, f"{username} could open only {visited} pages: is the crawl right?"
     return [
         f"{username} {where[0]}"
         + (f" (and {len(where) - 1} more of its kind)" if len(where) > 1 else "")
