@@ -275,3 +275,10 @@ def test_saving_an_action_shows_the_result_and_uk_dates(
     assert "Action saved." in assert_result_in_view(page)
     assert page.get_by_label("Due date", exact=True).input_value() == "28/10/2027"
     _last_check(page, problems)
+
+    # Put the date back: this is the demo's overdue action, which the programme's journeys
+    # (run later against the same server) expect to find overdue.
+    page.get_by_label("Due date", exact=True).fill(shown)
+    _post(page, page.get_by_role("button", name="Save action"))
+    assert "Action saved." in assert_result_in_view(page)
+    assert page.get_by_label("Due date", exact=True).input_value() == shown
