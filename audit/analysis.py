@@ -603,7 +603,9 @@ ACTION_PLAN_HEADER = [
 
 def action_plan_table(db: sqlite_utils.Database, review: Review) -> tuple[list[str], list[list]]:
     """Return the action plan as a table: one row per action, its notes joined, overdue first."""
+    from audit import moments
     from audit.data import actions
+    from audit.reporting.exports import date_cell
 
     rows = []
     for item in actions.for_review(db, review.id):
@@ -613,11 +615,11 @@ def action_plan_table(db: sqlite_utils.Database, review: Review) -> tuple[list[s
                 item["finding_text"] or "",
                 item["what"],
                 item["owner"],
-                item["due_date"] or "",
+                date_cell(item["due_date"]),
                 item["status_label"],
                 "Yes" if item["overdue"] else "No",
-                "\n".join(f"{n['noted_on']}: {n['note']}" for n in reversed(notes)),
-                item["last_note"] or "",
+                "\n".join(f"{moments.shown(n['noted_on'])}: {n['note']}" for n in reversed(notes)),
+                date_cell(item["last_note"]),
                 item["id"],
             ]
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -17,6 +20,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -38,6 +42,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from audit.caselist import parse_date
 from audit.data.users import ROLES
 from audit.moments import iso_moment
 
@@ -262,6 +267,21 @@ KIND_CHOICES = [
 DATE_PATTERN = r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})?\s*$"
 
 
+def uk_date(message: str) -> Callable[[FlaskForm, Field], None]:
+    """Accept a blank or a real date typed as 27/10/2026 (or ISO); refuse 31/13/2027 too.
+
+    A pattern alone lets an impossible date through, and the view would then store nothing
+    without a word: the person must be told, with the field's own example.
+    """
+
+    def check(_form: FlaskForm, field: Field) -> None:
+        text = (field.data or "").strip()
+        if text and (not re.fullmatch(DATE_PATTERN, text) or parse_date(text) is None):
+            raise ValidationError(message)
+
+    return check
+
+
 def collaborative_field(label: str, default: str | None = None) -> RadioField:
     """Ask whether a review's audits are done with the practitioner (a conversation each)."""
     return RadioField(
@@ -306,6 +326,7 @@ class ReviewForm(FlaskForm):
         "Start date",
         description="For example, 27/10/2026",
         widget=GovTextInput(),
+        # Real dates and their order are checked by review_setup (the command line's too).
         validators=[Regexp(DATE_PATTERN, message="Enter the start date as 27/10/2026")],
     )
     end_date = StringField(
@@ -646,13 +667,13 @@ class NextReviewForm(FlaskForm):
         "Start date",
         description="For example, 1/12/2026",
         widget=GovTextInput(),
-        validators=[Regexp(DATE_PATTERN, message="Enter the start date as 1/12/2026")],
+        validators=[uk_date("Enter the start date as 1/12/2026")],
     )
     end_date = StringField(
         "End date",
         description="For example, 31/12/2026",
         widget=GovTextInput(),
-        validators=[Regexp(DATE_PATTERN, message="Enter the end date as 31/12/2026")],
+        validators=[uk_date("Enter the end date as 31/12/2026")],
     )
     rubric = RadioField(
         "Rubric",
@@ -681,7 +702,7 @@ class ActionPlanForm(FlaskForm):
         "Due date",
         description="For example, 31/1/2027",
         widget=GovTextInput(),
-        validators=[Regexp(DATE_PATTERN, message="Enter the due date as 31/1/2027")],
+        validators=[uk_date("Enter the due date as 31/1/2027")],
     )
     status = RadioField(
         "Status",
@@ -713,7 +734,7 @@ class ActionNoteForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             DataRequired("Enter the date"),
-            Regexp(DATE_PATTERN, message="Enter the date as 15/12/2026"),
+            uk_date("Enter the date as 15/12/2026"),
         ],
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())

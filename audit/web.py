@@ -78,6 +78,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         history,
         partnership,
         partnership_outputs,
+        place,
         programmes,
         report,
         reviews,
@@ -108,6 +109,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(agencies.bp)
     errors.register(app)
     views.register_request_hooks(app)
+    place.init_app(app)
 
     @app.before_request
     def _nonce() -> None:
@@ -132,6 +134,7 @@ def build_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.add_template_filter(moments.shown, "moment")
     app.add_template_filter(moments.day, "day")
+    app.add_template_filter(moments.when, "when")
     app.add_template_filter(integrity.grade_label, "grade_label")
 
     @app.context_processor

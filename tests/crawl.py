@@ -15,6 +15,7 @@ from flask import Flask
 from audit import analysis
 from audit.data import reviews as review_data
 from audit.data.db import connect
+from audit.partnership import is_multi_agency
 from audit.reporting import report
 
 # Pages that take no record id, for any signed-in user.
@@ -30,6 +31,7 @@ FIXED = (
     "/admin/users/new",
     "/admin/history",
     "/admin/bank-holidays",
+    "/admin/agencies",
 )
 
 # Pages of one review, for any signed-in user.
@@ -65,10 +67,16 @@ def _ids(db, sql: str, args: Iterable[object] = ()) -> list:  # type: ignore[no-
 
 def urls(app: Flask) -> list[str]:
     """List every GET page of the installation, with every record filled in."""
-    db = connect(app.config["DATABASE"])
+    return urls_in(app.config["DATABASE"])
+
+
+def urls_in(database: str) -> list[str]:
+    """List every GET page of the installation whose database file is ``database``."""
+    db = connect(database)
     try:
         out = list(FIXED)
         out += [f"/admin/users/{uid}/password" for uid in _ids(db, "SELECT id FROM user")]
+        out += [f"/admin/agencies/{agency}" for agency in _ids(db, "SELECT id FROM agency")]
         for pid in _ids(db, "SELECT id FROM programme"):
             out += [f"/programmes/{pid}", f"/programmes/{pid}/next", f"/programmes/{pid}/themes"]
             themes = _ids(db, "SELECT id FROM theme WHERE programme_id = ?", [pid])
@@ -87,9 +95,33 @@ def urls(app: Flask) -> list[str]:
                 for item in _ids(db, f"SELECT id FROM {table} WHERE review_id = ?", [review_id]):
                     out.append(f"{base}/{path}/{item}")
             out += _collab_urls(db, base, review_id)
+        for review in review_data.all_reviews(db):
+            if is_multi_agency(review):
+                out += _partnership_urls(db, f"/reviews/{review.id}/partnership", review.id)
         return out
     finally:
         db.conn.close()
+
+
+def _partnership_urls(db, base: str, review_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """A multi-agency review's pages (issue 19): children, agency audits, alerts, panels."""
+    out = [base, f"{base}/children/new", f"{base}/findings", f"{base}/findings.json"]
+    out += [f"{base}/report", f"{base}/export/all.xlsx"]
+    out += [f"{base}/export/{what}.csv" for what in ("answers", "actions", "learning")]
+    args = [review_id]
+    agencies = _ids(db, "SELECT DISTINCT agency_id FROM case_agency WHERE review_id = ?", args)
+    out += [f"{base}/bundle/{agency}" for agency in agencies]
+    for case_id in _ids(db, "SELECT DISTINCT case_id FROM case_agency WHERE review_id = ?", args):
+        out += [f"{base}/children/{case_id}", f"{base}/children/{case_id}/panel"]
+    out += [
+        f"{base}/audits/{audit_id}"
+        for audit_id in _ids(db, "SELECT id FROM agency_audit WHERE review_id = ?", args)
+    ]
+    out += [
+        f"{base}/alerts/{alert_id}"
+        for alert_id in _ids(db, "SELECT id FROM agency_escalation WHERE review_id = ?", args)
+    ]
+    return out
 
 
 def _collab_urls(db, base: str, review_id: str) -> list[str]:  # type: ignore[no-untyped-def]

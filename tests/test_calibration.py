@@ -943,7 +943,7 @@ def test_results_say_truthfully_who_graded_and_unanswered_questions_cannot_be_ag
     assert {(q["Answers given"], q["Spread"]) for q in questions} == {("0", "")}
     url = f"{base}/agreed/{case_ids[0]}/safeguarding_grade"
     refused = lead.get(url)
-    assert refused.status_code == 302 and refused.location.endswith("#agree-other")
+    assert refused.status_code == 302 and refused.location.endswith("#agree-other-result")
     assert _post(lead, url, {"value": "good", "rationale": "x"}).status_code == 302
     assert calibration_data.agreed(db, exercise_id) == {}
 

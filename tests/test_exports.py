@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import openpyxl
@@ -187,7 +189,8 @@ def test_labels_not_codes(db, built) -> None:  # type: ignore[no-untyped-def]
     assert safe["Reviewer"] == "Test Reviewer"
     assert safe["Audit purpose"] == "First audit"
     assert safe["Status"] == "Submitted"
-    assert safe["Submitted at"].endswith("Z")
+    # A moment is a London wall-clock time (a spreadsheet has no time zones).
+    assert isinstance(safe["Submitted at"], datetime) and safe["Submitted at"].tzinfo is None
     assert safe["Evidence"] == "Synthetic evidence note."
     # A yes/no check has no grade columns.
     assert safe["Original grade"] == safe["Moderated grade"] == safe["Effective grade"] == ""
@@ -212,7 +215,7 @@ def test_original_and_moderated_grades(db, built) -> None:  # type: ignore[no-un
     assert overall["Effective grade"] == "Good"
     assert overall["Moderated by"] == "Test Lead"
     assert overall["Moderation reason"] == "Evidence supports good"
-    assert overall["Moderated at"].endswith("Z")
+    assert isinstance(overall["Moderated at"], datetime)
     assert overall["Evidence"] == "Plans drift; " + XSS
     plan = cell(rows, built.submitted, "plan_grade")
     assert (plan["Original grade"], plan["Moderated grade"], plan["Effective grade"]) == (
@@ -388,7 +391,14 @@ def test_csv_bom_crlf_and_readable(db, built) -> None:  # type: ignore[no-untype
     back = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert back[0] == header
     assert len(back) == len(rows) + 1
-    assert back[1:] == [["" if v is None else str(v) for v in row] for row in rows]
+
+    def text(value: Any) -> str:
+        if isinstance(value, datetime):
+            return value.strftime("%d/%m/%Y %H:%M")
+        return "" if value is None else str(value)
+
+    assert back[1:] == [[text(v) for v in row] for row in rows]
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", back[1][header.index("Submitted at")])
     assert XSS in data.decode("utf-8-sig")  # literal text, not escaped or altered
 
 
@@ -414,19 +424,45 @@ def test_xlsx_sheets_header_and_widths(db, built) -> None:  # type: ignore[no-un
     assert book["Findings"].freeze_panes == "A2"
 
 
-def test_xlsx_dates_as_text_and_numbers_as_numbers() -> None:
+def test_xlsx_dates_as_uk_dates_and_numbers_as_numbers() -> None:
     import datetime as dt
 
     data = exports.to_xlsx(
-        [("S", ["when", "n", "text"], [[dt.date(2026, 3, 1), -5, "-5"], [None, 0.5, "ok"]])]
+        [
+            (
+                "S",
+                ["when", "n", "text", "at"],
+                [
+                    [dt.date(2026, 3, 1), -5, "-5", dt.datetime(2026, 7, 1, 14, 30)],
+                    [None, 0.5, "ok", ""],
+                ],
+            )
+        ]
     )
     sheet = openpyxl.load_workbook(io.BytesIO(data))["S"]
-    assert [(c.value, c.data_type) for c in sheet[2]] == [
-        ("2026-03-01", "s"),
-        (-5, "n"),
-        ("'-5", "s"),
-    ]
+    # Real dates Excel sorts and filters as dates, shown the UK way.
+    assert (sheet["A2"].is_date, sheet["A2"].number_format) == (True, "dd/mm/yyyy")
+    assert sheet["A2"].value.date() == dt.date(2026, 3, 1)
+    assert (sheet["D2"].value, sheet["D2"].number_format) == (
+        dt.datetime(2026, 7, 1, 14, 30),
+        "dd/mm/yyyy hh:mm",
+    )
+    assert [(c.value, c.data_type) for c in sheet[2]][1:3] == [(-5, "n"), ("'-5", "s")]
     assert sheet["B3"].value == 0.5
+
+
+def test_stored_moments_are_written_in_london_time() -> None:
+    # 13:30 UTC on 1 July is 14:30 in London (summer time); 28 October is after the clocks
+    # go back, so London is UTC again. A date stays a date; other text is kept as it was.
+    cells = [
+        exports.date_cell(v) for v in ("2026-07-01T13:30:00Z", "2026-10-28T09:05:00Z", "2026-10-27")
+    ]
+    assert cells == [datetime(2026, 7, 1, 14, 30), datetime(2026, 10, 28, 9, 5), date(2026, 10, 27)]
+    assert exports.date_cell("") == exports.date_cell(None) == ""
+    assert exports.date_cell("soon") == "soon"
+    data = exports.to_csv(["at", "on"], [[cells[0], cells[2]]])
+    back = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert back[1] == ["01/07/2026 14:30", "27/10/2026"]
 
 
 def test_xlsx_survives_control_characters_and_huge_text() -> None:

@@ -1131,7 +1131,10 @@ def test_moderating_through_the_web_needs_a_reason(db, people, dataset, client) 
         },
     )
     assert saved.status_code == 302
-    assert saved.headers["Location"].endswith(f"/reviews/{review.id}/dashboard#moderation")
+    # Back to the queue, the result shown (and focused) above the next audit waiting.
+    assert saved.headers["Location"].endswith(
+        f"/reviews/{review.id}/dashboard#moderation-queue-result"
+    )
     history = moderation.for_audit(db, audit_id)
     assert [(h["question_id"], h["original_value"], h["moderated_value"]) for h in history] == [
         (None, None, None),

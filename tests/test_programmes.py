@@ -307,19 +307,23 @@ def test_action_plan_export_contents(client, auth, db, people, series) -> None: 
         "Plans drift.",
         '=HYPERLINK("x")',
         "Head of Service",
-        "2020-01-01",
+        date(2020, 1, 1),
         "Not started",
         "Yes",
     ]
-    assert rows[0][6] == "2020-01-02: Started"
+    assert rows[0][6] == "02/01/2020: Started"
+    assert rows[0][7] == date(2020, 1, 2)
     auth.sign_in("lead")
     xlsx = client.get(f"/reviews/{october.id}/export/action-plan.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
     sheet = book["Action plan"]
     assert sheet["B2"].value.startswith("'=HYPERLINK") and sheet["B2"].data_type == "s"
+    # The due date is a real date cell, shown the UK way.
+    assert sheet["D2"].is_date and sheet["D2"].number_format == "dd/mm/yyyy"
     book.close()
     csv = client.get(f"/reviews/{october.id}/export/action-plan.csv").data.decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("Area for development,Action")
+    assert ",01/01/2020,Not started,Yes," in csv
 
 
 def test_next_review_shows_last_time_beside_the_new_findings(

@@ -148,7 +148,8 @@ def test_complete_audit_submits_and_becomes_read_only(client, auth, db, people, 
     url = _open(client, review, case_ids[0])
     response = _post(client, url, full_answers(health_check(), "cp"), action="submit")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/reviews/{review.id}"
+    # Back to the reviewer's cases, the result shown (and focused) above them.
+    assert response.headers["Location"] == f"/reviews/{review.id}#my-cases-result"
     home = client.get(f"/reviews/{review.id}").text
     assert "Submitted" in home and "You have submitted 1 of 3" in home
     audit_id = url.rsplit("/", 1)[1]

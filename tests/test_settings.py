@@ -21,7 +21,7 @@ def test_admin_adds_and_removes_a_bank_holiday(client, auth, db, people) -> None
         data={"day": "7/8/2028", "name": "Local closure day", "csrf_token": csrf_token(page)},
         follow_redirects=True,
     )
-    assert "Added 2028-08-07" in response.text
+    assert "Added 7 August 2028" in response.text
     assert holidays.extra(db) == [{"day": "2028-08-07", "name": "Local closure day"}]
     bad = client.post(
         "/admin/bank-holidays",

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from audit import moments
 from audit.data import changes
 from audit.data.db import utcnow, write
 
@@ -222,7 +223,7 @@ def _ordered(rows: list[dict[str, Any]], today: str) -> list[dict[str, Any]]:
 def for_review(db: sqlite_utils.Database, review_id: str, today: date | None = None) -> list:
     """Return a review's action plan, overdue first."""
     rows = [dict(r) for r in db.execute(_LIST.format(where="action.review_id = ?"), [review_id])]
-    return _ordered(rows, (today or date.today()).isoformat())
+    return _ordered(rows, (today or moments.today()).isoformat())
 
 
 def for_programme(db: sqlite_utils.Database, programme_id: str, today: date | None = None) -> list:
@@ -230,4 +231,4 @@ def for_programme(db: sqlite_utils.Database, programme_id: str, today: date | No
     rows = [
         dict(r) for r in db.execute(_LIST.format(where="review.programme_id = ?"), [programme_id])
     ]
-    return _ordered(rows, (today or date.today()).isoformat())
+    return _ordered(rows, (today or moments.today()).isoformat())

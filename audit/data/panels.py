@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from audit import moments
 from audit.data import changes
 from audit.data.actions import OPEN, STATUSES
 from audit.data.agency_audits import sync_alerts
@@ -381,7 +382,7 @@ def actions(
         sql += " AND agency_action.case_id = ?"
         args.append(case_id)
     rows = [dict(r) for r in db.execute(sql, args)]
-    day = (today or date.today()).isoformat()
+    day = (today or moments.today()).isoformat()
     for row in rows:
         row["overdue"] = bool(row["due_date"]) and row["due_date"] < day and row["status"] in OPEN
         row["status_label"] = STATUSES.get(row["status"], row["status"])

@@ -14,13 +14,14 @@ from typing import Any
 
 import sqlite_utils
 
+from audit import moments
 from audit.data import agencies as agency_data
 from audit.data import agency_audits, panels, programmes
 from audit.data import reviews as review_data
 from audit.partnership import is_multi_agency
 from audit.partnership.figures import Inputs, PartnershipFigures, gather
 from audit.partnership.panel import answer_label
-from audit.reporting.exports import to_csv, to_xlsx
+from audit.reporting.exports import date_cell, to_csv, to_xlsx
 from audit.rubric import PANEL
 from audit.stats import Proportion, newcombe_difference
 from audit.trends import Change, Point, Series
@@ -57,7 +58,7 @@ def inputs(
         actions=panels.actions(db, review.id, today=today),
         agency_names={a.id: a.name for a in agencies},
         agency_order=[a.id for a in agencies],
-        today=today or date.today(),
+        today=today or moments.today(),
     )
 
 
@@ -213,7 +214,7 @@ def actions_table(
             a["agency_name"] or a["agency_id"],
             a["pseudonym"] or "",
             a["what"],
-            a["due_date"] or "",
+            date_cell(a["due_date"]),
             a["status_label"],
             a["note_count"],
         ]

@@ -5,6 +5,11 @@ browser and the command line produce the same files. Everything free text (evide
 finding wording, team names, host references, display names) can hold anything a user
 typed, so every text cell is neutralised against formula injection before it is written:
 a spreadsheet must never run what a reviewer typed.
+
+Dates and times are written as people in England read them: a CSV cell says 27/10/2026 or
+27/10/2026 14:30 (London time), and an Excel cell holds a real date with that UK format, so
+it sorts and filters as a date. (The findings JSON and bundles keep ISO 8601 UTC: they are
+documented machine formats.)
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from audit import calibration, collaboration
+from audit import calibration, collaboration, moments
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import applicable
 from audit.stats import Statistic
@@ -31,6 +36,7 @@ __all__ = [
     "ANSWER_HEADER",
     "FINDING_HEADER",
     "answers_table",
+    "date_cell",
     "finding_header",
     "findings_table",
     "neutralise",
@@ -47,6 +53,9 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 EXCEL_CELL_LIMIT = 32_767
 _TRUNCATED = " [truncated: the CSV export has the full text]"
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
+# How dates and London times are written in CSV text and shown in Excel's cells.
+CSV_DATE, CSV_MOMENT = "%d/%m/%Y", "%d/%m/%Y %H:%M"
+XLSX_DATE, XLSX_MOMENT = "dd/mm/yyyy", "dd/mm/yyyy hh:mm"
 
 PURPOSE_LABELS = {"first": "First audit", "second": "Second audit", "re_audit": "Re-audit"}
 STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted"}
@@ -126,10 +135,25 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def date_cell(value: Any) -> Any:
+    """Return a stored date or moment as a cell: a date, or a London wall-clock datetime.
+
+    Blank stays blank, and text that is not a stored date stays as it was (never lost).
+    """
+    if value is None or value == "":
+        return ""
+    local = moments.local(value)
+    return value if local is None else local
+
+
 def _plain(value: Any) -> Any:
-    """Return a cell value as text, number or None: dates become ISO text, never Excel dates."""
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
+    """Return a cell value as text, number or None: dates as UK text (27/10/2026 14:30)."""
+    if isinstance(value, datetime):
+        return value.strftime(CSV_MOMENT)
+    if isinstance(value, date):
+        return value.strftime(CSV_DATE)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -247,9 +271,9 @@ def answers_table(
                     PURPOSE_LABELS.get(audit["purpose"], audit["purpose"]),
                     STATUS_LABELS.get(audit["status"], audit["status"]),
                     audit["reviewer"],
-                    audit.get("submitted_at") or "",
+                    date_cell(audit.get("submitted_at")),
                     answer.get("moderated_by") or "",
-                    answer.get("moderated_at") or "",
+                    date_cell(answer.get("moderated_at")),
                     answer.get("moderation_reason") or "",
                     question_id,
                     audit_id,
@@ -384,7 +408,7 @@ def conversations_table(
             out.append(
                 [
                     *_audit_cells(audit),
-                    record.held_on,
+                    date_cell(record.held_on),
                     record.worker_role,
                     record.worker_name,
                     record.manager_role,
@@ -395,7 +419,7 @@ def conversations_table(
                     record.will_do_differently,
                     record.manager_response,
                     record.recorded_by,
-                    record.recorded_at,
+                    date_cell(record.recorded_at),
                     record.audit_id,
                 ]
             )
@@ -424,7 +448,7 @@ def family_table(
                 ),
                 "Yes" if record.quote_included else "No",
                 record.recorded_by,
-                record.recorded_at,
+                date_cell(record.recorded_at),
                 record.audit_id,
             ]
         )
@@ -503,7 +527,7 @@ def calibration_tables(
                 ", ".join(item.cases),
                 ", ".join(name for name, _submitted in item.participants),
                 sum(submitted is not None for _name, submitted in item.participants),
-                item.results_opened_at or "",
+                date_cell(item.results_opened_at),
                 _CALIBRATION_SHOWN[item.shown],
                 *(
                     [_alpha_cell(result.alpha_grades[level]) for level in _ALPHA_LEVELS]
@@ -616,7 +640,7 @@ def themes_table(
                 question,
                 row.get("text") or "",
                 row.get("tagged_by") or "",
-                row.get("tagged_at") or "",
+                date_cell(row.get("tagged_at")),
                 row["theme_id"],
                 row.get("audit_id") or "",
                 question_id,
@@ -690,11 +714,21 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]]
         for row in rows:
             # Plain values are several times faster than a cell object each; they are safe
             # because a neutralised string never starts with "=", the only formula openpyxl
-            # infers (the test suite reads every cell's type back to prove it).
-            sheet.append([_xlsx_text(v) for v in row])
+            # infers (the test suite reads every cell's type back to prove it). Dates are
+            # the exception: a cell of their own, to carry the UK number format.
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """Return a value to append: a dated cell for a date or datetime, else the plain value."""
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_MOMENT if isinstance(value, datetime) else XLSX_DATE
+        return cell
+    return _xlsx_text(value)
 
 
 def _as_text(cell: WriteOnlyCell) -> WriteOnlyCell:

@@ -45,17 +45,20 @@ class Period:
 
     @classmethod
     def parse(cls, start: str, end: str) -> Period:
-        """Read two ISO dates, naming the one that is wrong."""
+        """Read two dates typed as 1/4/2026 (or ISO), naming the one that is wrong."""
+        from audit.caselist import parse_date
+        from audit.moments import day
+
         days = []
         for name, text in (("from", start), ("to", end)):
-            try:
-                days.append(date.fromisoformat(text.strip()))
-            except ValueError:
-                raise PackError(
-                    f"the {name} date must be a date like 2026-04-01, not {text!r}"
-                ) from None
+            parsed = parse_date(text)
+            if parsed is None:
+                raise PackError(f"the {name} date must be a date like 1/4/2026, not {text!r}")
+            days.append(parsed)
         if days[0] > days[1]:
-            raise PackError(f"the from date ({days[0]}) is after the to date ({days[1]})")
+            raise PackError(
+                f"the from date ({day(days[0])}) is after the to date ({day(days[1])})"
+            )
         return cls(days[0], days[1])
 
     def covers(self, review: review_data.Review) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from audit import moments
 from audit.data import users
 from audit.forms import (
     ActionForm,
@@ -122,7 +123,7 @@ def bank_holidays() -> str | Response:
             form.day.errors = ["Enter a real date, for example 8/5/2028"]
         else:
             holidays.add(db, day, form.name.data, by=g.user.id)
-            flash(f"Added {day.isoformat()}: working-day measures now skip it.")
+            flash(f"Added {moments.day(day)}: working-day measures now skip it.")
             return redirect(url_for("admin.bank_holidays"))
     return _bank_holidays_page(form, _nation_form(submitted=False))
 
@@ -191,7 +192,7 @@ def bank_holiday_delete(day: str) -> Response:
     from audit.data import holidays
 
     if ActionForm().validate_on_submit() and holidays.remove(get_db(), day, by=g.user.id):
-        flash(f"Removed {day}.")
+        flash(f"Removed {moments.day(day)}.")
     return redirect(url_for("admin.bank_holidays"))
 
 

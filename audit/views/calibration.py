@@ -23,7 +23,7 @@ from audit.forms import ActionForm, AgreedGradeForm, CalibrationForm, ProgrammeC
 from audit.reporting import charts
 from audit.rubric import Question
 from audit.scoring import applicable
-from audit.views import get_db, requires
+from audit.views import get_db, place, requires
 from audit.views.scoring_form import answers_from, build_form_class, form_data
 
 bp = Blueprint("calibration", __name__)
@@ -607,7 +607,9 @@ def _agreed_grade(
             by=g.user.id,
         )
         flash(f"Agreed answer saved for {case['pseudonym']}: {question.text}")
-        return redirect(scope.url("results_page", exercise_id=exercise.id) + "#agenda")
+        # Back to the item agreed, on the agenda or the list of other questions.
+        here = f"unit-{case_id}-{place.anchor(question_id)}"
+        return redirect(place.at(scope.url("results_page", exercise_id=exercise.id), here))
     return render_template(
         "calibration/agreed.html",
         scope=scope,

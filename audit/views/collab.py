@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -13,7 +12,7 @@ from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from audit import caselist, collaboration, policy
+from audit import caselist, collaboration, moments, policy
 from audit.collaboration import Conversation, FamilyFeedback, SectionView
 from audit.data import audits, moderation
 from audit.data import conversations as conversation_data
@@ -180,7 +179,7 @@ def _conversation_data(record: Conversation | None) -> dict[str, Any]:
     if record is None:
         return {}
     data: dict[str, Any] = {
-        "held_on": record.held_on,
+        "held_on": moments.shown(record.held_on),
         "worker_role": record.worker_role,
         "manager_role": record.manager_role,
         "worker_name": record.worker_name,
@@ -240,7 +239,7 @@ def conversation(review_id: str, audit_id: str) -> str | Response:
                 worker_role=form.worker_role.data or "",
                 agreements=agreements,
                 titles={section.id: section.title for section, _grade in sections},
-                today=date.today().isoformat(),
+                today=moments.today().isoformat(),
             )
             if not problems and held_on is not None:
                 record = Conversation(
@@ -352,4 +351,4 @@ def family_quotes(review_id: str) -> Response:
         f"{count} family quote(s) included in the findings and the internal report. "
         "The public report never includes quotes."
     )
-    return redirect(url_for("findings.findings_page", review_id=review_id) + "#family-feedback")
+    return redirect(url_for("findings.findings_page", review_id=review_id) + "#family-quotes")

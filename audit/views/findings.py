@@ -26,7 +26,7 @@ from audit.forms import (
     SummaryForm,
     at_most,
 )
-from audit.views import get_db, requires
+from audit.views import get_db, place, requires
 from audit.widgets import FastRadioInput, FastTextArea, FastTextInput
 
 bp = Blueprint("findings", __name__, url_prefix="/reviews/<review_id>")
@@ -180,8 +180,9 @@ def _evidence(question_ids: tuple[str, ...], good: bool) -> dict[str, Any]:
     }
 
 
-def _back() -> Response:
-    return redirect(url_for("findings.findings_page", review_id=g.review.id))
+def _back(where: str | None = None) -> Response:
+    """Back to the findings page, its result shown (and focused) at ``where``."""
+    return redirect(place.at(url_for("findings.findings_page", review_id=g.review.id), where))
 
 
 def _suggestion(key: str) -> findings.Suggestion:
@@ -211,8 +212,14 @@ def suggestion_decide(review_id: str) -> Response:
         text=text,
         by=g.user.id,
     )
-    flash("Finding accepted." if decision == "accept" else "Suggestion rejected.")
-    return _back()
+    heading = "Strengths" if suggestion.kind == "strength" else "Areas for development"
+    flash(
+        f"Finding accepted. It is now the last under {heading}."
+        if decision == "accept"
+        else "Suggestion rejected. It is under Rejected, at the foot of the page."
+    )
+    # The person goes on to the next suggestion: the result is shown there.
+    return _back(place.form_place("suggested"))
 
 
 @bp.route("/findings/<finding_id>/<change>", methods=["POST"])
@@ -226,15 +233,17 @@ def finding_change(review_id: str, finding_id: str, change: str) -> Response:
         finding = finding_data.get(db, review_id, finding_id)
     except finding_data.FindingNotFound:
         abort(404)
+    here = f"finding-{finding.id}"
     if change == "reword":
         text = (request.form.get("text") or "").strip()
         if not text:
             flash("A finding needs some words: nothing was changed.", "error")
-            return _back()
+            return _back(here)
         finding_data.reword(db, review_id, finding.id, text[:2000], by=g.user.id)
         flash("Finding reworded.")
     elif change in {"up", "down"}:
         finding_data.move(db, review_id, finding.id, -1 if change == "up" else 1, by=g.user.id)
+        flash(f"Finding moved {change}.")
     elif change in {"accept", "reject"}:
         finding_data.set_status(
             db,
@@ -243,6 +252,10 @@ def finding_change(review_id: str, finding_id: str, change: str) -> Response:
             "accepted" if change == "accept" else "rejected",
             by=g.user.id,
         )
+        if change == "reject":
+            flash("Finding rejected. It is under Rejected, at the foot of the page.")
+            return _back(place.form_place(finding.kind))
+        flash("Finding accepted.")
     elif change == "renumber":
         now = analysis.moved(analysis.aggregate(db, g.review), finding)
         if now is not None:
@@ -250,7 +263,7 @@ def finding_change(review_id: str, finding_id: str, change: str) -> Response:
             flash("The finding now uses the current numbers. Check its wording still holds.")
     else:
         abort(404)
-    return _back()
+    return _back(here)
 
 
 @bp.route("/findings/merge", methods=["POST"])
@@ -271,13 +284,14 @@ def findings_merge(review_id: str) -> Response:
     agg = analysis.aggregate(db, g.review)
     question_ids = sorted({q for p in parts for q in p.question_ids})
     evidence = findings.evidence_for(agg, question_ids) if question_ids else {}
+    kind = parts[0].kind if parts else None
     try:
-        finding_data.merge(db, review_id, ids, text[:4000], evidence, by=g.user.id)
+        merged = finding_data.merge(db, review_id, ids, text[:4000], evidence, by=g.user.id)
     except ValueError as exc:
         flash(str(exc).capitalize() + ".", "error")
-    else:
-        flash(f"Merged {len(ids)} findings into one.")
-    return _back()
+        return _back(kind)
+    flash(f"Merged {len(ids)} findings into one.")
+    return _back(f"finding-{merged}")
 
 
 @bp.route("/findings/new", methods=["POST"])
@@ -294,7 +308,7 @@ def finding_new(review_id: str) -> Response:
         if question_ids:
             agg = analysis.aggregate(get_db(), g.review)
             evidence = findings.evidence_for(agg, question_ids)
-        finding_data.add_own(
+        added = finding_data.add_own(
             get_db(),
             review_id,
             kind=form.kind.data,
@@ -304,9 +318,9 @@ def finding_new(review_id: str) -> Response:
             by=g.user.id,
         )
         flash("Your finding was added.")
-    else:
-        flash("Choose strength or area for development and write the finding.", "error")
-    return _back()
+        return _back(f"finding-{added}")
+    flash("Choose strength or area for development and write the finding.", "error")
+    return _back("own")
 
 
 @bp.route("/findings/summary", methods=["POST"])
@@ -319,7 +333,7 @@ def summary_save(review_id: str) -> Response:
             get_db(), review_id, form.summary.data or "", by=g.user.id
         )
         flash("Executive summary saved.")
-    return _back()
+    return _back("executive-summary")
 
 
 # --------------------------------------------------------------------------- moderation
@@ -399,7 +413,9 @@ def moderate(review_id: str, audit_id: str) -> str | Response:
                 f"Moderation of {case['pseudonym']} saved: "
                 + (f"{len(changed)} grade(s) changed." if changed else "grades agreed.")
             )
-            return redirect(url_for("findings.dashboard", review_id=review_id) + "#moderation")
+            # Back to the queue, the result shown above the next audit waiting.
+            queue = url_for("findings.dashboard", review_id=review_id) + "#moderation-queue"
+            return redirect(queue)
     return render_template(
         "findings/moderate.html",
         form=form,

@@ -23,7 +23,7 @@ from audit.forms import ActionForm, MemberForm, StatusForm
 from audit.partnership import is_multi_agency
 from audit.partnership.panel import agenda, answer_label, own_sections
 from audit.rubric import agency_part, panel_part
-from audit.views import alerts, get_db, requires
+from audit.views import alerts, get_db, place, requires
 from audit.views.partnership_forms import (
     AgencyActionForm,
     AgencyAuditFormBase,
@@ -393,7 +393,7 @@ def audit_start(review_id: str, case_id: str) -> Response:
         audit_id = agency_audits.start(get_db(), review_id, case_id, agency_id, by=g.user.id)
     except agency_audits.PanelOpen:
         flash("The child's panel is open, so the agencies' audits can no longer change.", "error")
-        return redirect(url_for("partnership.overview", review_id=review_id))
+        return redirect(url_for("partnership.overview", review_id=review_id) + "#your-children")
     return redirect(url_for("partnership.agency_audit", review_id=review_id, audit_id=audit_id))
 
 
@@ -557,7 +557,8 @@ def agency_audit(review_id: str, audit_id: str) -> str | Response | tuple[str, i
         )
         return redirect(url_for("partnership.overview", review_id=review_id) + "#your-children")
     flash("Draft saved.")
-    return redirect(url_for("partnership.agency_audit", review_id=review_id, audit_id=audit_id))
+    here = url_for("partnership.agency_audit", review_id=review_id, audit_id=audit_id)
+    return redirect(place.at(here, place.form_place()))
 
 
 def _conflict(

@@ -19,7 +19,7 @@ from flask import (
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from audit import analysis, caselist, findings, programme, trends
+from audit import analysis, caselist, findings, moments, programme, trends
 from audit.data import actions, programmes
 from audit.data import findings as finding_data
 from audit.data import reviews as review_data
@@ -129,8 +129,12 @@ def _pack_defaults(programme_id: str) -> dict[str, str]:
         r.start_date or r.created_at[:10]
         for r in (review_data.get(db, rid) for rid in programmes.review_ids(db, programme_id))
     ]
-    today = date.today().isoformat()
-    return {"from": min(starts, default=today), "to": max([today, *starts]), "format": "pdf"}
+    today = moments.today().isoformat()
+    return {
+        "from": moments.shown(min(starts, default=today)),
+        "to": moments.shown(max([today, *starts])),
+        "format": "pdf",
+    }
 
 
 @bp.route("/programmes/<programme_id>/pack")
@@ -278,7 +282,7 @@ def action_add(review_id: str, finding_id: str) -> Response:
     else:
         flash("Describe the action (and give the due date as 31/1/2027).", "error")
     return redirect(
-        url_for("findings.findings_page", review_id=review_id) + f"#finding-{finding.id}"
+        url_for("findings.findings_page", review_id=review_id) + f"#actions-{finding.id}"
     )
 
 
@@ -296,10 +300,11 @@ def action_page(review_id: str, action_id: str) -> str | Response:
             "what": item["what"],
             "owner": item["owner"],
             "status": item["status"],
-            "due_date": item["due_date"] or "",
+            "due_date": moments.shown(item["due_date"]),
         }
     )
-    note_form = ActionNoteForm(data={"noted_on": date.today().strftime("%d/%m/%Y")}, prefix="note")
+    today = moments.shown(moments.today().isoformat())
+    note_form = ActionNoteForm(data={"noted_on": today}, prefix="note")
     if request.method == "POST" and request.form.get("form") == "note":
         note_form = ActionNoteForm(prefix="note")
         if note_form.validate_on_submit():
@@ -308,7 +313,7 @@ def action_page(review_id: str, action_id: str) -> str | Response:
                 review_id,
                 action_id,
                 note=note_form.note.data,
-                noted_on=_iso(note_form.noted_on.data) or date.today().isoformat(),
+                noted_on=_iso(note_form.noted_on.data) or moments.today().isoformat(),
                 by=g.user.id,
             )
             flash("Progress note added.")

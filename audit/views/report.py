@@ -298,11 +298,7 @@ def issued_download(review_id: str, report_id: str) -> Response:
 
 
 def _long_time(value: str) -> str:
-    """Write a stored UTC time as e.g. "29 October 2026, 16:05 UTC"."""
-    from datetime import datetime
+    """Write a stored UTC time as people in England read it: "29 October 2026 at 4:05pm"."""
+    from audit.moments import when
 
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+    return when(value)

@@ -187,7 +187,7 @@ def review_status(review_id: str) -> Response:
             flash(f"The review is now: {review_data.STATUSES[form.status.data]}.")
     else:
         flash("Choose the status to move the review to.", "error")
-    return redirect(url_for("reviews.review_page", review_id=review_id))
+    return redirect(url_for("reviews.review_page", review_id=review_id) + "#status")
 
 
 @bp.route("/reviews/<review_id>/members", methods=["POST"])

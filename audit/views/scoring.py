@@ -28,7 +28,7 @@ from audit.data import actions, audits, conversations, moderation, pending, sess
 from audit.data import reviews as review_data
 from audit.data import themes as theme_data
 from audit.forms import ActionForm
-from audit.views import alerts, get_db, requires
+from audit.views import alerts, get_db, place, requires
 from audit.views.calibration import exemplar_links
 from audit.views.scoring_form import (
     answers_from,
@@ -272,6 +272,8 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
         )
     if submitting:
         pseudonym = review_data.case_file(get_db(), audit.case_id, review_id)["pseudonym"]
+        # The result is shown above the reviewer's list of cases, the next one in view.
+        cases = "second-audits" if audit.purpose == "second" else "my-cases"
         if g.review.settings.get("collaborative"):
             # The conversation with the worker usually happens on another day: the case
             # list shows which submitted audits still need one.
@@ -279,11 +281,13 @@ def audit_page(review_id: str, audit_id: str) -> str | Response | tuple[str, int
                 f"Audit of {pseudonym} submitted. Next: talk it through with the practitioner "
                 "and record the conversation (Your cases, Conversation column)."
             )
-            return redirect(url_for("reviews.review_page", review_id=review_id) + "#my-cases")
+            return redirect(url_for("reviews.review_page", review_id=review_id) + f"#{cases}")
         flash(f"Audit of {pseudonym} submitted.")
-        return redirect(url_for("reviews.review_page", review_id=review_id))
+        return redirect(url_for("reviews.review_page", review_id=review_id) + f"#{cases}")
     flash("Draft saved.")
-    return redirect(url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id))
+    # Back where the reviewer pressed Save draft: the end of that section.
+    here = url_for("scoring.audit_page", review_id=review_id, audit_id=audit_id)
+    return redirect(place.at(here, place.form_place()))
 
 
 def _conflict(

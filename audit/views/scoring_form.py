@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional, Regexp
+from wtforms.validators import Optional
 
+from audit import moments
 from audit.caselist import parse_date
-from audit.forms import DATE_PATTERN, at_most
+from audit.forms import at_most, uk_date
 from audit.rubric import NOT_APPLICABLE, Question, Rubric
 from audit.scoring import Answer, answer_field, applicable, evidence_field, section_na_field
 from audit.widgets import FastCheckboxInput, FastRadioInput, FastTextArea, FastTextInput
@@ -65,10 +66,7 @@ class ScoringFormBase(FlaskForm):
         widget=FastTextInput(),
         validators=[
             Optional(),
-            Regexp(
-                DATE_PATTERN,
-                message="Enter the date feedback was given as 27/10/2026",
-            ),
+            uk_date("Enter the date feedback was given as 27/10/2026"),
         ],
     )
     feedback_response = TextAreaField(
@@ -95,10 +93,7 @@ class ScoringFormBase(FlaskForm):
         widget=FastTextInput(),
         validators=[
             Optional(),
-            Regexp(
-                DATE_PATTERN,
-                message="Enter the date the action is due as 10/11/2026",
-            ),
+            uk_date("Enter the date the action is due as 10/11/2026"),
         ],
     )
 
@@ -155,6 +150,8 @@ def form_data(
             data[evidence_field(question.id)] = answer.evidence
     for key in ("feedback_given", "feedback_date", "feedback_response"):
         data[key] = feedback.get(key, "")
+    # Shown back as typed (27/10/2026), as the hint asks, though kept in ISO form.
+    data["feedback_date"] = moments.shown(data["feedback_date"])
     return data
 
 

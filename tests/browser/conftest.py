@@ -281,13 +281,17 @@ def console_log(page: Page) -> ConsoleLog:
 
 
 @contextmanager
-def recorded_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+def recorded_page(
+    browser: Browser, live_server: LiveServer, viewport: dict[str, int] | None = None
+) -> Iterator[Page]:
     """A fresh page in its own browser context, its console errors recorded.
 
     Console errors (which include CSP violations) and uncaught exceptions are recorded; the
     helpers below check them page by page, and anything left unchecked fails on exit.
+    ``viewport`` sets the window's size (Playwright's default is 1280 by 720).
     """
-    context = browser.new_context(base_url=live_server.url)
+    options: dict = {"viewport": viewport} if viewport else {}
+    context = browser.new_context(base_url=live_server.url, **options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     new_page = context.new_page()
     record = ConsoleLog()
@@ -320,6 +324,17 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     helpers below check them page by page, and anything left unchecked fails the teardown.
     """
     with recorded_page(browser, live_server) as new_page:
+        yield new_page
+
+
+# A phone held upright: the narrowest width the pages are made for.
+NARROW = {"width": 375, "height": 812}
+
+
+@pytest.fixture
+def narrow_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """Like ``page``, in a window 375 pixels wide."""
+    with recorded_page(browser, live_server, NARROW) as new_page:
         yield new_page
 
 
@@ -416,6 +431,46 @@ def check_page(page: Page, problems: list[str] | None = None) -> None:
             # Drop pytest's "assert x == y / where ..." explanation: the message says it all.
             message = str(exc).split("\nassert ")[0]
             problems.append(f"{check.__name__}: {message}")
+
+
+# What has focus after a page loads, where it is, and whether it is the result of a post: a
+# notification banner with role="alert" (news or a refusal) or an error summary.
+FOCUSED_RESULT_JS = """() => {
+    const el = document.activeElement;
+    const box = el.getBoundingClientRect();
+    return {
+        html: el === document.body ? '<body>' : el.outerHTML.slice(0, 200),
+        result: el.matches(
+            '.govuk-notification-banner[role="alert"], .govuk-error-summary'),
+        text: (el.innerText || '').replace(/\\s+/g, ' ').trim(),
+        top: box.top, bottom: box.bottom, height: window.innerHeight,
+    };
+}"""
+
+
+def assert_result_in_view(page: Page) -> str:
+    """After a form post: its banner or error summary has focus and is in view; its text.
+
+    In view means its top edge and title are inside the window (a long error summary may
+    run on below it).
+    """
+    page.wait_for_load_state()
+    state = page.evaluate(FOCUSED_RESULT_JS)
+    assert state["result"], (
+        f"after the post, focus is on {state['html']} at {page.url}, not on the result "
+        "(a notification banner or an error summary)"
+    )
+    assert state["top"] >= -1 and state["top"] + 40 <= state["height"], (
+        f"the result {state['text'][:80]!r} has focus but is out of view at {page.url}: "
+        f"its top is at {state['top']:.0f} px in a window {state['height']} px high"
+    )
+    return state["text"]
+
+
+def tab_from_focus(page: Page) -> str:
+    """Press Tab once; return the outer HTML of what then has focus (to say where it went)."""
+    page.keyboard.press("Tab")
+    return page.evaluate("() => document.activeElement.outerHTML")
 
 
 def assert_no_problems(problems: list[str]) -> None:

@@ -42,10 +42,10 @@ def test_admin_chooses_scotland_then_adds_and_removes_a_closure_day(
         page.get_by_label("Name", exact=True).fill("Local closure day")
         page.get_by_role("button", name="Add day").press("Enter")
         page.wait_for_load_state()
-        assert page.get_by_text("Added 2031-08-07").is_visible()
+        assert page.get_by_text("Added 7 August 2031").is_visible()
         assert page.get_by_role("cell", name="Local closure day").is_visible()
         check_page(page, problems)
-        page.get_by_role("button", name="Remove 2031-08-07").click()
+        page.get_by_role("button", name="Remove 7 August 2031").click()
         page.wait_for_load_state()
         assert page.get_by_role("cell", name="Local closure day").count() == 0
     finally:

@@ -187,7 +187,7 @@ def test_lead_creates_a_review_imports_cases_and_shares_them(
         team.get_by_role("button", name="Add to review").click()
     page.wait_for_load_state()
     assert "Added Demo Reviewer One to the review as reviewer." in _flash(page), _flash(page)
-    members = page.locator("#team + ul li").all_inner_texts()
+    members = page.locator("#team ~ ul").first.locator("li").all_inner_texts()
     assert "Demo Reviewer One, reviewer" in members, members
 
     # Share the unassigned cases: the only reviewer gets them all.

@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page
 
-from .conftest import LiveServer, assert_no_problems, check_page, console_log, sign_in
+from .conftest import (
+    LiveServer,
+    assert_no_problems,
+    assert_result_in_view,
+    check_page,
+    console_log,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -108,8 +115,16 @@ def test_an_agency_auditor_answers_their_part_by_keyboard(
     assert "Were notifications about the child" not in page.locator("main").inner_text()
     for index in range(groups.count()):
         _choose_by_keyboard(page, groups.nth(index))
+    # Save draft at the end of the first section: the result is shown there, in view and
+    # focused, so the auditor carries on from where they were.
+    _tab_to(page, page.get_by_role("button", name="Save draft").first)
+    _press_enter_and_wait(page)
+    assert "Draft saved." in assert_result_in_view(page)
+    first_section = page.locator("form.app-scoring-form section").first
+    assert _focus_inside(page, first_section), page.url
     _tab_to(page, page.get_by_role("button", name="Submit Education's audit"))
     _press_enter_and_wait(page)
+    assert_result_in_view(page)
     flash = html.unescape(_flash(page))
     assert "Education's audit of C06 submitted." in flash, flash
     assert "the child's panel is open" in flash
@@ -169,6 +184,7 @@ def test_the_lead_runs_a_panel_to_agreed_judgements_and_actions(
         page.keyboard.type(f"{label}: agreed at the discussion, no names.")
     _tab_to(page, page.get_by_role("button", name="Record the agreed judgements"))
     _press_enter_and_wait(page)
+    assert_result_in_view(page)
     assert "The panel's agreed judgements for C05 are recorded." in html.unescape(_flash(page))
     assert _path(page) == panel_path
     check_page(page, problems)
@@ -181,6 +197,7 @@ def test_the_lead_runs_a_panel_to_agreed_judgements_and_actions(
     page.keyboard.press("Space")
     _tab_to(page, page.get_by_role("button", name="Add learning"))
     _press_enter_and_wait(page)
+    assert_result_in_view(page)
     assert "Learning recorded." in _flash(page)
     assert "Absences and missed appointments" in page.locator("#learning ~ ul").first.inner_text()
     check_page(page, problems)
@@ -201,8 +218,10 @@ def test_the_lead_runs_a_panel_to_agreed_judgements_and_actions(
     page.keyboard.type("28/2/2027")
     _tab_to(page, page.get_by_role("button", name="Add action"))
     _press_enter_and_wait(page)
+    assert_result_in_view(page)
     assert "Action for Health visiting added." in _flash(page)
-    actions = page.locator("#actions ~ table").first.inner_text()
+    # The table sits in the box app.js gives every table (it scrolls sideways on a phone).
+    actions = page.locator("#actions ~ .app-table-scroll > table").first.inner_text()
     assert "Record missed appointments" in actions and "28 February 2027" in actions
     check_page(page, problems)
 
@@ -245,6 +264,7 @@ def test_an_admin_adds_an_agency_and_says_who_belongs_to_it(
     page.keyboard.type("Ambulance service")
     _tab_to(page, page.get_by_role("button", name="Add agency"))
     _press_enter_and_wait(page)
+    assert_result_in_view(page)
     assert "Ambulance service added (its id in audit tools: ambulance_service)." in _flash(page)
     assert page.get_by_role("rowheader", name=re.compile("^Ambulance service")).count() == 1
     check_page(page, problems)
@@ -258,6 +278,7 @@ def test_an_admin_adds_an_agency_and_says_who_belongs_to_it(
     assert person.input_value() and agency.input_value() == "ambulance_service"
     _tab_to(page, page.get_by_role("button", name="Save"))
     _press_enter_and_wait(page)
+    assert_result_in_view(page)
     assert "Demo Reviewer Three belongs to Ambulance service." in _flash(page)
     check_page(page, problems)
     assert_no_problems(problems)

@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page
 from .conftest import (
     LiveServer,
     assert_no_problems,
+    assert_result_in_view,
     check_page,
     sign_in,
 )
@@ -250,6 +251,7 @@ def test_reviewer_scores_saves_resumes_and_submits_a_case(
     summary = page.locator(".govuk-error-summary")
     assert summary.count() == 1, "no error summary after submitting a half-done audit"
     assert "Your draft was saved, but the audit cannot be submitted yet" in summary.inner_text()
+    assert_result_in_view(page)
     assert page.title().startswith("Error: "), page.title()
     check_page(page, problems)
     links = summary.locator(".govuk-error-summary__list a")
@@ -282,6 +284,7 @@ def test_reviewer_scores_saves_resumes_and_submits_a_case(
     assert summary.count() == 0, f"the full audit was not accepted: {summary.all_inner_texts()}"
     assert _path(page) == review_path, f"submitting went to {page.url}"
     assert f"Audit of {pseudonym} submitted." in _flash(page), _flash(page)
+    assert f"Audit of {pseudonym} submitted." in assert_result_in_view(page)
     assert "submitted" in page.locator("main").inner_text()
     row = _my_case_row(page, pseudonym)
     assert _status_of(row) == "Submitted"

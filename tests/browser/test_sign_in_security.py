@@ -165,6 +165,8 @@ def test_one_time_code_enrol_and_sign_in_journey(browser: Browser, sso_server: L
         page.get_by_label("Password", exact=True).fill(sso_server.credentials["reviewer3"])
         _press(page, "Sign in")
         assert _path(page) == "/sign-in/code", page.url
+        # Nothing takes the focus as the page opens: a screen reader starts at the top.
+        assert page.evaluate("() => document.activeElement === document.body")
         check_page(page, problems)
         # A wrong code first: a clear error, nothing opened.
         page.get_by_label("Code").fill("000000")

@@ -1,0 +1,16 @@
+"""Every page of the crawl as a reviewer, 375 px wide: see narrow.py for what is checked and why."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+
+from .conftest import LiveServer
+from .narrow import crawl_narrow
+
+pytestmark = pytest.mark.browser
+
+
+def test_every_page_fits_a_phone_as_the_reviewer(browser: Browser, live_server: LiveServer) -> None:
+    problems = crawl_narrow(browser, live_server, "reviewer1")
+    assert not problems, f"{len(problems)} problem(s) at 375 px:\n" + "\n".join(problems)
