@@ -168,7 +168,7 @@ def test_what_the_redirects_lead_to_is_the_partnership_s_own(world: World) -> No
     words = _text(page.text)
     assert "3 children in the audit" in words and "recorded for 1" in words
     report = client.get(base + "/report", follow_redirects=True)
-    assert '<h1 class="govuk-heading-l">Partnership report</h1>' in report.text
+    assert '<h1 class="govuk-heading-l">Partnership report: internal version</h1>' in report.text
     doc = json.loads(client.get(base + "/findings.json", follow_redirects=True).data)
     assert doc == json.loads(client.get(base + "/partnership/findings.json").data)
     workbook = client.get(base + "/export/answers.xlsx", follow_redirects=True)
