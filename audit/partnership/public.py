@@ -272,8 +272,9 @@ def _learning(m: Model, f: PartnershipFigures, panel: disclosure.Frame) -> None:
         frame = m.frame(f"theme:{theme_id}", {"tagged": ("yes", "no")})
         for case in counted:
             frame.add(tagged="yes" if case in tagged else "no")
-        for case in sorted(tagged - set(counted)):  # learning recorded before the panel closed
-            raise DisclosureError(f"learning on {theme_id} for a child without a panel: {case}")
+        stray = sorted(tagged - set(counted))  # learning on a child whose panel is not held
+        if stray:
+            raise DisclosureError(f"learning on {theme_id} for a child without a panel: {stray}")
         m.know(frame.where(), "==", panel.where(state="counted"), why="themes of held panels")
         m.cell(key, frame.where(tagged="yes"), group=THEMES)
 
